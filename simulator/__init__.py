@@ -1,0 +1,43 @@
+"""prrt-simulator: Monte Carlo treatment-outcome simulator for 177Lu-DOTATATE PRRT.
+
+Public API::
+
+    import simulator
+    cfg = simulator.compose(["therapy.activity_gbq=5.55"])   # validated config
+    ds = simulator.simulate(cfg)                               # xarray.Dataset
+
+Bad input raises :class:`simulator.ConfigError` naming the field, the value and
+the allowed range, before any computation.
+"""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from .config import compose, validate
+from .errors import ConfigError, SolverError
+from .results import open_results
+
+
+def simulate(cfg: DictConfig | dict):
+    """Simulate the configured course and return an :class:`xarray.Dataset`.
+
+    Parameters
+    ----------
+    cfg : DictConfig or dict
+        A config from :func:`compose` (validated again here).
+
+    Returns
+    -------
+    xarray.Dataset
+        Absorbed doses per cycle (Gy), time-integrated activities (MBq h) and,
+        with ``output.save_timeseries=true``, activity and dose-rate curves.
+    """
+    from .course import run_patient
+    from .results.dataset import to_dataset
+
+    plain = validate(cfg)
+    return to_dataset(run_patient(plain), plain)
+
+
+__all__ = ["ConfigError", "SolverError", "compose", "open_results", "simulate", "validate"]

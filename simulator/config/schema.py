@@ -1,0 +1,136 @@
+"""Configuration schema: dataclasses registered with Hydra's ConfigStore.
+
+Every numeric field carries its unit in its name and a ``bounds`` entry in its
+metadata (``lo``, ``hi`` and whether they are inclusive), which
+:mod:`simulator.config.validation` checks before any computation.  The
+default values live in the YAML files under ``conf/`` (each with its source);
+the schema below only fixes types and bounds, so no default is written twice.  Bounds are
+plausibility limits, not clinical recommendations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+LESION_SITES = (
+    "liver", "lymph_node", "bone", "lung", "peritoneum", "pancreas",
+    "soft_tissue", "retroperitoneum", "pelvis", "other",
+)
+
+
+def bounded(lo: float, hi: float, *, default: Any = MISSING, lo_open: bool = False,
+            hi_open: bool = False, unit: str = "") -> Any:
+    """A dataclass field with numeric bounds (inclusive unless ``*_open``) in its metadata.
+
+    Without ``default`` the value is required and comes from the YAML under ``conf/``,
+    where it is stated with its source.
+    """
+    return field(default=default,
+                 metadata={"bounds": (lo, hi, lo_open, hi_open), "unit": unit})
+
+
+@dataclass
+class LesionConfig:
+    """One tumour lesion, uniform uptake, spherical for dosimetry."""
+
+    volume_ml: float = bounded(0.0, 5000.0, lo_open=True, unit="mL")
+    site: str = field(default="other", metadata={"choices": LESION_SITES})
+    # None: use patient.sstr_density_nmol_per_l
+    sstr_density_nmol_per_l: float | None = bounded(0.0, 5000.0, default=None, unit="nmol/L")
+    # None: use pk.tumour.perfusion_ml_per_min_per_ml
+    perfusion_ml_per_min_per_ml: float | None = bounded(0.0, 10.0, default=None, lo_open=True,
+                                                        unit="mL/min/mL")
+
+
+@dataclass
+class PatientConfig:
+    body_mass_kg: float = bounded(20.0, 300.0, unit="kg")
+    hematocrit: float = bounded(0.15, 0.65)
+    plasma_volume_l: float = bounded(1.0, 8.0, unit="L")
+    rest_interstitial_volume_l: float = bounded(1.0, 40.0, unit="L")
+    gfr_ml_per_min: float = bounded(5.0, 250.0, unit="mL/min")
+    kidney_mass_g: float = bounded(50.0, 1000.0, unit="g")
+    spleen_mass_g: float = bounded(10.0, 3000.0, unit="g")
+    liver_mass_g: float = bounded(500.0, 6000.0, unit="g")
+    red_marrow_mass_g: float = bounded(200.0, 4000.0, unit="g")
+    sstr_density_nmol_per_l: float = bounded(0.0, 5000.0, unit="nmol/L")
+    spleen_sstr_nmol: float = bounded(0.0, 200.0, unit="nmol")
+    liver_sstr_nmol: float = bounded(0.0, 500.0, unit="nmol")
+    kidney_sstr_nmol: float = bounded(0.0, 100.0, unit="nmol")
+
+
+@dataclass
+class TherapyConfig:
+    activity_gbq: float = bounded(0.0, 30.0, unit="GBq")
+    n_cycles: int = bounded(1, 12)
+    interval_weeks: float = bounded(1.0, 52.0, unit="weeks")
+    peptide_nmol: float = bounded(0.0, 5000.0, lo_open=True, unit="nmol")
+
+
+@dataclass
+class TissuePK:
+    """Physiology of one receptor-bearing tissue (per mL of tissue)."""
+
+    perfusion_ml_per_min_per_ml: float = bounded(0.0, 10.0, lo_open=True, unit="mL/min/mL")
+    vascular_fraction: float = bounded(0.0, 0.9, lo_open=True)
+    interstitial_fraction: float = bounded(0.0, 0.9, lo_open=True)
+    ps_ml_per_min_per_ml: float = bounded(0.0, 100.0, lo_open=True, unit="mL/min/mL")
+    release_half_life_h: float = bounded(0.1, 1e5, unit="h")
+
+
+@dataclass
+class PKConfig:
+    k_on_l_per_nmol_per_h: float = bounded(1e-3, 1e4, unit="L/nmol/h")
+    k_d_nmol_per_l: float = bounded(1e-3, 1e3, unit="nmol/L")
+    internalisation_half_life_h: float = bounded(1e-3, 1e3, unit="h")
+    filtered_fraction: float = bounded(0.0, 1.0, lo_open=True)
+    kidney_reabsorbed_fraction: float = bounded(0.0, 1.0, hi_open=True)
+    tubular_release_half_life_h: float = bounded(0.1, 1e5, unit="h")
+    rest_exchange_l_per_h: float = bounded(0.0, 1e3, lo_open=True, unit="L/h")
+    tumour: TissuePK = field(default_factory=TissuePK)
+    kidneys: TissuePK = field(default_factory=TissuePK)
+    spleen: TissuePK = field(default_factory=TissuePK)
+    liver: TissuePK = field(default_factory=TissuePK)
+
+
+@dataclass
+class DosimetryConfig:
+    tissue_density_g_per_ml: float = bounded(0.9, 1.2, unit="g/mL")
+    marrow_blood_ratio: float = bounded(0.0, 5.0)
+
+
+@dataclass
+class SolverConfig:
+    rtol: float = bounded(1e-13, 1e-3, lo_open=False)
+    atol_nmol: float = bounded(1e-30, 1e-6, unit="nmol")
+    max_steps: int = bounded(100, 100_000_000)
+    tail_weeks: float = bounded(1.0, 200.0, unit="weeks")
+
+
+@dataclass
+class OutputConfig:
+    save_timeseries: bool = MISSING
+    timeseries_points_per_cycle: int = bounded(10, 100_000)
+    filename: str = MISSING
+
+
+@dataclass
+class Config:
+    seed: int = bounded(0, 2**63 - 1)
+    patient: PatientConfig = field(default_factory=PatientConfig)
+    lesions: dict[str, LesionConfig] = field(default_factory=dict)
+    therapy: TherapyConfig = field(default_factory=TherapyConfig)
+    pk: PKConfig = field(default_factory=PKConfig)
+    dosimetry: DosimetryConfig = field(default_factory=DosimetryConfig)
+    solver: SolverConfig = field(default_factory=SolverConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+def register_configs() -> None:
+    """Register the schema so ``conf/config.yaml`` can extend ``base_config``."""
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=Config)

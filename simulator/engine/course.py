@@ -1,0 +1,79 @@
+"""One patient's multi-cycle course: injections, then Rodas4 between them (numba kernel).
+
+The model (``fun``, ``jac``) is passed in as first-class numba functions so the
+same driver serves every model variant.  The kernel never validates or
+allocates; the caller owns every array.
+"""
+
+from __future__ import annotations
+
+import numba
+
+from .jit import JIT
+from .rodas import integrate
+
+STATUS_MESSAGES = {
+    1: "the maximum number of steps (solver.max_steps) was exceeded",
+    2: "the step size underflowed",
+    3: "non-finite values appeared in the state",
+}
+
+
+@numba.njit(**JIT)
+def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_nmol,
+               cold_nmol, end_h, out_times_h, rtol, atol, max_steps, first_step_h, work,
+               boundary_out, series_out):
+    """Integrate a course of bolus injections in place.
+
+    Parameters
+    ----------
+    y : float64[n]
+        State at ``injection_times_h[0]`` before the first injection; overwritten.
+    injection_times_h : float64[n_cycles]
+        Strictly increasing injection times (h).
+    hot_index, cold_index : int
+        State indices receiving ``hot_nmol`` / ``cold_nmol`` at each injection.
+    end_h : float
+        End of integration (h), after the last injection.
+    first_step_h : float
+        Trial step (h) after each injection, well below the fastest time scale.
+    out_times_h : float64[n_out]
+        Sorted times (h) at which to store the state in ``series_out``; a time equal
+        to an injection time stores the state just after the injection.
+    boundary_out : float64[n_cycles + 1, n]
+        Receives the state just before each injection and, last, at ``end_h``.
+    series_out : float64[n_out, n]
+
+    Returns
+    -------
+    int
+        0 on success, else a status code of :func:`simulator.engine.rodas.integrate`.
+    """
+    n_cyc = injection_times_h.size
+    k_out = 0
+    for c in range(n_cyc):
+        t = injection_times_h[c]
+        t_next = injection_times_h[c + 1] if c + 1 < n_cyc else end_h
+        boundary_out[c, :] = y
+        y[hot_index] += hot_nmol
+        y[cold_index] += cold_nmol
+        h = first_step_h  # the injection is a discontinuity: restart from a small step
+        last = c == n_cyc - 1
+        while k_out < out_times_h.size and (out_times_h[k_out] < t_next
+                                            or (last and out_times_h[k_out] <= t_next)):
+            t_out = out_times_h[k_out]
+            if t_out > t:
+                status, _, h = integrate(fun, jac, t, t_out, y, args, rtol, atol, h,
+                                         max_steps, work)
+                if status != 0:
+                    return status
+                t = t_out
+            series_out[k_out, :] = y
+            k_out += 1
+        if t_next > t:
+            status, _, h = integrate(fun, jac, t, t_next, y, args, rtol, atol, h,
+                                     max_steps, work)
+            if status != 0:
+                return status
+    boundary_out[n_cyc, :] = y
+    return 0
