@@ -47,7 +47,8 @@ def _check_number(path: str, value: Any, typ: type, meta: dict) -> None:
 
 def _check_dataclass(node: Any, schema: type, path: str) -> None:
     if not isinstance(node, dict):
-        _fail(path, node, f"expected a mapping with keys {[f.name for f in dataclasses.fields(schema)]}")
+        keys = [f.name for f in dataclasses.fields(schema)]
+        _fail(path, node, f"expected a mapping with keys {keys}")
     names = {f.name for f in dataclasses.fields(schema)}
     for key in node:
         if key not in names:

@@ -18,7 +18,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..pk.layout import (
-    KIDNEYS, LIVER, METABOLITE, N_GLOBAL, PLASMA, SPLEEN, TUBULAR, URINE, n_regions,
+    KIDNEYS,
+    LIVER,
+    METABOLITE,
+    N_GLOBAL,
+    PLASMA,
+    SPLEEN,
+    TUBULAR,
+    URINE,
+    n_regions,
 )
 from .marrow import marrow_activity_mbq
 from .organs import S_RED_MARROW_FROM_TOTAL_BODY_GY_PER_MBQ_H, organ_self_s_gy_per_mbq_h

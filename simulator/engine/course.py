@@ -19,7 +19,8 @@ STATUS_MESSAGES = {
 }
 
 
-@numba.njit(**JIT)
+# cache=False: numba cannot cache functions taking dispatchers (numba#2956, #6264)
+@numba.njit(**{**JIT, "cache": False})
 def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_nmol,
                cold_nmol, end_h, out_times_h, rtol, atol, max_steps, first_step_h, work,
                boundary_out, series_out):

@@ -134,7 +134,8 @@ def jac(t, y, args, J):
             k = o + N_GLOBAL + N_SUB * j
             v, i, b, n = k + VASCULAR, k + INTERSTITIAL, k + BOUND, k + INTERNALISED
             qv, ps, vv, vi = tissue[j, Q], tissue[j, PS], tissue[j, VV], tissue[j, VI]
-            kon, koff, kint, krel = tissue[j, KON], tissue[j, KOFF], tissue[j, KINT], tissue[j, KREL]
+            kon, koff = tissue[j, KON], tissue[j, KOFF]
+            kint, krel = tissue[j, KINT], tissue[j, KREL]
             bh = N_GLOBAL + N_SUB * j + BOUND
             bc = nb + bh
             rfree = tissue[j, RTOT] - y[bh] - y[bc]

@@ -13,8 +13,24 @@ from scipy.integrate import solve_ivp
 
 from .layout import N_GLOBAL, N_SUB, block_size, n_states
 from .parameters import (
-    CLFILT, CLMET, CLREST, FREAB, KINT, KOFF, KON, KREL, KTUB, LAM, PS, RTOT, VI, VP, VREST, VV,
-    PKSystem, Q,
+    CLFILT,
+    CLMET,
+    CLREST,
+    FREAB,
+    KINT,
+    KOFF,
+    KON,
+    KREL,
+    KTUB,
+    LAM,
+    PS,
+    RTOT,
+    VI,
+    VP,
+    VREST,
+    VV,
+    PKSystem,
+    Q,
 )
 
 

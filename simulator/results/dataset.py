@@ -71,7 +71,8 @@ def to_dataset(result: CourseResult, cfg: dict) -> xr.Dataset:
                              {"units": "mL", "long_name": "lesion volume at baseline"}),
     }
     if cfg["output"]["save_timeseries"]:
-        coords["time"] = ("time", result.time_h, {"units": "h", "long_name": "time after first injection"})
+        coords["time"] = ("time", result.time_h,
+                          {"units": "h", "long_name": "time after the first injection"})
         coords["target"] = ("target", list(ORGAN_TARGETS) + lesions,
                             {"long_name": "absorbed-dose target"})
         dv["activity_mbq"] = _var(("patient", "region", "time"), result.activity_mbq[None],
