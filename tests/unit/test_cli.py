@@ -1,0 +1,41 @@
+"""Command line: a run writes results.nc; bad input exits non-zero with no traceback, no file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from simulator.results import open_results
+
+
+def _cli(tmp_path, *args):
+    return subprocess.run([sys.executable, "-m", "simulator", *args,
+                           f"hydra.run.dir={tmp_path / 'run'}"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("override, field", [
+    ("therapy.activity_gbq=-1", "therapy.activity_gbq"),
+    ("therapy.n_cycles=0", "therapy.n_cycles"),
+    ("therapy.activty_gbq=7", "therapy.activty_gbq"),
+    ("lesions.liver_1.volume_ml=-3", "lesions.liver_1.volume_ml"),
+])
+def test_bad_input_exits_cleanly_and_writes_nothing(tmp_path, override, field):
+    proc = _cli(tmp_path, override)
+    assert proc.returncode == 2
+    assert field in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_run_writes_results_and_prints_path(tmp_path):
+    proc = _cli(tmp_path, "therapy.n_cycles=1", "therapy.activity_gbq=5.55")
+    assert proc.returncode == 0, proc.stderr
+    path = tmp_path / "run" / "results.nc"
+    assert str(path) in proc.stdout
+    ds = open_results(path)
+    assert float(ds.injected_activity_gbq[0, 0]) == 5.55
+    assert ds.kidney_dose_gy.attrs["units"] == "Gy"
