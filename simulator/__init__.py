@@ -33,11 +33,9 @@ def simulate(cfg: DictConfig | dict):
         Absorbed doses per cycle (Gy), time-integrated activities (MBq h) and,
         with ``output.save_timeseries=true``, activity and dose-rate curves.
     """
-    from .course import run_patient
-    from .results.dataset import to_dataset
+    from .results.dataset import simulate_dataset
 
-    plain = validate(cfg)
-    return to_dataset(run_patient(plain), plain)
+    return simulate_dataset(validate(cfg))
 
 
 __all__ = ["ConfigError", "SolverError", "compose", "open_results", "simulate", "validate"]

@@ -23,12 +23,11 @@ EXIT_SOLVER_ERROR = 3
 
 
 def _run(cfg: DictConfig) -> Path:
-    from .course import run_patient
-    from .results import to_dataset, write_netcdf
+    from .results import simulate_dataset, write_netcdf
 
     plain = validate(cfg)
     start = time.perf_counter()
-    ds = to_dataset(run_patient(plain), plain)
+    ds = simulate_dataset(plain)
     out = Path(HydraConfig.get().runtime.output_dir) / plain["output"]["filename"]
     write_netcdf(ds, out)
     print(f"prrt-sim: wrote {out} ({time.perf_counter() - start:.1f} s)")

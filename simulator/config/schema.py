@@ -61,6 +61,7 @@ class PatientConfig:
     spleen_sstr_nmol: float = bounded(0.0, 200.0, unit="nmol")
     liver_sstr_nmol: float = bounded(0.0, 500.0, unit="nmol")
     kidney_sstr_nmol: float = bounded(0.0, 100.0, unit="nmol")
+    renal_risk_factors: bool = MISSING   # hypertension, diabetes: kidney BED limit 28 Gy
 
 
 @dataclass
@@ -98,6 +99,66 @@ class PKConfig:
 
 
 @dataclass
+class RepairConfig:
+    """Linear-quadratic parameters of one target (incomplete repair, DESIGN 3.4)."""
+
+    alpha_beta_gy: float = bounded(0.5, 100.0, unit="Gy")
+    repair_half_time_h: float = bounded(0.05, 24.0, unit="h")
+
+
+@dataclass
+class RadiobiologyConfig:
+    tumour_alpha_per_gy: float = bounded(0.0, 2.0, unit="1/Gy")
+    tumour: RepairConfig = field(default_factory=RepairConfig)
+    kidneys: RepairConfig = field(default_factory=RepairConfig)
+    red_marrow: RepairConfig = field(default_factory=RepairConfig)
+
+
+@dataclass
+class TumourConfig:
+    """Viable/doomed cell kinetics and stroma of every lesion (DESIGN 3.5)."""
+
+    growth: str = field(default=MISSING, metadata={"choices": ("exponential", "gompertz")})
+    volume_growth_percent_per_month: float = bounded(0.0, 100.0, unit="%/month")
+    gompertz_max_volume_ml: float = bounded(1.0, 1e5, unit="mL")
+    doomed_clearance_half_time_d: float = bounded(0.1, 3650.0, unit="d")
+    stroma_fraction: float = bounded(0.0, 0.95)
+    cell_density_per_ml: float = bounded(1e7, 1e10, unit="cells/mL")
+    clonogenic_fraction: float = bounded(0.0, 1.0, lo_open=True)
+    potential_doubling_time_d: float = bounded(0.5, 3650.0, unit="d")
+
+
+@dataclass
+class ResponseConfig:
+    """Response assessment: RECIST 1.1, SSTR-PET metabolic response (DESIGN 3.6)."""
+
+    assessment_interval_weeks: float = bounded(1.0, 52.0, unit="weeks")
+    follow_up_months: float = bounded(1.0, 240.0, unit="months")
+    detectability_mm: float = bounded(0.0, 30.0, unit="mm")
+    target_min_diameter_mm: float = bounded(0.0, 100.0, unit="mm")
+    lymph_node_min_diameter_mm: float = bounded(0.0, 100.0, unit="mm")
+    max_targets: int = bounded(1, 20)
+    max_targets_per_organ: int = bounded(1, 20)
+    confirmation: bool = MISSING
+    confirmation_min_weeks: float = bounded(0.0, 52.0, unit="weeks")
+    pr_threshold: float = bounded(0.0, 1.0, lo_open=True, hi_open=True)
+    pd_threshold: float = bounded(0.0, 10.0, lo_open=True)
+    pd_min_increase_mm: float = bounded(0.0, 100.0, unit="mm")
+    near_complete_threshold: float = bounded(0.0, 1.0, lo_open=True, hi_open=True)
+    pet_detectability_ml: float = bounded(0.0, 100.0, unit="mL")
+
+
+@dataclass
+class LimitsConfig:
+    """Organ-at-risk limits (flags only; the simulation never stops at a limit)."""
+
+    kidney_bed_gy_with_risk_factors: float = bounded(0.0, 200.0, lo_open=True, unit="Gy")
+    kidney_bed_gy: float = bounded(0.0, 200.0, lo_open=True, unit="Gy")
+    kidney_dose_gy: float = bounded(0.0, 200.0, lo_open=True, unit="Gy")
+    marrow_dose_gy: float = bounded(0.0, 50.0, lo_open=True, unit="Gy")
+
+
+@dataclass
 class DosimetryConfig:
     tissue_density_g_per_ml: float = bounded(0.9, 1.2, unit="g/mL")
     marrow_blood_ratio: float = bounded(0.0, 5.0)
@@ -114,6 +175,7 @@ class SolverConfig:
 @dataclass
 class OutputConfig:
     save_timeseries: bool = MISSING
+    plots: bool = MISSING
     timeseries_points_per_cycle: int = bounded(10, 100_000)
     filename: str = MISSING
 
@@ -126,6 +188,10 @@ class Config:
     therapy: TherapyConfig = field(default_factory=TherapyConfig)
     pk: PKConfig = field(default_factory=PKConfig)
     dosimetry: DosimetryConfig = field(default_factory=DosimetryConfig)
+    radiobiology: RadiobiologyConfig = field(default_factory=RadiobiologyConfig)
+    tumour: TumourConfig = field(default_factory=TumourConfig)
+    response: ResponseConfig = field(default_factory=ResponseConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     solver: SolverConfig = field(default_factory=SolverConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 

@@ -78,8 +78,11 @@ def sphere_s_value_gy_per_mbq_h(mass_g):
 
 
 @numba.njit(cache=True)
-def sphere_s_value_nb(mass_g, log_m, log_s):
-    """Numba scalar twin of :func:`sphere_s_value_gy_per_mbq_h`.
+def sphere_s_and_slope_nb(mass_g, log_m, log_s):
+    """S-value and its log-log slope d ln S / d ln m at ``mass_g`` (numba kernel helper).
+
+    Same interpolation as :func:`sphere_s_value_gy_per_mbq_h`; the slope is the one of
+    the table segment used, so that kernels can differentiate S with respect to mass.
 
     Parameters
     ----------
@@ -92,8 +95,8 @@ def sphere_s_value_nb(mass_g, log_m, log_s):
 
     Returns
     -------
-    float
-        S (Gy MBq^-1 h^-1), log-log interpolated / end-point extrapolated.
+    (float, float)
+        S (Gy MBq^-1 h^-1) and d ln S / d ln m (dimensionless).
     """
     x = np.log(mass_g)
     n = log_m.shape[0]
@@ -104,4 +107,10 @@ def sphere_s_value_nb(mass_g, log_m, log_s):
     else:
         i = np.searchsorted(log_m, x) - 1
     slope = (log_s[i + 1] - log_s[i]) / (log_m[i + 1] - log_m[i])
-    return np.exp(log_s[i] + slope * (x - log_m[i]))
+    return np.exp(log_s[i] + slope * (x - log_m[i])), slope
+
+
+@numba.njit(cache=True)
+def sphere_s_value_nb(mass_g, log_m, log_s):
+    """Numba scalar twin of :func:`sphere_s_value_gy_per_mbq_h` (S in Gy MBq^-1 h^-1)."""
+    return sphere_s_and_slope_nb(mass_g, log_m, log_s)[0]

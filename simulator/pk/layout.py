@@ -12,6 +12,8 @@ time-integrated activity (MBq h) of MIRD.  Regions are the five global pools
 followed by the tissues (each tissue's four sub-compartments together).
 
 Tissues are ordered ``kidneys, spleen, liver, lesion_0, lesion_1, ...``.
+The radiobiology and tumour states follow the PBPK part
+(:mod:`simulator.engine.layout`).
 """
 
 HOT, COLD = 0, 1
@@ -39,8 +41,8 @@ def n_regions(n_tissues: int) -> int:
     return N_GLOBAL + n_tissues
 
 
-def n_states(n_tissues: int) -> int:
-    """Length of the full state vector."""
+def n_pk_states(n_tissues: int) -> int:
+    """Length of the PBPK part of the state (species blocks + accumulators)."""
     return N_SPECIES * block_size(n_tissues) + n_regions(n_tissues)
 
 

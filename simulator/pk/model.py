@@ -15,7 +15,8 @@ volumes in L, flows in L/h, time in h::
     urine         dU/dt  = (1 - freab) CLfilt Cp + CLmet M/Vp
 
 with Cp = P/Vp and Rfree_j = Rtot_j - B_hot,j - B_cold,j (internalised receptors
-re-expressed at once).  Physical decay moves every hot amount to cold (-lam x
+re-expressed at once; Rtot of a lesion follows its cells, see
+:mod:`simulator.engine.model`).  Physical decay moves every hot amount to cold (-lam x
 for hot, +lam x_hot for cold), so total peptide is conserved.  The last
 ``n_regions`` states integrate the hot amount per region (nmol h).
 """
@@ -50,7 +51,6 @@ from .parameters import (
     KTUB,
     LAM,
     PS,
-    RTOT,
     VI,
     VP,
     VREST,
@@ -60,9 +60,12 @@ from .parameters import (
 
 
 @numba.njit(**JIT)
-def rhs(t, y, args, dydt):
-    """Write dy/dt of the PBPK state ``y`` into ``dydt`` (see module docstring)."""
-    tissue, glob = args
+def pk_rhs(y, tissue, glob, rtot, dydt):
+    """Write the PBPK part of dy/dt into ``dydt`` (see module docstring).
+
+    ``rtot[j]`` (nmol) is the current receptor amount of tissue j; for lesions it
+    follows the receptor-bearing cell volume (:mod:`simulator.engine.model`).
+    """
     n_t = tissue.shape[0]
     nb = N_GLOBAL + N_SUB * n_t
     vp, vrest, clrest = glob[VP], glob[VREST], glob[CLREST]
@@ -77,7 +80,7 @@ def rhs(t, y, args, dydt):
             k = o + N_GLOBAL + N_SUB * j
             cv = y[k + VASCULAR] / tissue[j, VV]
             ci = y[k + INTERSTITIAL] / tissue[j, VI]
-            rfree = tissue[j, RTOT] - y[N_GLOBAL + N_SUB * j + BOUND] \
+            rfree = rtot[j] - y[N_GLOBAL + N_SUB * j + BOUND] \
                 - y[nb + N_GLOBAL + N_SUB * j + BOUND]
             flow = tissue[j, Q] * (cp - cv)
             perm = tissue[j, PS] * (cv - ci)
@@ -108,9 +111,8 @@ def rhs(t, y, args, dydt):
 
 
 @numba.njit(**JIT)
-def jac(t, y, args, J):
-    """Write the analytic Jacobian d(dy/dt)/dy into ``J`` (dense, zeroed here)."""
-    tissue, glob = args
+def pk_jac(y, tissue, glob, rtot, J):
+    """Write the PBPK part of the Jacobian into ``J`` (zeroed here) at fixed ``rtot``."""
     n_t = tissue.shape[0]
     nb = N_GLOBAL + N_SUB * n_t
     J[:, :] = 0.0
@@ -138,7 +140,7 @@ def jac(t, y, args, J):
             kint, krel = tissue[j, KINT], tissue[j, KREL]
             bh = N_GLOBAL + N_SUB * j + BOUND
             bc = nb + bh
-            rfree = tissue[j, RTOT] - y[bh] - y[bc]
+            rfree = rtot[j] - y[bh] - y[bc]
             ci = y[i] / vi
             J[p, p] -= qv / vp
             J[p, v] += qv / vv

@@ -10,12 +10,16 @@ import numpy as np
 import xarray as xr
 from omegaconf import OmegaConf
 
-from ..course import CourseResult
+from ..course import CourseResult, run_patient
+from ..outcomes import Outcomes, compute_outcomes
+from ..response.recist import CR, NOT_EVALUABLE, PD, PR, SD
 from ..dosimetry.dose_map import ORGAN_TARGETS
 from ..pk.layout import region_names
 
 #: long names of the organ dose variables, by target
 _ORGAN_VARS = {"kidneys": "kidney", "spleen": "spleen", "liver": "liver", "red_marrow": "marrow"}
+_FLAG_VALUES = (NOT_EVALUABLE, CR, PR, SD, PD)
+_FLAG_MEANINGS = "not_evaluable CR PR SD PD"
 
 
 def package_version() -> str:
@@ -40,45 +44,83 @@ def _var(dims, data, units, long_name, **extra):
     return xr.Variable(dims, np.asarray(data), {"units": units, "long_name": long_name, **extra})
 
 
-def to_dataset(result: CourseResult, cfg: dict) -> xr.Dataset:
+def to_dataset(result: CourseResult, out: Outcomes, cfg: dict) -> xr.Dataset:
     """Dataset with a ``patient`` dimension of size 1 (cohorts stack along it later)."""
     n_cyc = result.schedule.injection_times_h.size
     lesions = list(cfg["lesions"])
-    n_org = len(ORGAN_TARGETS)
     regions = region_names(lesions)
+    p = ("patient",)
     dv = {}
     for k, target in enumerate(ORGAN_TARGETS):
-        name = _ORGAN_VARS[target]
-        dv[f"{name}_dose_gy"] = _var(("patient", "cycle"), result.dose_gy[k][None], "Gy",
-                                     f"{target.replace('_', ' ')} mean absorbed dose per cycle")
-    dv["lesion_dose_gy"] = _var(("patient", "lesion", "cycle"), result.dose_gy[n_org:][None],
-                                "Gy", "lesion mean absorbed dose per cycle")
-    dv["tia_mbq_h"] = _var(("patient", "region", "cycle"), result.tia_mbq_h[None], "MBq h",
+        dv[f"{_ORGAN_VARS[target]}_dose_gy"] = _var(
+            ("patient", "cycle"), out.organ_dose_gy[k][None], "Gy",
+            f"{target.replace('_', ' ')} mean absorbed dose per cycle")
+    dv["kidney_bed_gy"] = _var(("patient", "cycle"), out.oar_bed_gy[0][None], "Gy",
+                               "kidney biologically effective dose per cycle")
+    dv["kidney_eqd2_gy"] = _var(("patient", "cycle"), out.kidney_eqd2_gy[None], "Gy",
+                                "kidney equivalent dose in 2 Gy fractions per cycle")
+    dv["marrow_bed_gy"] = _var(("patient", "cycle"), out.oar_bed_gy[1][None], "Gy",
+                               "red marrow biologically effective dose per cycle")
+    dv["lesion_dose_gy"] = _var(("patient", "lesion", "cycle"), out.lesion_dose_gy[None], "Gy",
+                                "lesion mean absorbed dose per cycle")
+    dv["lesion_bed_gy"] = _var(("patient", "lesion", "cycle"), out.lesion_bed_gy[None], "Gy",
+                               "lesion biologically effective dose per cycle")
+    dv["tia_mbq_h"] = _var(("patient", "region", "cycle"), out.tia_mbq_h[None], "MBq h",
                            "time-integrated activity per cycle")
     dv["injected_activity_gbq"] = _var(("patient", "cycle"),
                                        np.full((1, n_cyc), cfg["therapy"]["activity_gbq"]),
                                        "GBq", "administered 177Lu activity")
+    tdims = ("patient", "lesion", "time")
+    dv["lesion_volume_ml"] = _var(tdims, out.lesion_volume_ml[None], "mL", "lesion volume")
+    dv["lesion_viable_fraction"] = _var(tdims, out.lesion_viable_fraction[None], "1",
+                                        "fraction of the lesion volume made of viable cells")
+    dv["lesion_pet_visible"] = _var(tdims, out.lesion_pet_visible[None], "1",
+                                    "lesion visible on SSTR-PET (our operational definition)")
+    dv["sum_diameters_mm"] = _var(("patient", "time"), out.sum_diameters_mm[None], "mm",
+                                  "RECIST 1.1 sum of target-lesion diameters")
+    dv["best_response"] = _var(p, [out.best_response], "1", "RECIST 1.1 best overall response",
+                               flag_values=np.array(_FLAG_VALUES, dtype=np.int64),
+                               flag_meanings=_FLAG_MEANINGS)
+    for name, value, long_name in (
+        ("near_complete_response", out.near_complete_response,
+         f"PR with >= {cfg['response']['near_complete_threshold']:.0%} decrease of the sum"),
+        ("complete_metabolic_response", out.complete_metabolic_response,
+         "no lesion visible on SSTR-PET at some assessment"),
+        ("progression_observed", out.progression_observed, "RECIST progression observed"),
+        ("kidney_bed_limit_exceeded", out.kidney_bed_limit_exceeded,
+         "cumulative kidney BED above limits.kidney_bed_gy(_with_risk_factors)"),
+        ("kidney_dose_limit_exceeded", out.kidney_dose_limit_exceeded,
+         "cumulative kidney absorbed dose above limits.kidney_dose_gy"),
+        ("marrow_dose_limit_exceeded", out.marrow_dose_limit_exceeded,
+         "cumulative red-marrow absorbed dose above limits.marrow_dose_gy"),
+    ):
+        dv[name] = _var(p, [value], "1", long_name)
+    dv["progression_time_months"] = _var(p, [out.progression_time_months], "months",
+                                         "time to RECIST progression or censoring")
+    dv["tcp"] = _var(p, [out.tcp], "1", "tumour control probability (Zaider-Minerbo)")
+    dv["tcp_poisson"] = _var(p, [out.tcp_poisson], "1",
+                             "tumour control probability (Poisson, expected clonogens)")
     coords = {
         "patient": ("patient", [0], {"long_name": "virtual patient index"}),
         "cycle": ("cycle", np.arange(1, n_cyc + 1), {"long_name": "treatment cycle"}),
         "lesion": ("lesion", lesions, {"long_name": "lesion name"}),
         "region": ("region", list(regions), {"long_name": "PBPK source region"}),
+        "time": ("time", result.time_h, {"units": "h", "long_name": "time after the first injection"}),
+        "is_assessment": ("time", out.is_assessment, {"long_name": "response assessment time"}),
         "cycle_start_h": ("cycle", result.schedule.injection_times_h,
                           {"units": "h", "long_name": "injection time"}),
         "lesion_site": ("lesion", [cfg["lesions"][n]["site"] for n in lesions],
                         {"long_name": "anatomical site"}),
-        "lesion_volume_ml": ("lesion", [cfg["lesions"][n]["volume_ml"] for n in lesions],
-                             {"units": "mL", "long_name": "lesion volume at baseline"}),
+        "lesion_is_target": ("lesion", out.lesion_is_target,
+                             {"long_name": "RECIST 1.1 target lesion"}),
     }
     if cfg["output"]["save_timeseries"]:
-        coords["time"] = ("time", result.time_h,
-                          {"units": "h", "long_name": "time after the first injection"})
         coords["target"] = ("target", list(ORGAN_TARGETS) + lesions,
                             {"long_name": "absorbed-dose target"})
-        dv["activity_mbq"] = _var(("patient", "region", "time"), result.activity_mbq[None],
+        dv["activity_mbq"] = _var(("patient", "region", "time"), out.activity_mbq[None],
                                   "MBq", "177Lu activity per region")
         dv["dose_rate_gy_per_h"] = _var(("patient", "target", "time"),
-                                        result.dose_rate_gy_per_h[None], "Gy/h",
+                                        out.dose_rate_gy_per_h[None], "Gy/h",
                                         "mean absorbed-dose rate")
     attrs = {
         "title": "prrt-simulator results",
@@ -90,3 +132,9 @@ def to_dataset(result: CourseResult, cfg: dict) -> xr.Dataset:
         "nuclide": "Lu-177",
     }
     return xr.Dataset(dv, coords=coords, attrs=attrs)
+
+
+def simulate_dataset(cfg: dict) -> xr.Dataset:
+    """Run one validated config end to end and return its Dataset."""
+    res = run_patient(cfg)
+    return to_dataset(res, compute_outcomes(res, cfg), cfg)

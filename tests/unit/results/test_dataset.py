@@ -49,9 +49,11 @@ def test_dose_equals_integral_of_dose_rate(ds):
     np.testing.assert_allclose(trapz, float(ds.kidney_dose_gy[0, 0]), rtol=5e-3)
 
 
-def test_timeseries_off_by_default():
+def test_timeseries_off_by_default_keeps_only_assessment_times():
     plain = simulator.simulate(simulator.compose(["therapy.n_cycles=1"]))
-    assert "time" not in plain.dims
+    assert "activity_mbq" not in plain and "dose_rate_gy_per_h" not in plain
+    assert bool(plain.is_assessment.all())
+    np.testing.assert_allclose(np.diff(plain.time), 12 * 168.0)
 
 
 def test_netcdf_round_trip(ds, tmp_path):
