@@ -43,6 +43,7 @@ from scipy.optimize import least_squares
 
 import simulator
 from simulator.course import run_patient
+from simulator.outcomes import compute_outcomes
 
 FITTED = (("pk", "internalisation_half_life_h"), ("pk", "kidney_reabsorbed_fraction"),
           ("patient", "kidney_sstr_nmol"), ("patient", "spleen_sstr_nmol"))
@@ -60,9 +61,10 @@ CHECKS = (
 
 
 def reference_config(overrides=()) -> dict:
-    cfg = simulator.validate(simulator.compose(["therapy.n_cycles=1", "solver.rtol=1e-8",
-                                                *overrides]))
-    return cfg
+    # the published doses were measured on lesions of fixed, baseline mass: no kill, no growth
+    return simulator.validate(simulator.compose([
+        "therapy.n_cycles=1", "radiobiology.tumour_alpha_per_gy=0",
+        "tumour.volume_growth_percent_per_month=0", "response.follow_up_months=3", *overrides]))
 
 
 def with_values(cfg: dict, values) -> dict:
@@ -75,10 +77,11 @@ def with_values(cfg: dict, values) -> dict:
 def outcomes(cfg: dict) -> dict:
     """Cycle-1 absorbed dose per GBq of the reference patient, and the kidney receptor share."""
     gbq = cfg["therapy"]["activity_gbq"]
-    dose = run_patient(cfg).dose_gy[:, 0] / gbq
+    dose = compute_outcomes(run_patient(cfg), cfg)
+    dose = np.append(dose.organ_dose_gy[:, 0], dose.lesion_dose_gy[:, 0]) / gbq
     blocked = copy.deepcopy(cfg)
     blocked["patient"]["kidney_sstr_nmol"] = 0.0
-    kidney_blocked = run_patient(blocked).dose_gy[0, 0] / gbq
+    kidney_blocked = compute_outcomes(run_patient(blocked), blocked).organ_dose_gy[0, 0] / gbq
     return {"kidney_gy_per_gbq": dose[0], "spleen_gy_per_gbq": dose[1],
             "liver_gy_per_gbq": dose[2], "marrow_gy_per_gbq": dose[3],
             "lesion_gy_per_gbq": dose[4],
@@ -103,7 +106,7 @@ def kidney_effective_half_life_h(cfg: dict) -> float:
     c = copy.deepcopy(cfg)
     c["output"]["save_timeseries"] = True
     res = run_patient(c)
-    kidney = res.dose_rate_gy_per_h[0]
+    kidney = compute_outcomes(res, c).dose_rate_gy_per_h[0]
     sel = (res.time_h >= 72.0) & (res.time_h <= 168.0)
     slope = np.polyfit(res.time_h[sel], np.log(kidney[sel]), 1)[0]
     return math.log(2.0) / -slope

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .course import (
-    HOURS_PER_WEEK, CourseResult, region_hot_amounts, tia_per_cycle_mbq_h,
+    HOURS_PER_WEEK,
+    CourseResult,
+    region_hot_amounts,
+    tia_per_cycle_mbq_h,
 )
 from .dosimetry.spheres import sphere_s_value_gy_per_mbq_h
 from .engine import layout as el

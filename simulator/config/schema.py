@@ -125,7 +125,8 @@ class TumourConfig:
     stroma_fraction: float = bounded(0.0, 0.95)
     cell_density_per_ml: float = bounded(1e7, 1e10, unit="cells/mL")
     clonogenic_fraction: float = bounded(0.0, 1.0, lo_open=True)
-    potential_doubling_time_d: float = bounded(0.5, 3650.0, unit="d")
+    # None: no clonogen proliferation (birth rate 0; then growth must be 0 too)
+    potential_doubling_time_d: float | None = bounded(0.5, 3650.0, unit="d")
 
 
 @dataclass

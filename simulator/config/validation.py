@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..errors import ConfigError
 from ..nuclides import lu177, nmol_per_gbq
+from ..tumour.parameters import birth_rate_per_h, growth_rate_per_h
 from .schema import Config
 
 
@@ -100,6 +101,20 @@ def _check_cross_fields(cfg: dict) -> None:
         _fail("therapy.peptide_nmol", therapy["peptide_nmol"],
               f"must be at least the amount of 177Lu-labelled peptide, {hot_nmol:.3g} nmol for "
               f"therapy.activity_gbq = {therapy['activity_gbq']} GBq (carrier-free limit)")
+    response = cfg["response"]
+    interval_months = response["assessment_interval_weeks"] * 7.0 * 12.0 / 365.25
+    if response["follow_up_months"] < interval_months:
+        _fail("response.follow_up_months", response["follow_up_months"],
+              f"must cover at least one assessment, i.e. be >= "
+              f"response.assessment_interval_weeks = {response['assessment_interval_weeks']} weeks "
+              f"({interval_months:.3g} months)")
+    tumour = cfg["tumour"]
+    growth = growth_rate_per_h(tumour["volume_growth_percent_per_month"])
+    if growth > birth_rate_per_h(tumour["potential_doubling_time_d"]) * (1.0 + 1e-12):
+        _fail("tumour.potential_doubling_time_d", tumour["potential_doubling_time_d"],
+              "the clonogen birth rate ln2/T_pot must be at least the net growth rate of "
+              "tumour.volume_growth_percent_per_month = "
+              f"{tumour['volume_growth_percent_per_month']} (the death rate cannot be negative)")
     for name, tissue in cfg["pk"].items():
         if isinstance(tissue, dict):
             total = tissue["vascular_fraction"] + tissue["interstitial_fraction"]

@@ -2,12 +2,12 @@
 
 ::
 
-    [PBPK species blocks | hot-amount integrals per region]      simulator.pk.layout
-    [Gamma, Q] for each organ at risk (kidneys, red marrow)     Gamma [Gy], Q = int Ddot Gamma [Gy^2]
+    [PBPK species blocks | hot-amount integrals per region]     simulator.pk.layout
+    [Gamma, Q] for each organ at risk (kidneys, red marrow)     Gamma [Gy], Q [Gy^2]
     [L, N_d, D, Gamma, Q, J] for each lesion
 
-with L = ln N_v (viable cells), N_d doomed cells, D dose [Gy], J = int dt / n(t) [h]
-(n = N_v / N_v(0), for the Zaider-Minerbo TCP).  BED = D + 2 Q / (alpha/beta).
+with Q = int Ddot Gamma dt, L = ln N_v (viable cells), N_d doomed cells, D dose [Gy],
+J = int dt / n(t) [h] (n = N_v / N_v(0), for the Zaider-Minerbo TCP).  BED = D + 2 Q / (alpha/beta).
 """
 
 from ..pk.layout import n_pk_states

@@ -27,13 +27,33 @@ from ..pk.layout import BOUND, INTERSTITIAL, N_GLOBAL, N_SUB
 from ..pk.model import pk_jac, pk_rhs
 from ..pk.parameters import KON, RTOT, VI
 from ..tumour.parameters import (
-    ALPHA, BETA, G_NORM, GOMPERTZ, GROWTH_PER_H, K_CLEAR, L0, LN_K_CELLS, MU, R_CELL,
-    RHO_G_PER_ML, STROMA_ML, V_CELL_ML,
+    ALPHA,
+    BETA,
+    G_NORM,
+    GOMPERTZ,
+    GROWTH_PER_H,
+    K_CLEAR,
+    L0,
+    LN_K_CELLS,
+    MU,
+    R_CELL,
+    RHO_G_PER_ML,
+    STROMA_ML,
+    V_CELL_ML,
 )
 from .jit import JIT
 from .layout import (
-    LES_D, LES_GAMMA, LES_J, LES_L, LES_ND, LES_Q, N_LES_STATES, N_OAR_STATES, N_ORGAN_TISSUES,
-    OAR_GAMMA, OAR_Q,
+    LES_D,
+    LES_GAMMA,
+    LES_J,
+    LES_L,
+    LES_ND,
+    LES_Q,
+    N_LES_STATES,
+    N_OAR_STATES,
+    N_ORGAN_TISSUES,
+    OAR_GAMMA,
+    OAR_Q,
 )
 
 
@@ -83,7 +103,8 @@ def _lesion_state(y, lesion, k, b, log_m, log_s, mbq):
 @numba.njit(**JIT)
 def _growth(lesion, k, cells):
     if lesion[k, GOMPERTZ] > 0.0:
-        return lesion[k, GROWTH_PER_H] * (lesion[k, LN_K_CELLS] - math.log(cells)) * lesion[k, G_NORM]
+        log_room = lesion[k, LN_K_CELLS] - math.log(cells)
+        return lesion[k, GROWTH_PER_H] * log_room * lesion[k, G_NORM]
     return lesion[k, GROWTH_PER_H]
 
 

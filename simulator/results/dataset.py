@@ -11,10 +11,10 @@ import xarray as xr
 from omegaconf import OmegaConf
 
 from ..course import CourseResult, run_patient
-from ..outcomes import Outcomes, compute_outcomes
-from ..response.recist import CR, NOT_EVALUABLE, PD, PR, SD
 from ..dosimetry.dose_map import ORGAN_TARGETS
+from ..outcomes import Outcomes, compute_outcomes
 from ..pk.layout import region_names
+from ..response.recist import CR, NOT_EVALUABLE, PD, PR, SD
 
 #: long names of the organ dose variables, by target
 _ORGAN_VARS = {"kidneys": "kidney", "spleen": "spleen", "liver": "liver", "red_marrow": "marrow"}
@@ -105,7 +105,8 @@ def to_dataset(result: CourseResult, out: Outcomes, cfg: dict) -> xr.Dataset:
         "cycle": ("cycle", np.arange(1, n_cyc + 1), {"long_name": "treatment cycle"}),
         "lesion": ("lesion", lesions, {"long_name": "lesion name"}),
         "region": ("region", list(regions), {"long_name": "PBPK source region"}),
-        "time": ("time", result.time_h, {"units": "h", "long_name": "time after the first injection"}),
+        "time": ("time", result.time_h,
+                 {"units": "h", "long_name": "time after the first injection"}),
         "is_assessment": ("time", out.is_assessment, {"long_name": "response assessment time"}),
         "cycle_start_h": ("cycle", result.schedule.injection_times_h,
                           {"units": "h", "long_name": "injection time"}),

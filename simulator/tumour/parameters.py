@@ -28,8 +28,10 @@ def growth_rate_per_h(volume_growth_percent_per_month: float) -> float:
     return math.log1p(volume_growth_percent_per_month / 100.0) / HOURS_PER_MONTH
 
 
-def birth_rate_per_h(potential_doubling_time_d: float) -> float:
-    """Clonogen birth rate b = ln 2 / T_pot (Zaider-Minerbo TCP)."""
+def birth_rate_per_h(potential_doubling_time_d: float | None) -> float:
+    """Clonogen birth rate b = ln 2 / T_pot (Zaider-Minerbo TCP); 0 for ``None``."""
+    if potential_doubling_time_d is None:
+        return 0.0
     return math.log(2.0) / (potential_doubling_time_d * HOURS_PER_DAY)
 
 

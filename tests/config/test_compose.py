@@ -49,6 +49,11 @@ def test_lesion_can_be_added_from_overrides():
     ("therapy.activity_gbq=abc", "therapy.activity_gbq", "abc"),
     ("therapy.actvity_gbq=1", "therapy.actvity_gbq", "not in"),
     ("therapy.n_cycles=2.5", "therapy.n_cycles", "2.5"),
+    ("response.follow_up_months=1", "response.follow_up_months", "at least one assessment"),
+    ("tumour.growth=logistic", "tumour.growth", "allowed values"),
+    ("tumour.potential_doubling_time_d=3000", "tumour.potential_doubling_time_d",
+     "birth rate"),
+    ("radiobiology.kidneys.alpha_beta_gy=0", "radiobiology.kidneys.alpha_beta_gy", "0.5 <="),
 ])
 def test_bad_input_names_field_value_and_range(override, field, fragment):
     with pytest.raises(simulator.ConfigError) as err:

@@ -18,7 +18,9 @@ import simulator
 
 @pytest.fixture(scope="module")
 def per_gbq():
-    ds = simulator.simulate(simulator.compose())
+    # as measured: lesion mass fixed at baseline (no kill, no growth during the cycle)
+    ds = simulator.simulate(simulator.compose(["radiobiology.tumour_alpha_per_gy=0",
+                                               "tumour.volume_growth_percent_per_month=0"]))
     gbq = ds.injected_activity_gbq
     return {name: float((ds[f"{name}_dose_gy"] / gbq).isel(cycle=0).squeeze())
             for name in ("kidney", "spleen", "liver", "lesion", "marrow")}

@@ -1,0 +1,38 @@
+"""Hypothesis: any valid configuration gives finite, non-negative outputs (issue 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import simulator
+
+valid = st.fixed_dictionaries({
+    "therapy.activity_gbq": st.floats(0.0, 15.0),
+    "therapy.n_cycles": st.integers(1, 5),
+    "therapy.interval_weeks": st.floats(4.0, 12.0),
+    "patient.sstr_density_nmol_per_l": st.floats(0.0, 2000.0),
+    "lesions.liver_1.volume_ml": st.floats(0.05, 500.0),
+    "radiobiology.tumour_alpha_per_gy": st.floats(0.0, 0.5),
+    "tumour.stroma_fraction": st.floats(0.0, 0.9),
+    "tumour.doomed_clearance_half_time_d": st.floats(1.0, 365.0),
+    "tumour.volume_growth_percent_per_month": st.floats(0.0, 20.0),
+    "tumour.growth": st.sampled_from(["exponential", "gompertz"]),
+})
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid)
+def test_no_nan_no_negative_cells_for_valid_configs(params):
+    overrides = [f"{k}={v}" for k, v in params.items()]
+    overrides += ["tumour.potential_doubling_time_d=5", "response.follow_up_months=12",
+                  "tumour.gompertz_max_volume_ml=5000", "therapy.peptide_nmol=200"]
+    ds = simulator.simulate(simulator.compose(overrides))
+    for name, var in ds.data_vars.items():
+        values = np.asarray(var.values, dtype=float)
+        assert np.all(np.isfinite(values)), name
+    for name in ("lesion_volume_ml", "lesion_viable_fraction", "lesion_dose_gy",
+                 "lesion_bed_gy", "kidney_dose_gy", "tcp"):
+        assert np.all(ds[name].values >= 0), name
+    assert np.all(ds.lesion_viable_fraction.values <= 1.0)
