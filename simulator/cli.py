@@ -31,6 +31,11 @@ def _run(cfg: DictConfig) -> Path:
     out = Path(HydraConfig.get().runtime.output_dir) / plain["output"]["filename"]
     write_netcdf(ds, out)
     print(f"prrt-sim: wrote {out} ({time.perf_counter() - start:.1f} s)")
+    if plain["output"]["plots"]:
+        from .plots import save_figures
+
+        for path in save_figures(ds, out.parent):
+            print(f"prrt-sim: wrote {path}")
     return out
 
 

@@ -139,7 +139,7 @@ def run_patient(cfg: dict) -> CourseResult:
     n_t = m.system.n_tissues
     sched = make_schedule(cfg, m.system.mbq_per_nmol)
     times = sched.assessment_times_h
-    if cfg["output"]["save_timeseries"]:
+    if cfg["output"]["save_timeseries"] or cfg["output"]["plots"]:
         times = np.union1d(times, timeseries_times_h(
             sched, cfg["output"]["timeseries_points_per_cycle"]))
     solver = cfg["solver"]

@@ -7,6 +7,7 @@ whose message names the dotted field, the value and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
 import types
 import typing
@@ -101,6 +102,8 @@ def _check_cross_fields(cfg: dict) -> None:
         _fail("therapy.peptide_nmol", therapy["peptide_nmol"],
               f"must be at least the amount of 177Lu-labelled peptide, {hot_nmol:.3g} nmol for "
               f"therapy.activity_gbq = {therapy['activity_gbq']} GBq (carrier-free limit)")
+    if cfg["output"]["plots"] and importlib.util.find_spec("matplotlib") is None:
+        _fail("output.plots", True, "needs matplotlib: pip install 'prrt-simulator[plots]'")
     response = cfg["response"]
     interval_months = response["assessment_interval_weeks"] * 7.0 * 12.0 / 365.25
     if response["follow_up_months"] < interval_months:

@@ -115,7 +115,7 @@ def to_dataset(result: CourseResult, out: Outcomes, cfg: dict) -> xr.Dataset:
         "lesion_is_target": ("lesion", out.lesion_is_target,
                              {"long_name": "RECIST 1.1 target lesion"}),
     }
-    if cfg["output"]["save_timeseries"]:
+    if cfg["output"]["save_timeseries"] or cfg["output"]["plots"]:
         coords["target"] = ("target", list(ORGAN_TARGETS) + lesions,
                             {"long_name": "absorbed-dose target"})
         dv["activity_mbq"] = _var(("patient", "region", "time"), out.activity_mbq[None],
