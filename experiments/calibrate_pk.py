@@ -44,6 +44,7 @@ from scipy.optimize import least_squares
 import simulator
 from simulator.course import run_patient
 from simulator.outcomes import compute_outcomes
+from simulator.population import Columns
 
 FITTED = (("pk", "internalisation_half_life_h"), ("pk", "kidney_reabsorbed_fraction"),
           ("patient", "kidney_sstr_nmol"), ("patient", "spleen_sstr_nmol"))
@@ -74,14 +75,18 @@ def with_values(cfg: dict, values) -> dict:
     return new
 
 
+def _outcomes(cfg: dict):
+    return compute_outcomes(run_patient(cfg), Columns(cfg, 1))
+
+
 def outcomes(cfg: dict) -> dict:
     """Cycle-1 absorbed dose per GBq of the reference patient, and the kidney receptor share."""
     gbq = cfg["therapy"]["activity_gbq"]
-    dose = compute_outcomes(run_patient(cfg), cfg)
-    dose = np.append(dose.organ_dose_gy[:, 0], dose.lesion_dose_gy[:, 0]) / gbq
+    dose = _outcomes(cfg)
+    dose = np.append(dose.organ_dose_gy[0, :, 0], dose.lesion_dose_gy[0, :, 0]) / gbq
     blocked = copy.deepcopy(cfg)
     blocked["patient"]["kidney_sstr_nmol"] = 0.0
-    kidney_blocked = compute_outcomes(run_patient(blocked), blocked).organ_dose_gy[0, 0] / gbq
+    kidney_blocked = _outcomes(blocked).organ_dose_gy[0, 0, 0] / gbq
     return {"kidney_gy_per_gbq": dose[0], "spleen_gy_per_gbq": dose[1],
             "liver_gy_per_gbq": dose[2], "marrow_gy_per_gbq": dose[3],
             "lesion_gy_per_gbq": dose[4],
@@ -106,7 +111,7 @@ def kidney_effective_half_life_h(cfg: dict) -> float:
     c = copy.deepcopy(cfg)
     c["output"]["save_timeseries"] = True
     res = run_patient(c)
-    kidney = compute_outcomes(res, c).dose_rate_gy_per_h[0]
+    kidney = compute_outcomes(res, Columns(c, 1)).dose_rate_gy_per_h[0, 0]
     sel = (res.time_h >= 72.0) & (res.time_h <= 168.0)
     slope = np.polyfit(res.time_h[sel], np.log(kidney[sel]), 1)[0]
     return math.log(2.0) / -slope

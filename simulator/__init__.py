@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from .config import compose, validate
 from .errors import ConfigError, SolverError
 from .results import open_results
+from .summary import summarize
 
 
 def simulate(cfg: DictConfig | dict):
@@ -38,4 +39,12 @@ def simulate(cfg: DictConfig | dict):
     return simulate_dataset(validate(cfg))
 
 
-__all__ = ["ConfigError", "SolverError", "compose", "open_results", "simulate", "validate"]
+__all__ = [
+    "ConfigError",
+    "SolverError",
+    "compose",
+    "open_results",
+    "simulate",
+    "summarize",
+    "validate",
+]

@@ -1,8 +1,9 @@
-"""Orchestration of one patient's course: config -> arrays -> coupled kernel -> outputs.
+"""Orchestration of a chunk of patients: columns -> arrays -> batch kernel -> states.
 
 Python only: validates, allocates and dispatches to the numba kernels in
 :mod:`simulator.engine`; pure formulae live in :mod:`simulator.dosimetry`,
-:mod:`simulator.radiobiology` and :mod:`simulator.response`.
+:mod:`simulator.radiobiology` and :mod:`simulator.response`.  A single patient
+is a chunk of one.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from .dosimetry.dose_map import ORGAN_TARGETS, dose_map_gy_per_mbq_h
 from .dosimetry.spheres import LOG_MASS_G, LOG_S_GY_PER_MBQ_H
 from .engine import layout as el
 from .engine import model
-from .engine.course import STATUS_MESSAGES, run_course
-from .engine.rodas import make_workspace
+from .engine.batch import run_batch
+from .engine.course import STATUS_MESSAGES
 from .errors import SolverError
-from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size, tia_offset
+from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size, n_regions, tia_offset
 from .pk.parameters import LAM, PKSystem, build_pk_system
+from .population import Columns, LesionArrays, lesion_arrays
 from .tumour.parameters import HOURS_PER_MONTH, L0, build_lesion_table
 
 HOURS_PER_WEEK = 168.0
@@ -32,64 +34,79 @@ ATOL_GY = 1e-12
 
 @dataclass(frozen=True)
 class Schedule:
-    """Injection times, end of integration and output times (h); amounts injected (nmol)."""
+    """Injection and output times (h, shared by the chunk); amounts injected (nmol, per patient)."""
 
     injection_times_h: np.ndarray
     end_h: float
-    hot_nmol: float
-    cold_nmol: float
+    hot_nmol: np.ndarray
+    cold_nmol: np.ndarray
     assessment_times_h: np.ndarray
 
 
 @dataclass(frozen=True)
 class Model:
-    """Numeric arrays of one patient's coupled model."""
+    """Numeric arrays of the coupled model for a chunk of patients (leading axis n)."""
 
     system: PKSystem
-    lesion: np.ndarray              # (n_lesions, N_LESION_PARAMS)
-    dose_map_gy_per_mbq_h: np.ndarray  # (n_targets, n_regions)
-    oar_rows: tuple[int, ...]       # rows of the dose map tracked for repair (kidneys, marrow)
-    args: tuple
+    lesions: LesionArrays
+    lesion: np.ndarray                 # (n, L, N_LESION_PARAMS)
+    dose_map_gy_per_mbq_h: np.ndarray  # (n, n_targets, n_regions)
+    oar_rows: tuple[int, ...]          # dose-map rows tracked for repair (kidneys, marrow)
+    oar_mu: np.ndarray                 # (n, n_oar) repair rates (1/h)
+
+    @property
+    def n(self) -> int:
+        return self.lesion.shape[0]
 
     @property
     def n_states(self) -> int:
         return el.n_states(self.system.n_tissues)
 
+    def kernel_arrays(self) -> tuple:
+        """Arrays in the order of :func:`simulator.engine.batch.run_batch`."""
+        oar_map = self.dose_map_gy_per_mbq_h[:, list(self.oar_rows)] * self.system.mbq_per_nmol
+        return (self.system.tissue, self.system.glob, self.lesion, np.ascontiguousarray(oar_map),
+                self.oar_mu, LOG_MASS_G, LOG_S_GY_PER_MBQ_H,
+                np.full((self.n, 1), self.system.mbq_per_nmol))
+
+    def args(self, p: int) -> tuple:
+        """Kernel argument tuple of patient p (for direct calls of the RHS and Jacobian)."""
+        tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = self.kernel_arrays()
+        return (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s, consts[p],
+                np.zeros(self.system.n_tissues))
+
 
 @dataclass(frozen=True)
 class CourseResult:
-    """Everything computed for one patient (arrays in the units of their names)."""
+    """States of a chunk of patients (arrays in the units of their names)."""
 
     model: Model
     schedule: Schedule
-    boundary_states: np.ndarray   # (n_cycles + 1, n_states)
+    boundary_states: np.ndarray   # (n, n_cycles + 1, n_states)
     time_h: np.ndarray            # (n_out,)
-    states: np.ndarray            # (n_out, n_states)
-    tail_tia_mbq_h: np.ndarray    # (n_regions,) after end_h, physical decay only
+    states: np.ndarray            # (n, n_out, n_states)
+    tail_tia_mbq_h: np.ndarray    # (n, n_regions) after end_h, physical decay only
 
     @property
     def system(self) -> PKSystem:
         return self.model.system
 
 
-def build_model(cfg: dict) -> Model:
-    system = build_pk_system(cfg)
-    lesion = build_lesion_table(cfg)
-    dmap = dose_map_gy_per_mbq_h(system.tissue_mass_g, cfg)
-    rows = tuple(ORGAN_TARGETS.index(name) for name in el.OAR_TARGETS)
-    oar_mu = np.array([math.log(2.0) / cfg["radiobiology"][name]["repair_half_time_h"]
-                       for name in el.OAR_TARGETS])
-    args = (system.tissue, system.glob, lesion, dmap[list(rows)] * system.mbq_per_nmol, oar_mu,
-            LOG_MASS_G, LOG_S_GY_PER_MBQ_H, np.array([system.mbq_per_nmol]),
-            np.zeros(system.n_tissues))
-    return Model(system=system, lesion=lesion, dose_map_gy_per_mbq_h=dmap, oar_rows=rows,
-                 args=args)
+def build_model(cols: Columns, generated_lesions: dict | None = None) -> Model:
+    lesions = lesion_arrays(cols, generated_lesions)
+    system = build_pk_system(cols, lesions)
+    oar_mu = np.stack([math.log(2.0) / cols(f"radiobiology.{name}.repair_half_time_h")
+                       for name in el.OAR_TARGETS], axis=1)
+    return Model(system=system, lesions=lesions, lesion=build_lesion_table(cols, lesions),
+                 dose_map_gy_per_mbq_h=dose_map_gy_per_mbq_h(system.tissue_mass_g, cols),
+                 oar_rows=tuple(ORGAN_TARGETS.index(name) for name in el.OAR_TARGETS),
+                 oar_mu=oar_mu)
 
 
-def initial_state(m: Model) -> np.ndarray:
-    y = np.zeros(m.n_states)
+def initial_states(m: Model) -> np.ndarray:
+    y = np.zeros((m.n, m.n_states))
     les0 = el.lesion_offset(m.system.n_tissues)
-    y[les0 + el.LES_L::el.N_LES_STATES] = m.lesion[:, L0]
+    y[:, les0 + el.LES_L::el.N_LES_STATES] = m.lesion[..., L0]
     return y
 
 
@@ -101,21 +118,22 @@ def absolute_tolerance(m: Model, atol_nmol: float) -> np.ndarray:
     atol[les0 + el.LES_L::el.N_LES_STATES] = ATOL_LOG_CELLS
     atol[les0 + el.LES_ND::el.N_LES_STATES] = ATOL_CELLS
     atol[les0 + el.LES_J::el.N_LES_STATES] = ATOL_GY
-    return atol
+    return np.broadcast_to(atol, (m.n, m.n_states)).copy()
 
 
-def make_schedule(cfg: dict, mbq_per_nmol: float) -> Schedule:
-    """Injection and assessment schedule of a validated config (times from the 1st injection)."""
+def make_schedule(cols: Columns, mbq_per_nmol: float) -> Schedule:
+    """Injection and assessment schedule (times from the first injection)."""
+    cfg = cols.cfg
     therapy, response = cfg["therapy"], cfg["response"]
     interval_h = therapy["interval_weeks"] * HOURS_PER_WEEK
     times = interval_h * np.arange(therapy["n_cycles"], dtype=float)
     follow_up_h = response["follow_up_months"] * HOURS_PER_MONTH
     step_h = response["assessment_interval_weeks"] * HOURS_PER_WEEK
     assessments = step_h * np.arange(int(math.floor(follow_up_h / step_h + 1e-9)) + 1)
-    hot = therapy["activity_gbq"] * 1000.0 / mbq_per_nmol
+    hot = cols("therapy.activity_gbq") * 1000.0 / mbq_per_nmol
     end_h = max(float(times[-1] + cfg["solver"]["tail_weeks"] * HOURS_PER_WEEK), follow_up_h)
     return Schedule(injection_times_h=times, end_h=end_h, hot_nmol=hot,
-                    cold_nmol=therapy["peptide_nmol"] - hot, assessment_times_h=assessments)
+                    cold_nmol=cols("therapy.peptide_nmol") - hot, assessment_times_h=assessments)
 
 
 def timeseries_times_h(schedule: Schedule, points_per_cycle: int) -> np.ndarray:
@@ -133,34 +151,46 @@ def region_hot_amounts(states: np.ndarray, n_tissues: int) -> np.ndarray:
     return np.concatenate([hot[..., :N_GLOBAL], tissues], axis=-1)
 
 
-def run_patient(cfg: dict) -> CourseResult:
-    """Simulate one patient's course from a validated, resolved config dict."""
-    m = build_model(cfg)
+def run_chunk(cols: Columns, generated_lesions: dict | None = None) -> CourseResult:
+    """Simulate the courses of a chunk of patients (validated config in ``cols.cfg``)."""
+    cfg = cols.cfg
+    m = build_model(cols, generated_lesions)
     n_t = m.system.n_tissues
-    sched = make_schedule(cfg, m.system.mbq_per_nmol)
+    sched = make_schedule(cols, m.system.mbq_per_nmol)
     times = sched.assessment_times_h
     if cfg["output"]["save_timeseries"] or cfg["output"]["plots"]:
         times = np.union1d(times, timeseries_times_h(
             sched, cfg["output"]["timeseries_points_per_cycle"]))
     solver = cfg["solver"]
-    boundary = np.zeros((sched.injection_times_h.size + 1, m.n_states))
-    series = np.zeros((times.size, m.n_states))
-    status = run_course(model.rhs, model.jac, m.args, initial_state(m), sched.injection_times_h,
-                        HOT * block_size(n_t) + PLASMA, COLD * block_size(n_t) + PLASMA,
-                        sched.hot_nmol, sched.cold_nmol, sched.end_h, times, solver["rtol"],
-                        absolute_tolerance(m, solver["atol_nmol"]), solver["max_steps"],
-                        FIRST_STEP_H, make_workspace(m.n_states), boundary, series)
-    if status != 0:
-        raise SolverError(f"integration failed: {STATUS_MESSAGES[status]}. "
+    boundary = np.zeros((m.n, sched.injection_times_h.size + 1, m.n_states))
+    series = np.zeros((m.n, times.size, m.n_states))
+    status = np.zeros(m.n, dtype=np.int64)
+    run_batch(model.rhs, model.jac, *m.kernel_arrays(), initial_states(m),
+              absolute_tolerance(m, solver["atol_nmol"]), sched.injection_times_h,
+              HOT * block_size(n_t) + PLASMA, COLD * block_size(n_t) + PLASMA,
+              sched.hot_nmol, sched.cold_nmol, sched.end_h, times, solver["rtol"],
+              solver["max_steps"], FIRST_STEP_H, boundary, series, status)
+    failed = np.flatnonzero(status)
+    if failed.size:
+        raise SolverError(f"integration failed for {failed.size} patient(s), first index "
+                          f"{failed[0]}: {STATUS_MESSAGES[int(status[failed[0]])]}. "
                           "Loosen solver.rtol or raise solver.max_steps.")
-    tail = region_hot_amounts(boundary[-1], n_t) * m.system.mbq_per_nmol / m.system.glob[LAM]
+    tail = region_hot_amounts(boundary[:, -1], n_t) * m.system.mbq_per_nmol \
+        / m.system.glob[:, LAM, None]
     return CourseResult(model=m, schedule=sched, boundary_states=boundary, time_h=times,
                         states=series, tail_tia_mbq_h=tail)
 
 
+def run_patient(cfg: dict) -> CourseResult:
+    """Simulate the single patient of a validated config (a chunk of one)."""
+    return run_chunk(Columns(cfg, 1))
+
+
 def tia_per_cycle_mbq_h(res: CourseResult) -> np.ndarray:
-    """(n_regions, n_cycles) time-integrated activity per cycle, tail in the last cycle."""
-    acc = res.boundary_states[:, tia_offset(res.system.n_tissues):][:, :res.tail_tia_mbq_h.size]
-    tia = np.diff(acc, axis=0).T * res.system.mbq_per_nmol
-    tia[:, -1] += res.tail_tia_mbq_h
+    """(n, n_regions, n_cycles) time-integrated activity per cycle, tail in the last cycle."""
+    n_t = res.system.n_tissues
+    off = tia_offset(n_t)
+    acc = res.boundary_states[:, :, off:off + n_regions(n_t)]
+    tia = np.moveaxis(np.diff(acc, axis=1), 1, 2) * res.system.mbq_per_nmol
+    tia[:, :, -1] += res.tail_tia_mbq_h
     return tia

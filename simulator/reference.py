@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .course import Model, Schedule, initial_state
+from .course import Model, Schedule, initial_states
 from .dosimetry.spheres import sphere_s_value_gy_per_mbq_h
 from .engine import layout as el
 from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size
@@ -21,23 +21,24 @@ from .pk.reference import reference_rhs
 from .tumour import parameters as tp
 
 
-def coupled_reference_rhs(t: float, y: np.ndarray, m: Model) -> np.ndarray:
-    """dy/dt of the coupled model (see :mod:`simulator.engine.model` for the equations)."""
-    sysm, les = m.system, m.lesion
+def coupled_reference_rhs(t: float, y: np.ndarray, m: Model, p: int = 0) -> np.ndarray:
+    """dy/dt of patient p of the coupled model (equations: :mod:`simulator.engine.model`)."""
+    sysm, les = m.system, m.lesion[p]
     n_t = sysm.n_tissues
+    tissue, glob = sysm.patient(p)
     oar0, les0 = el.oar_offset(n_t), el.lesion_offset(n_t)
     cell = y[les0:].reshape(-1, el.N_LES_STATES)
     nv, nd = np.exp(cell[:, el.LES_L]), cell[:, el.LES_ND]
-    rtot = sysm.tissue[:, RTOT].copy()
+    rtot = tissue[:, RTOT].copy()
     rtot[el.N_ORGAN_TISSUES:] = les[:, tp.R_CELL] * (nv + nd)
-    pk = reference_rhs(t, y[:oar0], sysm, rtot)
+    pk = reference_rhs(t, y[:oar0], tissue, glob, rtot)
     hot = y[:block_size(n_t)]
     region = np.concatenate([hot[:N_GLOBAL], hot[N_GLOBAL:].reshape(n_t, N_SUB).sum(axis=1)])
     region_mbq = region * sysm.mbq_per_nmol
     # organs at risk
     oar = y[oar0:les0].reshape(-1, el.N_OAR_STATES)
-    ddot_oar = m.dose_map_gy_per_mbq_h[list(m.oar_rows)] @ region_mbq
-    mu_oar = m.args[4]
+    ddot_oar = m.dose_map_gy_per_mbq_h[p][list(m.oar_rows)] @ region_mbq
+    mu_oar = m.oar_mu[p]
     d_oar = np.stack([ddot_oar - mu_oar * oar[:, el.OAR_GAMMA], ddot_oar * oar[:, el.OAR_GAMMA]],
                      axis=1)
     # lesions
@@ -58,9 +59,10 @@ def coupled_reference_rhs(t: float, y: np.ndarray, m: Model) -> np.ndarray:
     return np.concatenate([pk, d_oar.ravel(), d_les.ravel()])
 
 
-def reference_course(m: Model, sched: Schedule, times_h: np.ndarray, method: str = "Radau",
-                     rtol: float = 1e-10, atol: float = 1e-14) -> tuple[np.ndarray, np.ndarray]:
-    """States just before each injection and at the end, and at ``times_h``.
+def reference_course(m: Model, sched: Schedule, times_h: np.ndarray, p: int = 0,
+                     method: str = "Radau", rtol: float = 1e-10,
+                     atol: float = 1e-14) -> tuple[np.ndarray, np.ndarray]:
+    """States of patient p just before each injection and at the end, and at ``times_h``.
 
     Returns
     -------
@@ -69,21 +71,21 @@ def reference_course(m: Model, sched: Schedule, times_h: np.ndarray, method: str
         the state just after that injection.
     """
     n_t = m.system.n_tissues
-    y = initial_state(m)
+    y = initial_states(m)[p]
     bounds = np.append(sched.injection_times_h, sched.end_h)
     boundary = np.empty((bounds.size, y.size))
     series = np.empty((times_h.size, y.size))
     for c in range(sched.injection_times_h.size):
         boundary[c] = y
         y = y.copy()
-        y[HOT * block_size(n_t) + PLASMA] += sched.hot_nmol
-        y[COLD * block_size(n_t) + PLASMA] += sched.cold_nmol
+        y[HOT * block_size(n_t) + PLASMA] += sched.hot_nmol[p]
+        y[COLD * block_size(n_t) + PLASMA] += sched.cold_nmol[p]
         t0, t1 = bounds[c], bounds[c + 1]
         last = c == sched.injection_times_h.size - 1
         inside = (times_h >= t0) & ((times_h <= t1) if last else (times_h < t1))
         t_eval = np.union1d(times_h[inside], [t1])
         sol = solve_ivp(coupled_reference_rhs, (t0, t1), y, method=method, rtol=rtol, atol=atol,
-                        args=(m,), t_eval=t_eval)
+                        args=(m, p), t_eval=t_eval)
         if not sol.success:
             raise RuntimeError(f"reference solve_ivp failed: {sol.message}")
         series[inside] = sol.y[:, :inside.sum()].T

@@ -182,6 +182,20 @@ class OutputConfig:
 
 
 @dataclass
+class CohortConfig:
+    """Virtual-patient population (DESIGN 3.7); checked in detail by simulator.cohort."""
+
+    n_patients: int = bounded(1, 100_000_000)
+    sampling: str = field(default=MISSING, metadata={"choices": ("random", "sobol", "halton")})
+    # dotted config path -> distribution spec or number (simulator/cohort/distributions.py)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    # entries {a: path, b: path, rho: r} of the Gaussian copula
+    correlations: list[Any] = field(default_factory=list)
+    # None, or {count, volume_ml, sites, max_count}: generated lesions per patient
+    lesions: Any = None
+
+
+@dataclass
 class Config:
     seed: int = bounded(0, 2**63 - 1)
     patient: PatientConfig = field(default_factory=PatientConfig)
@@ -195,6 +209,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     solver: SolverConfig = field(default_factory=SolverConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    cohort: CohortConfig = field(default_factory=CohortConfig)
 
 
 def register_configs() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from ..cohort.sampling import validate_cohort
 from ..errors import ConfigError
 from ..nuclides import lu177, nmol_per_gbq
 from ..tumour.parameters import birth_rate_per_h, growth_rate_per_h
@@ -65,6 +66,8 @@ def _check_dataclass(node: Any, schema: type, path: str) -> None:
 def _check_value(value: Any, hint: Any, meta: dict, path: str) -> None:
     if value == "???":
         _fail(path, "missing", "a value is required")
+    if hint is Any:  # free-form entries (cohort specs) are checked by their own parser
+        return
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -82,6 +85,12 @@ def _check_value(value: Any, hint: Any, meta: dict, path: str) -> None:
         item = typing.get_args(hint)[1]
         for name, sub in value.items():
             _check_value(sub, item, {}, f"{path}.{name}")
+    elif origin is list:
+        if not isinstance(value, list):
+            _fail(path, value, "expected a list")
+        item = typing.get_args(hint)[0]
+        for index, sub in enumerate(value):
+            _check_value(sub, item, {}, f"{path}[{index}]")
     elif hint is bool:
         if not isinstance(value, bool):
             _fail(path, value, "expected true or false")
@@ -124,6 +133,7 @@ def _check_cross_fields(cfg: dict) -> None:
             if total >= 1.0:
                 _fail(f"pk.{name}.vascular_fraction + pk.{name}.interstitial_fraction", total,
                       "the two fractions of tissue volume must sum to less than 1")
+    validate_cohort(cfg)
 
 
 def validate(cfg: DictConfig | dict) -> dict:

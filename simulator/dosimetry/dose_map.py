@@ -37,37 +37,40 @@ BLOOD_DENSITY_G_PER_ML = 1.06
 ORGAN_TARGETS = ("kidneys", "spleen", "liver", "red_marrow")
 
 
-def dose_map_gy_per_mbq_h(tissue_mass_g: np.ndarray, cfg: dict) -> np.ndarray:
-    """Matrix M (n_targets x n_regions) in Gy/(MBq h), targets as in the module docstring.
+def dose_map_gy_per_mbq_h(tissue_mass_g: np.ndarray, cols) -> np.ndarray:
+    """Matrices M (n, n_targets, n_regions) in Gy/(MBq h), targets as in the module docstring.
 
     Parameters
     ----------
-    tissue_mass_g : ndarray
-        Masses (g) of the PBPK tissues: kidneys, spleen, liver, lesions...
-    cfg : dict
-        Validated config (patient and dosimetry sections are read).
+    tissue_mass_g : ndarray (n, T)
+        Masses (g) of the PBPK tissues: kidneys, spleen, liver, lesions (NaN if absent).
+    cols : simulator.population.Columns
+        Per-patient parameter values (patient and dosimetry sections are read).
     """
-    n_t = tissue_mass_g.size
+    n, n_t = tissue_mass_g.shape
     n_les = n_t - 3
-    m = np.zeros((4 + n_les, n_regions(n_t)))
+    m = np.zeros((n, 4 + n_les, n_regions(n_t)))
     tissue = N_GLOBAL + np.arange(n_t)
-    m[0, tissue[KIDNEYS]] = m[0, TUBULAR] = organ_self_s_gy_per_mbq_h(
-        "kidneys", tissue_mass_g[KIDNEYS])
-    m[1, tissue[SPLEEN]] = organ_self_s_gy_per_mbq_h("spleen", tissue_mass_g[SPLEEN])
-    m[2, tissue[LIVER]] = organ_self_s_gy_per_mbq_h("liver", tissue_mass_g[LIVER])
-    patient = cfg["patient"]
-    blood_g = patient["plasma_volume_l"] * 1000.0 / (1.0 - patient["hematocrit"]) \
+    s_kidney = organ_self_s_gy_per_mbq_h("kidneys", tissue_mass_g[:, KIDNEYS])
+    m[:, 0, tissue[KIDNEYS]] = m[:, 0, TUBULAR] = s_kidney
+    m[:, 1, tissue[SPLEEN]] = organ_self_s_gy_per_mbq_h("spleen", tissue_mass_g[:, SPLEEN])
+    m[:, 2, tissue[LIVER]] = organ_self_s_gy_per_mbq_h("liver", tissue_mass_g[:, LIVER])
+    blood_g = cols("patient.plasma_volume_l") * 1000.0 / (1.0 - cols("patient.hematocrit")) \
         * BLOOD_DENSITY_G_PER_ML
-    marrow_mass_g = patient["red_marrow_mass_g"]
+    marrow_mass_g = cols("patient.red_marrow_mass_g")
     a_rm_per_mbq_blood = marrow_activity_mbq(1.0 / blood_g, marrow_mass_g,
-                                             cfg["dosimetry"]["marrow_blood_ratio"])
+                                             cols("dosimetry.marrow_blood_ratio"))
     s_rm = organ_self_s_gy_per_mbq_h("red_marrow", marrow_mass_g)
     s_tb = S_RED_MARROW_FROM_TOTAL_BODY_GY_PER_MBQ_H
     in_body = np.ones(n_regions(n_t), dtype=bool)
     in_body[URINE] = False
-    m[3, in_body] = s_tb
+    m[:, 3, in_body] = s_tb
     for blood_region in (PLASMA, METABOLITE):
-        m[3, blood_region] += a_rm_per_mbq_blood * (s_rm - s_tb)
+        m[:, 3, blood_region] += a_rm_per_mbq_blood * (s_rm - s_tb)
+    lesion_mass = tissue_mass_g[:, 3:]
+    present = np.isfinite(lesion_mass)
+    s_lesion = np.zeros_like(lesion_mass)
+    s_lesion[present] = sphere_s_value_gy_per_mbq_h(lesion_mass[present])
     for k in range(n_les):
-        m[4 + k, tissue[3 + k]] = sphere_s_value_gy_per_mbq_h(tissue_mass_g[3 + k])
+        m[:, 4 + k, tissue[3 + k]] = s_lesion[:, k]
     return m

@@ -66,6 +66,10 @@ def make_workspace(n):
     return vec, jmat, emat, np.zeros(n, dtype=np.int64), np.zeros(4)
 
 
+#: the same allocation, callable from numba kernels (one workspace per patient)
+make_workspace_nb = numba.njit(**JIT)(make_workspace)
+
+
 @numba.njit(**JIT)
 def lu_factor(a, piv):
     """LU-factorise ``a`` in place (partial pivoting, row swaps recorded in ``piv``).

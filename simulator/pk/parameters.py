@@ -6,12 +6,12 @@ or volumes (lesions); plasma flows from blood perfusion x (1 - haematocrit).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..nuclides import activity_mbq_per_nmol, lu177
+from ..population import Columns, LesionArrays
 from .layout import ORGAN_NAMES
 
 # columns of the per-tissue parameter table
@@ -28,79 +28,78 @@ _PATIENT_PREFIX = {"kidneys": "kidney", "spleen": "spleen", "liver": "liver"}
 
 @dataclass(frozen=True)
 class PKSystem:
-    """Numeric PBPK parameters of one patient (see :mod:`simulator.pk.layout`)."""
+    """Numeric PBPK parameters of a chunk of patients (see :mod:`simulator.pk.layout`).
 
-    tissue: np.ndarray          # (n_tissues, N_TISSUE_PARAMS)
-    glob: np.ndarray            # (N_GLOBAL_PARAMS,)
-    tissue_names: tuple[str, ...]
-    tissue_mass_g: np.ndarray   # (n_tissues,)
+    Tissues are ``kidneys, spleen, liver`` then the lesions, padded to the largest
+    lesion count.  An absent lesion is an inert 1 mL placeholder: no flow, no
+    permeability, no receptors, so its states stay zero.
+    """
+
+    tissue: np.ndarray          # (n, T, N_TISSUE_PARAMS)
+    glob: np.ndarray            # (n, N_GLOBAL_PARAMS)
+    tissue_mass_g: np.ndarray   # (n, T), NaN for absent lesions
     mbq_per_nmol: float         # activity of 1 nmol of 177Lu-labelled peptide
 
     @property
     def n_tissues(self) -> int:
-        return self.tissue.shape[0]
+        return self.tissue.shape[1]
 
-    @property
-    def args(self) -> tuple[np.ndarray, np.ndarray]:
-        """Argument tuple passed to the numba right-hand side and Jacobian."""
-        return (self.tissue, self.glob)
-
-
-def _rate(half_life_h: float) -> float:
-    return math.log(2.0) / half_life_h
+    def patient(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """(tissue, glob) of patient p."""
+        return self.tissue[p], self.glob[p]
 
 
-def _tissue_row(volume_l: float, pk_tissue: dict, perfusion: float, receptors_nmol: float,
-                pk: dict, hematocrit: float) -> np.ndarray:
-    row = np.empty(N_TISSUE_PARAMS)
-    row[VV] = pk_tissue["vascular_fraction"] * (1.0 - hematocrit) * volume_l
-    row[VI] = pk_tissue["interstitial_fraction"] * volume_l
-    row[Q] = perfusion * (1.0 - hematocrit) * volume_l * 1000.0 * ML_PER_MIN_TO_L_PER_H
-    row[PS] = pk_tissue["ps_ml_per_min_per_ml"] * volume_l * 1000.0 * ML_PER_MIN_TO_L_PER_H
-    row[RTOT] = receptors_nmol
-    row[KON] = pk["k_on_l_per_nmol_per_h"]
-    row[KOFF] = pk["k_d_nmol_per_l"] * pk["k_on_l_per_nmol_per_h"]
-    row[KINT] = _rate(pk["internalisation_half_life_h"])
-    row[KREL] = _rate(pk_tissue["release_half_life_h"])
-    return row
+def _rate(half_life_h):
+    return np.log(2.0) / half_life_h
 
 
-def build_pk_system(cfg: dict) -> PKSystem:
-    """Build the PBPK parameter arrays from a validated, resolved config dict."""
-    patient, pk, dosi = cfg["patient"], cfg["pk"], cfg["dosimetry"]
-    hct = patient["hematocrit"]
-    density = dosi["tissue_density_g_per_ml"]
-    rows, names, masses = [], [], []
-    for organ in ORGAN_NAMES:
+def _tissue_rows(volume_l, prefix: str, perfusion, receptors_nmol, cols: Columns, hct):
+    """(n, N_TISSUE_PARAMS) rows of one tissue for every patient (arrays broadcast)."""
+    rows = np.empty((cols.n, N_TISSUE_PARAMS))
+    rows[:, VV] = cols(f"{prefix}.vascular_fraction") * (1.0 - hct) * volume_l
+    rows[:, VI] = cols(f"{prefix}.interstitial_fraction") * volume_l
+    rows[:, Q] = perfusion * (1.0 - hct) * volume_l * 1000.0 * ML_PER_MIN_TO_L_PER_H
+    rows[:, PS] = cols(f"{prefix}.ps_ml_per_min_per_ml") * volume_l * 1000.0 \
+        * ML_PER_MIN_TO_L_PER_H
+    rows[:, RTOT] = receptors_nmol
+    rows[:, KON] = cols("pk.k_on_l_per_nmol_per_h")
+    rows[:, KOFF] = cols("pk.k_d_nmol_per_l") * cols("pk.k_on_l_per_nmol_per_h")
+    rows[:, KINT] = _rate(cols("pk.internalisation_half_life_h"))
+    rows[:, KREL] = _rate(cols(f"{prefix}.release_half_life_h"))
+    return rows
+
+
+def build_pk_system(cols: Columns, lesions: LesionArrays) -> PKSystem:
+    """PBPK parameter arrays of a chunk of patients."""
+    n, n_les = cols.n, len(lesions.names)
+    hct = cols("patient.hematocrit")
+    density = cols("dosimetry.tissue_density_g_per_ml")
+    tissue = np.zeros((n, 3 + n_les, N_TISSUE_PARAMS))
+    masses = np.full((n, 3 + n_les), np.nan)
+    for j, organ in enumerate(ORGAN_NAMES):
         prefix = _PATIENT_PREFIX[organ]
-        mass_g, receptors = patient[f"{prefix}_mass_g"], patient[f"{prefix}_sstr_nmol"]
-        tissue = pk[organ]
-        rows.append(_tissue_row(mass_g / density / 1000.0, tissue,
-                                tissue["perfusion_ml_per_min_per_ml"], receptors, pk, hct))
-        names.append(organ)
-        masses.append(mass_g)
-    for name, lesion in cfg["lesions"].items():
-        volume_l = lesion["volume_ml"] / 1000.0
-        density_nmol_l = lesion["sstr_density_nmol_per_l"]
-        if density_nmol_l is None:
-            density_nmol_l = patient["sstr_density_nmol_per_l"]
-        perfusion = lesion["perfusion_ml_per_min_per_ml"]
-        if perfusion is None:
-            perfusion = pk["tumour"]["perfusion_ml_per_min_per_ml"]
-        rows.append(_tissue_row(volume_l, pk["tumour"], perfusion, density_nmol_l * volume_l,
-                                pk, hct))
-        names.append(name)
-        masses.append(lesion["volume_ml"] * density)
-    gfr_l_per_h = patient["gfr_ml_per_min"] * ML_PER_MIN_TO_L_PER_H
-    glob = np.empty(N_GLOBAL_PARAMS)
-    glob[VP] = patient["plasma_volume_l"]
-    glob[VREST] = patient["rest_interstitial_volume_l"]
-    glob[CLREST] = pk["rest_exchange_l_per_h"]
-    glob[CLFILT] = gfr_l_per_h * pk["filtered_fraction"]
-    glob[FREAB] = pk["kidney_reabsorbed_fraction"]
-    glob[KTUB] = _rate(pk["tubular_release_half_life_h"])
-    glob[LAM] = lu177().decay_constant_per_h
-    glob[CLMET] = gfr_l_per_h
-    return PKSystem(tissue=np.array(rows).reshape(len(rows), N_TISSUE_PARAMS), glob=glob,
-                    tissue_names=tuple(names), tissue_mass_g=np.array(masses, dtype=float),
+        mass_g = cols(f"patient.{prefix}_mass_g")
+        tissue[:, j] = _tissue_rows(mass_g / density / 1000.0, f"pk.{organ}",
+                                    cols(f"pk.{organ}.perfusion_ml_per_min_per_ml"),
+                                    cols(f"patient.{prefix}_sstr_nmol"), cols, hct)
+        masses[:, j] = mass_g
+    present = lesions.present
+    for k in range(n_les):
+        volume_l = np.where(present[:, k], lesions.volume_ml[:, k], 1.0) / 1000.0
+        rows = _tissue_rows(volume_l, "pk.tumour", lesions.perfusion_ml_per_min_per_ml[:, k],
+                            lesions.sstr_density_nmol_per_l[:, k] * volume_l, cols, hct)
+        rows[~present[:, k], Q] = rows[~present[:, k], PS] = rows[~present[:, k], RTOT] = 0.0
+        tissue[:, 3 + k] = rows
+        masses[:, 3 + k] = lesions.volume_ml[:, k] * density
+    gfr_l_per_h = cols("patient.gfr_ml_per_min") * ML_PER_MIN_TO_L_PER_H
+    glob = np.empty((n, N_GLOBAL_PARAMS))
+    glob[:, VP] = cols("patient.plasma_volume_l")
+    glob[:, VREST] = cols("patient.rest_interstitial_volume_l")
+    glob[:, CLREST] = cols("pk.rest_exchange_l_per_h")
+    glob[:, CLFILT] = gfr_l_per_h * cols("pk.filtered_fraction")
+    glob[:, FREAB] = cols("pk.kidney_reabsorbed_fraction")
+    glob[:, KTUB] = _rate(cols("pk.tubular_release_half_life_h"))
+    glob[:, LAM] = lu177().decay_constant_per_h
+    glob[:, CLMET] = gfr_l_per_h
+    return PKSystem(tissue=tissue, glob=glob, tissue_mass_g=masses,
                     mbq_per_nmol=activity_mbq_per_nmol(lu177()))

@@ -28,19 +28,19 @@ from .parameters import (
     VP,
     VREST,
     VV,
-    PKSystem,
     Q,
 )
 
 
-def reference_rhs(t: float, y: np.ndarray, system: PKSystem,
+def reference_rhs(t: float, y: np.ndarray, tissue: np.ndarray, glob: np.ndarray,
                   rtot: np.ndarray | None = None) -> np.ndarray:
-    """dy/dt of the PBPK part (species blocks + accumulators), vectorised numpy version.
+    """dy/dt of the PBPK part (species blocks + accumulators) of one patient, vectorised.
 
-    ``rtot`` (nmol per tissue) defaults to the baseline receptor amounts.
+    ``tissue`` (T, N_TISSUE_PARAMS) and ``glob`` (N_GLOBAL_PARAMS,) are that patient's
+    rows; ``rtot`` (nmol per tissue) defaults to the baseline receptor amounts.
     """
-    tp, g = system.tissue, system.glob
-    n_t = system.n_tissues
+    tp, g = tissue, glob
+    n_t = tissue.shape[0]
     nb = block_size(n_t)
     x = y[:2 * nb].reshape(2, nb)  # species x block
     glob_, tis = x[:, :N_GLOBAL], x[:, N_GLOBAL:].reshape(2, n_t, N_SUB)

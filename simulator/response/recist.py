@@ -38,21 +38,23 @@ def select_targets(baseline_diameter_mm, sites, min_diameter_mm=10.0, lymph_node
     """Choose RECIST 1.1 target lesions at baseline (sections 3.1, 4.2, 4.3).
 
     `baseline_diameter_mm` (n_patients, n_lesions), mm, NaN = absent lesion; `sites`
-    (n_lesions,) str, shared by all patients. Measurable: diameter ≥ `min_diameter_mm`
+    (n_lesions,) str shared by all patients, or (n_patients, n_lesions). Measurable: diameter ≥ `min_diameter_mm`
     (mm), or ≥ `lymph_node_min_mm` for site ``"lymph_node"`` (the short-axis rule,
     applied to the equivalent diameter). The largest measurable lesions are chosen,
     ≤ `max_per_organ` per site and ≤ `max_targets` in all; ties go to the lower lesion
     index. Returns bool (n_patients, n_lesions), True for target lesions.
     """
     d = np.atleast_2d(np.asarray(baseline_diameter_mm, dtype=float))
-    site_arr = np.asarray(list(sites), dtype=str)
-    if d.ndim != 2 or d.shape[1] != site_arr.size:
-        raise ValueError(f"baseline_diameter_mm must be (P, {site_arr.size}), got {d.shape}")
+    site_arr = np.asarray(sites, dtype=str)
+    if d.ndim != 2 or site_arr.shape[-1] != d.shape[1]:
+        raise ValueError(f"baseline_diameter_mm must be (P, {site_arr.shape[-1]}), got {d.shape}")
+    site_arr = np.broadcast_to(site_arr, d.shape)
     names, site_idx = np.unique(site_arr, return_inverse=True)
+    site_idx = site_idx.reshape(d.shape)
     measurable = _ge(d, np.where(site_arr == "lymph_node", lymph_node_min_mm, min_diameter_mm))
     order = np.argsort(-np.nan_to_num(d, nan=-np.inf), axis=1, kind="stable")
     m_sorted = np.take_along_axis(measurable, order, axis=1)
-    s_sorted = site_idx[order][..., None]
+    s_sorted = np.take_along_axis(site_idx, order, axis=1)[..., None]
     per_site = np.cumsum((s_sorted == np.arange(names.size)) & m_sorted[..., None], axis=1)
     rank_in_site = np.take_along_axis(per_site, s_sorted, axis=2)[..., 0]
     candidate = m_sorted & (rank_in_site <= max_per_organ)

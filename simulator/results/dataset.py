@@ -10,10 +10,11 @@ import numpy as np
 import xarray as xr
 from omegaconf import OmegaConf
 
-from ..course import CourseResult, run_patient
+from ..course import CourseResult, run_chunk
 from ..dosimetry.dose_map import ORGAN_TARGETS
 from ..outcomes import Outcomes, compute_outcomes
 from ..pk.layout import region_names
+from ..population import Columns
 from ..response.recist import CR, NOT_EVALUABLE, PD, PR, SD
 
 #: long names of the organ dose variables, by target
@@ -44,85 +45,90 @@ def _var(dims, data, units, long_name, **extra):
     return xr.Variable(dims, np.asarray(data), {"units": units, "long_name": long_name, **extra})
 
 
-def to_dataset(result: CourseResult, out: Outcomes, cfg: dict) -> xr.Dataset:
-    """Dataset with a ``patient`` dimension of size 1 (cohorts stack along it later)."""
-    n_cyc = result.schedule.injection_times_h.size
-    lesions = list(cfg["lesions"])
-    regions = region_names(lesions)
+def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
+               patient_index: np.ndarray | None = None) -> xr.Dataset:
+    """Dataset of a chunk of patients (``patient`` dimension, index from 0 unless given)."""
+    cfg = cols.cfg
+    n_cyc = res.schedule.injection_times_h.size
+    lesions = list(res.model.lesions.names)
+    n = out.tcp.shape[0]
     p = ("patient",)
+    pc, plc, plt = ("patient", "cycle"), ("patient", "lesion", "cycle"), ("patient", "lesion", "time")
     dv = {}
     for k, target in enumerate(ORGAN_TARGETS):
         dv[f"{_ORGAN_VARS[target]}_dose_gy"] = _var(
-            ("patient", "cycle"), out.organ_dose_gy[k][None], "Gy",
+            pc, out.organ_dose_gy[:, k], "Gy",
             f"{target.replace('_', ' ')} mean absorbed dose per cycle")
-    dv["kidney_bed_gy"] = _var(("patient", "cycle"), out.oar_bed_gy[0][None], "Gy",
+    dv["kidney_bed_gy"] = _var(pc, out.oar_bed_gy[:, 0], "Gy",
                                "kidney biologically effective dose per cycle")
-    dv["kidney_eqd2_gy"] = _var(("patient", "cycle"), out.kidney_eqd2_gy[None], "Gy",
+    dv["kidney_eqd2_gy"] = _var(pc, out.kidney_eqd2_gy, "Gy",
                                 "kidney equivalent dose in 2 Gy fractions per cycle")
-    dv["marrow_bed_gy"] = _var(("patient", "cycle"), out.oar_bed_gy[1][None], "Gy",
+    dv["marrow_bed_gy"] = _var(pc, out.oar_bed_gy[:, 1], "Gy",
                                "red marrow biologically effective dose per cycle")
-    dv["lesion_dose_gy"] = _var(("patient", "lesion", "cycle"), out.lesion_dose_gy[None], "Gy",
+    dv["lesion_dose_gy"] = _var(plc, out.lesion_dose_gy, "Gy",
                                 "lesion mean absorbed dose per cycle")
-    dv["lesion_bed_gy"] = _var(("patient", "lesion", "cycle"), out.lesion_bed_gy[None], "Gy",
+    dv["lesion_bed_gy"] = _var(plc, out.lesion_bed_gy, "Gy",
                                "lesion biologically effective dose per cycle")
-    dv["tia_mbq_h"] = _var(("patient", "region", "cycle"), out.tia_mbq_h[None], "MBq h",
+    dv["tia_mbq_h"] = _var(("patient", "region", "cycle"), out.tia_mbq_h, "MBq h",
                            "time-integrated activity per cycle")
-    dv["injected_activity_gbq"] = _var(("patient", "cycle"),
-                                       np.full((1, n_cyc), cfg["therapy"]["activity_gbq"]),
-                                       "GBq", "administered 177Lu activity")
-    tdims = ("patient", "lesion", "time")
-    dv["lesion_volume_ml"] = _var(tdims, out.lesion_volume_ml[None], "mL", "lesion volume")
-    dv["lesion_viable_fraction"] = _var(tdims, out.lesion_viable_fraction[None], "1",
+    dv["injected_activity_gbq"] = _var(
+        pc, np.repeat(cols("therapy.activity_gbq")[:, None], n_cyc, axis=1), "GBq",
+        "administered 177Lu activity")
+    dv["lesion_volume_ml"] = _var(plt, out.lesion_volume_ml, "mL", "lesion volume")
+    dv["lesion_viable_fraction"] = _var(plt, out.lesion_viable_fraction, "1",
                                         "fraction of the lesion volume made of viable cells")
-    dv["lesion_pet_visible"] = _var(tdims, out.lesion_pet_visible[None], "1",
+    dv["lesion_pet_visible"] = _var(plt, out.lesion_pet_visible, "1",
                                     "lesion visible on SSTR-PET (our operational definition)")
-    dv["sum_diameters_mm"] = _var(("patient", "time"), out.sum_diameters_mm[None], "mm",
+    dv["sum_diameters_mm"] = _var(("patient", "time"), out.sum_diameters_mm, "mm",
                                   "RECIST 1.1 sum of target-lesion diameters")
-    dv["best_response"] = _var(p, [out.best_response], "1", "RECIST 1.1 best overall response",
+    dv["best_response"] = _var(p, out.best_response.astype(np.int64), "1",
+                               "RECIST 1.1 best overall response",
                                flag_values=np.array(_FLAG_VALUES, dtype=np.int64),
                                flag_meanings=_FLAG_MEANINGS)
-    for name, value, long_name in (
-        ("near_complete_response", out.near_complete_response,
+    for name, long_name in (
+        ("near_complete_response",
          f"PR with >= {cfg['response']['near_complete_threshold']:.0%} decrease of the sum"),
-        ("complete_metabolic_response", out.complete_metabolic_response,
-         "no lesion visible on SSTR-PET at some assessment"),
-        ("progression_observed", out.progression_observed, "RECIST progression observed"),
-        ("kidney_bed_limit_exceeded", out.kidney_bed_limit_exceeded,
+        ("complete_metabolic_response", "no lesion visible on SSTR-PET at some assessment"),
+        ("progression_observed", "RECIST progression observed"),
+        ("kidney_bed_limit_exceeded",
          "cumulative kidney BED above limits.kidney_bed_gy(_with_risk_factors)"),
-        ("kidney_dose_limit_exceeded", out.kidney_dose_limit_exceeded,
-         "cumulative kidney absorbed dose above limits.kidney_dose_gy"),
-        ("marrow_dose_limit_exceeded", out.marrow_dose_limit_exceeded,
+        ("kidney_dose_limit_exceeded", "cumulative kidney absorbed dose above limits.kidney_dose_gy"),
+        ("marrow_dose_limit_exceeded",
          "cumulative red-marrow absorbed dose above limits.marrow_dose_gy"),
     ):
-        dv[name] = _var(p, [value], "1", long_name)
-    dv["progression_time_months"] = _var(p, [out.progression_time_months], "months",
+        dv[name] = _var(p, np.asarray(getattr(out, name), dtype=bool), "1", long_name)
+    dv["progression_time_months"] = _var(p, out.progression_time_months, "months",
                                          "time to RECIST progression or censoring")
-    dv["tcp"] = _var(p, [out.tcp], "1", "tumour control probability (Zaider-Minerbo)")
-    dv["tcp_poisson"] = _var(p, [out.tcp_poisson], "1",
+    dv["tcp"] = _var(p, out.tcp, "1", "tumour control probability (Zaider-Minerbo)")
+    dv["tcp_poisson"] = _var(p, out.tcp_poisson, "1",
                              "tumour control probability (Poisson, expected clonogens)")
+    site = res.model.lesions.site.astype(str)
     coords = {
-        "patient": ("patient", [0], {"long_name": "virtual patient index"}),
+        "patient": ("patient", np.arange(n) if patient_index is None else patient_index,
+                    {"long_name": "virtual patient index"}),
         "cycle": ("cycle", np.arange(1, n_cyc + 1), {"long_name": "treatment cycle"}),
         "lesion": ("lesion", lesions, {"long_name": "lesion name"}),
-        "region": ("region", list(regions), {"long_name": "PBPK source region"}),
-        "time": ("time", result.time_h,
+        "region": ("region", list(region_names(lesions)), {"long_name": "PBPK source region"}),
+        "time": ("time", res.time_h,
                  {"units": "h", "long_name": "time after the first injection"}),
         "is_assessment": ("time", out.is_assessment, {"long_name": "response assessment time"}),
-        "cycle_start_h": ("cycle", result.schedule.injection_times_h,
+        "cycle_start_h": ("cycle", res.schedule.injection_times_h,
                           {"units": "h", "long_name": "injection time"}),
-        "lesion_site": ("lesion", [cfg["lesions"][n]["site"] for n in lesions],
-                        {"long_name": "anatomical site"}),
-        "lesion_is_target": ("lesion", out.lesion_is_target,
-                             {"long_name": "RECIST 1.1 target lesion"}),
     }
-    if cfg["output"]["save_timeseries"] or cfg["output"]["plots"]:
+    if res.model.lesions.site.shape[0] and (site == site[:1]).all():
+        coords["lesion_site"] = ("lesion", site[0], {"long_name": "anatomical site"})
+    else:
+        dv["lesion_site"] = xr.Variable(("patient", "lesion"), site,
+                                        {"long_name": "anatomical site ('' = no lesion)"})
+    dv["lesion_is_target"] = _var(("patient", "lesion"), out.lesion_is_target, "1",
+                                  "RECIST 1.1 target lesion")
+    if out.activity_mbq is not None:
         coords["target"] = ("target", list(ORGAN_TARGETS) + lesions,
                             {"long_name": "absorbed-dose target"})
-        dv["activity_mbq"] = _var(("patient", "region", "time"), out.activity_mbq[None],
+        dv["activity_mbq"] = _var(("patient", "region", "time"), out.activity_mbq,
                                   "MBq", "177Lu activity per region")
-        dv["dose_rate_gy_per_h"] = _var(("patient", "target", "time"),
-                                        out.dose_rate_gy_per_h[None], "Gy/h",
-                                        "mean absorbed-dose rate")
+        dv["dose_rate_gy_per_h"] = _var(("patient", "target", "time"), out.dose_rate_gy_per_h,
+                                        "Gy/h", "mean absorbed-dose rate")
     attrs = {
         "title": "prrt-simulator results",
         "Conventions": "CF-1.10",
@@ -136,6 +142,7 @@ def to_dataset(result: CourseResult, out: Outcomes, cfg: dict) -> xr.Dataset:
 
 
 def simulate_dataset(cfg: dict) -> xr.Dataset:
-    """Run one validated config end to end and return its Dataset."""
-    res = run_patient(cfg)
-    return to_dataset(res, compute_outcomes(res, cfg), cfg)
+    """Run one validated single-patient config end to end and return its Dataset."""
+    cols = Columns(cfg, 1)
+    res = run_chunk(cols)
+    return to_dataset(res, compute_outcomes(res, cols), cols)

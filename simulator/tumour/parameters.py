@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError
+from ..population import Columns, LesionArrays
 
 (R_CELL, V_CELL_ML, STROMA_ML, RHO_G_PER_ML, GROWTH_PER_H, GOMPERTZ, LN_K_CELLS, G_NORM,
  K_CLEAR, ALPHA, BETA, MU, L0) = range(13)
@@ -23,9 +24,9 @@ HOURS_PER_MONTH = 365.25 * 24.0 / 12.0
 HOURS_PER_DAY = 24.0
 
 
-def growth_rate_per_h(volume_growth_percent_per_month: float) -> float:
-    """Net exponential growth rate from a clinical volume growth rate (TGR, %/month)."""
-    return math.log1p(volume_growth_percent_per_month / 100.0) / HOURS_PER_MONTH
+def growth_rate_per_h(volume_growth_percent_per_month):
+    """Net exponential growth rate (1/h) from a clinical volume growth rate (TGR, %/month)."""
+    return np.log1p(np.asarray(volume_growth_percent_per_month) / 100.0) / HOURS_PER_MONTH
 
 
 def birth_rate_per_h(potential_doubling_time_d: float | None) -> float:
@@ -35,41 +36,47 @@ def birth_rate_per_h(potential_doubling_time_d: float | None) -> float:
     return math.log(2.0) / (potential_doubling_time_d * HOURS_PER_DAY)
 
 
-def lesion_density_nmol_per_l(cfg: dict, name: str) -> float:
-    value = cfg["lesions"][name]["sstr_density_nmol_per_l"]
-    return cfg["patient"]["sstr_density_nmol_per_l"] if value is None else value
+def build_lesion_table(cols: Columns, lesions: LesionArrays) -> np.ndarray:
+    """(n, L, N_LESION_PARAMS) table of a chunk of patients.
 
-
-def build_lesion_table(cfg: dict) -> np.ndarray:
-    """(n_lesions, N_LESION_PARAMS) table from a validated config."""
-    tumour, rb = cfg["tumour"], cfg["radiobiology"]
-    f_s = tumour["stroma_fraction"]
-    rho_cells = tumour["cell_density_per_ml"]
-    alpha = rb["tumour_alpha_per_gy"]
-    rows = []
-    for name, lesion in cfg["lesions"].items():
-        v0_ml = lesion["volume_ml"]
-        n0 = (1.0 - f_s) * v0_ml * rho_cells
-        k_cells = tumour["gompertz_max_volume_ml"] * rho_cells
-        gompertz = tumour["growth"] == "gompertz"
-        if gompertz and k_cells <= n0:
-            raise ConfigError(
-                f"Invalid configuration: tumour.gompertz_max_volume_ml = "
-                f"{tumour['gompertz_max_volume_ml']}; must exceed the cell volume of every "
-                f"lesion, {(1.0 - f_s) * v0_ml:g} mL for lesions.{name}")
-        row = np.zeros(N_LESION_PARAMS)
-        row[R_CELL] = lesion_density_nmol_per_l(cfg, name) * v0_ml / 1000.0 / n0
-        row[V_CELL_ML] = 1.0 / rho_cells
-        row[STROMA_ML] = f_s * v0_ml
-        row[RHO_G_PER_ML] = cfg["dosimetry"]["tissue_density_g_per_ml"]
-        row[GROWTH_PER_H] = growth_rate_per_h(tumour["volume_growth_percent_per_month"])
-        row[GOMPERTZ] = 1.0 if gompertz else 0.0
-        row[LN_K_CELLS] = math.log(k_cells)
-        row[G_NORM] = 1.0 / math.log(k_cells / n0) if gompertz else 0.0
-        row[K_CLEAR] = math.log(2.0) / (tumour["doomed_clearance_half_time_d"] * HOURS_PER_DAY)
-        row[ALPHA] = alpha
-        row[BETA] = alpha / rb["tumour"]["alpha_beta_gy"]
-        row[MU] = math.log(2.0) / rb["tumour"]["repair_half_time_h"]
-        row[L0] = math.log(n0)
-        rows.append(row)
-    return np.array(rows).reshape(len(rows), N_LESION_PARAMS)
+    An absent lesion (beyond a patient's count) is an inert 1 mL placeholder: no
+    receptors, no kill, no growth.
+    """
+    n, n_les = cols.n, len(lesions.names)
+    f_s = cols("tumour.stroma_fraction")[:, None]
+    rho_cells = cols("tumour.cell_density_per_ml")[:, None]
+    present = lesions.present
+    v0_ml = np.where(present, lesions.volume_ml, 1.0)
+    n0 = (1.0 - f_s) * v0_ml * rho_cells
+    gompertz = cols.scalar("tumour.growth") == "gompertz"
+    k_cells = cols("tumour.gompertz_max_volume_ml")[:, None] * rho_cells
+    if gompertz and np.any(present & (k_cells <= n0)):
+        p, k = np.argwhere(present & (k_cells <= n0))[0]
+        raise ConfigError(
+            f"Invalid configuration: tumour.gompertz_max_volume_ml = "
+            f"{cols('tumour.gompertz_max_volume_ml')[p]:g}; must exceed the cell volume of "
+            f"every lesion, {(1.0 - f_s[p, 0]) * v0_ml[p, k]:g} mL for lesion "
+            f"{lesions.names[k]} of patient {p}")
+    alpha = cols("radiobiology.tumour_alpha_per_gy")[:, None]
+    table = np.zeros((n, n_les, N_LESION_PARAMS))
+    columns = {
+        R_CELL: lesions.sstr_density_nmol_per_l * v0_ml / 1000.0 / n0,
+        V_CELL_ML: 1.0 / rho_cells,
+        STROMA_ML: f_s * v0_ml,
+        RHO_G_PER_ML: cols("dosimetry.tissue_density_g_per_ml")[:, None],
+        GROWTH_PER_H: growth_rate_per_h(cols("tumour.volume_growth_percent_per_month"))[:, None],
+        GOMPERTZ: 1.0 if gompertz else 0.0,
+        LN_K_CELLS: np.log(k_cells),
+        G_NORM: 1.0 / np.log(k_cells / n0) if gompertz else 0.0,
+        K_CLEAR: np.log(2.0) / (cols("tumour.doomed_clearance_half_time_d")[:, None]
+                                * HOURS_PER_DAY),
+        ALPHA: alpha,
+        BETA: alpha / cols("radiobiology.tumour.alpha_beta_gy")[:, None],
+        MU: np.log(2.0) / cols("radiobiology.tumour.repair_half_time_h")[:, None],
+        L0: np.log(n0),
+    }
+    for index, value in columns.items():
+        table[..., index] = value
+    for index in (R_CELL, GROWTH_PER_H, ALPHA, BETA, K_CLEAR):
+        table[..., index] = np.where(present, table[..., index], 0.0)
+    return table

@@ -32,7 +32,10 @@ def test_no_nan_no_negative_cells_for_valid_configs(params):
     for name, var in ds.data_vars.items():
         values = np.asarray(var.values, dtype=float)
         assert np.all(np.isfinite(values)), name
-    for name in ("lesion_volume_ml", "lesion_viable_fraction", "lesion_dose_gy",
-                 "lesion_bed_gy", "kidney_dose_gy", "tcp"):
+    for name in ("lesion_volume_ml", "lesion_viable_fraction", "tcp"):
         assert np.all(ds[name].values >= 0), name
-    assert np.all(ds.lesion_viable_fraction.values <= 1.0)
+    # doses integrate activities that may dip below zero by the solver's absolute tolerance
+    # (solver.atol_nmol = 1e-9 nmol ~ 1e-6 MBq): allow that much noise, no more
+    for name in ("lesion_dose_gy", "lesion_bed_gy", "kidney_dose_gy", "marrow_dose_gy"):
+        assert np.all(ds[name].values >= -1e-9), name
+    assert np.all(ds.lesion_viable_fraction.values <= 1.0 + 1e-12)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.course import build_model, initial_state, run_patient
+from simulator.course import build_model, initial_states, run_patient
 from simulator.engine import layout as el
 from simulator.engine import model
 from simulator.pk import layout
+from simulator.population import Columns
 from tests.conftest import plain_cfg
 
 
@@ -16,8 +17,8 @@ from tests.conftest import plain_cfg
 def state_and_model(request):
     cfg = plain_cfg("+lesions={bone_1:{volume_ml:3,site:bone,sstr_density_nmol_per_l:300}}",
                     f"tumour.growth={request.param}")
-    m = build_model(cfg)
-    y = initial_state(m)
+    m = build_model(Columns(cfg, 1))
+    y = initial_states(m)[0]
     rng = np.random.default_rng(3)
     n_pk = el.oar_offset(m.system.n_tissues)
     y[:n_pk] = rng.uniform(0.0, 0.3, n_pk)
@@ -26,14 +27,14 @@ def state_and_model(request):
     y[les0 + el.LES_L::el.N_LES_STATES] -= [0.4, 1.5]
     y[les0 + el.LES_ND::el.N_LES_STATES] = [3e9, 2e8]
     y[les0 + el.LES_GAMMA::el.N_LES_STATES] = [0.4, 0.1]
-    return y, m
+    return y, m.args(0)
 
 
 def test_jacobian_matches_central_differences(state_and_model):
-    y, m = state_and_model
+    y, args = state_and_model
     n = y.size
     jac = np.zeros((n, n))
-    model.jac(0.0, y, m.args, jac)
+    model.jac(0.0, y, args, jac)
     fd = np.zeros((n, n))
     for k in range(n):
         h = 1e-6 * max(1.0, abs(y[k]))
@@ -41,30 +42,30 @@ def test_jacobian_matches_central_differences(state_and_model):
         yp, ym = y.copy(), y.copy()
         yp[k] += h
         ym[k] -= h
-        model.rhs(0.0, yp, m.args, fp)
-        model.rhs(0.0, ym, m.args, fm)
+        model.rhs(0.0, yp, args, fp)
+        model.rhs(0.0, ym, args, fm)
         fd[:, k] = (fp - fm) / (2 * h)
     scale = np.abs(fd).max(axis=1, keepdims=True) + 1e-300
     assert np.max(np.abs(jac - fd) / scale) < 1e-6
 
 
 def test_jit_and_python_kernels_agree(state_and_model):
-    y, m = state_and_model
+    y, args = state_and_model
     a, b = np.zeros(y.size), np.zeros(y.size)
-    model.rhs(0.0, y, m.args, a)
-    model.rhs.py_func(0.0, y, m.args, b)
+    model.rhs(0.0, y, args, a)
+    model.rhs.py_func(0.0, y, args, b)
     np.testing.assert_allclose(a, b, rtol=1e-13, atol=0)
     ja, jb = np.zeros((y.size, y.size)), np.zeros((y.size, y.size))
-    model.jac(0.0, y, m.args, ja)
-    model.jac.py_func(0.0, y, m.args, jb)
+    model.jac(0.0, y, args, ja)
+    model.jac.py_func(0.0, y, args, jb)
     np.testing.assert_allclose(ja, jb, rtol=1e-13, atol=0)
 
 
 def test_rhs_moves_peptide_without_creating_it(state_and_model):
-    y, m = state_and_model
+    y, args = state_and_model
     d = np.zeros(y.size)
-    model.rhs(0.0, y, m.args, d)
-    species = d[:layout.tia_offset(m.system.n_tissues)]
+    model.rhs(0.0, y, args, d)
+    species = d[:layout.tia_offset(args[0].shape[0])]
     assert abs(species.sum()) < 1e-12 * np.abs(species).max()
 
 
@@ -75,9 +76,9 @@ def test_total_peptide_conserved_over_a_course():
                     "+lesions={bone_1:{volume_ml:30,site:bone,sstr_density_nmol_per_l:400}}")
     res = run_patient(cfg)
     off = layout.tia_offset(res.system.n_tissues)
-    totals = res.boundary_states[:, :off].sum(axis=1)
+    totals = res.boundary_states[0, :, :off].sum(axis=1)
     injected = cfg["therapy"]["peptide_nmol"] * np.arange(4)
     np.testing.assert_allclose(totals, injected, rtol=1e-9, atol=1e-12)
     nb = layout.block_size(res.system.n_tissues)
-    hot_left = res.boundary_states[-1, :nb].sum()
-    assert 0.0 < hot_left < 1e-4 * res.schedule.hot_nmol  # 20 weeks after the last cycle
+    hot_left = res.boundary_states[0, -1, :nb].sum()
+    assert 0.0 < hot_left < 1e-4 * res.schedule.hot_nmol[0]  # 20 weeks after the last cycle

@@ -1,0 +1,190 @@
+"""Marginal distributions of patient-level parameters, sampled by inverse CDF (DESIGN 3.7).
+
+A spec is a mapping from the cohort config (or a plain number, meaning fixed):
+
+* ``{dist: lognormal, median: m, gsd: g}``: ln X ~ N(ln m, ln g); g = 1 is fixed;
+* ``{dist: normal, mean: mu, sd: s, low: a, high: b}``: normal, truncated to
+  [a, b] when ``low`` and/or ``high`` is given (``scipy.stats.truncnorm``);
+* ``{dist: uniform, low: a, high: b}`` and ``{dist: loguniform, low: a, high: b}``;
+* ``{dist: choice, values: [...], weights: [...]}``: an empirical (discrete)
+  distribution over numbers, equal weights unless given.
+
+Values are produced from uniform variates ``u`` in (0, 1) by :meth:`Distribution.ppf`,
+so any source of uniforms (independent streams, a copula, a Sobol' sequence) can drive them.
+Units are those of the parameter the spec is attached to.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import special, stats
+
+from ..errors import ConfigError
+
+PREFIX = "cohort.parameters"
+
+# dist name -> (required keys, optional keys), besides "dist"
+SPECS = {
+    "lognormal": (("median", "gsd"), ()),
+    "normal": (("mean", "sd"), ("low", "high")),
+    "uniform": (("low", "high"), ()),
+    "loguniform": (("low", "high"), ()),
+    "choice": (("values",), ("weights",)),
+}
+
+
+def fail(field: str, value: Any, allowed: str) -> None:
+    """Raise the project's :class:`ConfigError` naming ``field``, ``value`` and what is allowed."""
+    raise ConfigError(f"Invalid configuration: {field} = {value!r}; {allowed}.")
+
+
+def _number(field: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        fail(field, value, "expected a finite number")
+    return value
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A parsed marginal distribution.
+
+    Attributes
+    ----------
+    kind : str
+        ``fixed``, ``lognormal``, ``normal``, ``uniform``, ``loguniform`` or ``choice``.
+    params : dict
+        The numeric parameters of the spec (weights normalised for ``choice``).
+    """
+
+    kind: str
+    params: dict
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF: values for uniform variates ``u`` in (0, 1), same shape as ``u``."""
+        u = np.asarray(u, dtype=float)
+        p = self.params
+        if self.kind == "fixed":
+            return np.full(u.shape, p["value"])
+        if self.kind == "lognormal":
+            if p["gsd"] == 1.0:
+                return np.full(u.shape, float(p["median"]))
+            return p["median"] * np.exp(math.log(p["gsd"]) * special.ndtri(u))
+        if self.kind == "normal":
+            low, high = p.get("low", -np.inf), p.get("high", np.inf)
+            if np.isinf(low) and np.isinf(high):
+                return p["mean"] + p["sd"] * special.ndtri(u)
+            a, b = (low - p["mean"]) / p["sd"], (high - p["mean"]) / p["sd"]
+            return stats.truncnorm.ppf(u, a, b, loc=p["mean"], scale=p["sd"])
+        if self.kind == "uniform":
+            return p["low"] + (p["high"] - p["low"]) * u
+        if self.kind == "loguniform":
+            log_low, log_high = math.log(p["low"]), math.log(p["high"])
+            return np.exp(log_low + (log_high - log_low) * u)
+        values, cdf = np.asarray(p["values"]), np.cumsum(p["weights"])
+        index = np.searchsorted(cdf / cdf[-1], u, side="right")
+        return values[np.minimum(index, len(values) - 1)]
+
+    def median(self) -> float:
+        """The median of the distribution (value at u = 0.5)."""
+        return float(self.ppf(np.array([0.5]))[0])
+
+    @property
+    def integer_valued(self) -> bool:
+        """Whether every value is an integer (a fixed integer or a choice of integers)."""
+        if self.kind == "fixed":
+            return isinstance(self.params["value"], int)
+        if self.kind == "choice":
+            return all(isinstance(v, int) for v in self.params["values"])
+        return False
+
+    @property
+    def positive(self) -> bool:
+        """Whether every value is strictly positive."""
+        p = self.params
+        if self.kind in ("lognormal", "loguniform"):
+            return True
+        if self.kind == "fixed":
+            return p["value"] > 0
+        if self.kind == "choice":
+            return min(p["values"]) > 0
+        return p.get("low", -np.inf) > 0
+
+
+def _check_keys(field: str, spec: dict, name: str) -> None:
+    required, optional = SPECS[name]
+    missing = [k for k in required if k not in spec]
+    if missing:
+        fail(field, spec, f"a {name} distribution needs the keys {list(required)} "
+                          f"(missing {missing})")
+    extra = sorted(set(spec) - set(required) - set(optional) - {"dist"})
+    if extra:
+        fail(field, spec, f"unknown keys {extra}; a {name} distribution takes "
+                          f"{list(required) + list(optional)}")
+
+
+def _parse_choice(field: str, spec: dict) -> dict:
+    values = spec["values"]
+    if not isinstance(values, list) or not values:
+        fail(f"{field}.values", values, "expected a non-empty list of numbers")
+    values = [_number(f"{field}.values", v) for v in values]
+    weights = spec.get("weights")
+    if weights is None:
+        return {"values": values, "weights": [1.0 / len(values)] * len(values)}
+    if not isinstance(weights, list) or len(weights) != len(values):
+        fail(f"{field}.weights", weights,
+             f"expected a list of {len(values)} weights, one per value")
+    weights = [_number(f"{field}.weights", w) for w in weights]
+    if min(weights) < 0 or sum(weights) <= 0:
+        fail(f"{field}.weights", weights, "weights must be >= 0 with a positive sum")
+    total = float(sum(weights))
+    return {"values": values, "weights": [w / total for w in weights]}
+
+
+def parse_distribution(path: str, spec: Any, prefix: str = PREFIX) -> Distribution:
+    """Parse and validate one distribution spec.
+
+    Parameters
+    ----------
+    path : str
+        Dotted config path of the parameter (e.g. ``patient.sstr_density_nmol_per_l``),
+        used in error messages as ``<prefix>.<path>``.
+    spec : dict or number
+        The spec from the cohort config; a plain number means a fixed value.
+    prefix : str
+        Config path of the mapping holding the spec (``cohort.parameters`` by default).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``<prefix>.<path>`` for an unknown distribution, missing or extra keys,
+        ``gsd < 1``, ``sd <= 0``, ``low >= high``, a non-positive lognormal median or
+        log-uniform bound, or weights that do not match the values.
+    """
+    field = f"{prefix}.{path}"
+    if not isinstance(spec, dict):
+        return Distribution("fixed", {"value": _number(field, spec)})
+    name = spec.get("dist")
+    if name not in SPECS:
+        fail(f"{field}.dist", name, f"allowed distributions are {list(SPECS)} "
+                                    "(or a plain number for a fixed value)")
+    _check_keys(field, spec, name)
+    if name == "choice":
+        return Distribution(name, _parse_choice(field, spec))
+    p = {k: _number(f"{field}.{k}", v) for k, v in spec.items() if k != "dist"}
+    if name == "lognormal":
+        if p["median"] <= 0:
+            fail(f"{field}.median", p["median"], "a lognormal median must be > 0")
+        if p["gsd"] < 1:
+            fail(f"{field}.gsd", p["gsd"], "the geometric standard deviation gsd must be >= 1 "
+                                           "(gsd = 1 means fixed)")
+    if name == "normal" and p["sd"] <= 0:
+        fail(f"{field}.sd", p["sd"], "the standard deviation sd must be > 0")
+    if "low" in p and "high" in p and p["low"] >= p["high"]:
+        fail(f"{field}.low", p["low"], f"must be < {field}.high = {p['high']!r}")
+    if name == "loguniform" and p["low"] <= 0:
+        fail(f"{field}.low", p["low"], "log-uniform bounds must satisfy 0 < low < high")
+    return Distribution(name, p)

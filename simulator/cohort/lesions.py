@@ -1,0 +1,106 @@
+"""Generated lesions: per-patient lesion count, volumes and sites (DESIGN 3.7).
+
+``cohort.lesions`` is ``{count: <spec or int>, volume_ml: <spec>, sites: {values: [...],
+weights: [...]}, max_count: int}``.  Each patient draws ``1 + 2 max_count`` uniforms from
+its own stream 1: the count, then ``max_count`` volume and ``max_count`` site variates of
+which the first ``count`` are used.  A fixed number of draws per patient keeps lesion j of a
+patient the same when only the count distribution changes (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..config.schema import LESION_SITES, LesionConfig
+from .distributions import Distribution, fail, parse_distribution
+from .seeding import patient_generator
+
+FIELD = "cohort.lesions"
+KEYS = ("count", "volume_ml", "sites", "max_count")
+MAX_COUNT = 1000
+
+
+@dataclass(frozen=True)
+class LesionSpec:
+    """Parsed ``cohort.lesions``: count and volume [mL] distributions, site choice."""
+
+    count: Distribution
+    volume_ml: Distribution
+    site: Distribution            # choice over indices into site_names
+    site_names: list[str]
+    max_count: int
+
+
+def parse_lesions(spec: Any) -> LesionSpec:
+    """Parse and validate ``cohort.lesions``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the ``cohort.lesions`` field at fault: missing/unknown keys, ``max_count``
+        outside 1..1000, a volume distribution not strictly positive or with its median
+        outside the lesion volume bounds, site names not in ``LESION_SITES``.
+    """
+    if not isinstance(spec, dict) or set(spec) != set(KEYS):
+        fail(FIELD, spec, f"expected a mapping with exactly the keys {list(KEYS)}")
+    max_count = spec["max_count"]
+    if isinstance(max_count, bool) or not isinstance(max_count, int) or not (
+            1 <= max_count <= MAX_COUNT):
+        fail(f"{FIELD}.max_count", max_count, f"allowed range is 1 <= max_count <= {MAX_COUNT}")
+    count = parse_distribution("count", spec["count"], prefix=FIELD)
+    volume = parse_distribution("volume_ml", spec["volume_ml"], prefix=FIELD)
+    lo, hi = LesionConfig.__dataclass_fields__["volume_ml"].metadata["bounds"][:2]
+    if not volume.positive or not lo < volume.median() <= hi:
+        fail(f"{FIELD}.volume_ml", spec["volume_ml"],
+             f"lesion volumes must be > 0 mL (e.g. lognormal) with a median in ({lo:g}, {hi:g}] mL")
+    sites = spec["sites"]
+    if not isinstance(sites, dict) or "values" not in sites or set(sites) - {"values", "weights"}:
+        fail(f"{FIELD}.sites", sites, "expected {values: [site names], weights: [...]}")
+    names = sites["values"]
+    if not isinstance(names, list) or not names:
+        fail(f"{FIELD}.sites.values", names, f"expected a non-empty list of {list(LESION_SITES)}")
+    for name in names:
+        if name not in LESION_SITES:
+            fail(f"{FIELD}.sites.values", name, f"allowed sites are {list(LESION_SITES)}")
+    choice = {"dist": "choice", "values": list(range(len(names)))}
+    if "weights" in sites:
+        choice["weights"] = sites["weights"]
+    site = parse_distribution("sites", choice, prefix=FIELD)
+    return LesionSpec(count, volume, site, list(names), max_count)
+
+
+def sample_lesions(lesion_cfg: dict | None, seed: int, start: int, stop: int) -> dict | None:
+    """Generated lesions of patients ``[start, stop)``, bit-identical whatever the chunking.
+
+    Parameters
+    ----------
+    lesion_cfg : dict or None
+        ``cohort.lesions``; None (no generated lesions) returns None.
+    seed : int
+        Root seed of the run.
+    start, stop : int
+        Patient index range.
+
+    Returns
+    -------
+    dict or None
+        ``count`` (n,) int, lesions per patient in 1..max_count;
+        ``volume_ml`` (n, max_count) float [mL], NaN beyond the count;
+        ``site`` (n, max_count) int index into ``site_names``, -1 beyond the count;
+        ``site_names`` list of str.
+    """
+    if lesion_cfg is None:
+        return None
+    spec = parse_lesions(lesion_cfg)
+    m = spec.max_count
+    u = np.empty((stop - start, 1 + 2 * m))
+    for row, patient in enumerate(range(start, stop)):
+        u[row] = patient_generator(seed, patient, 1).random(1 + 2 * m)
+    count = np.clip(np.rint(spec.count.ppf(u[:, 0])), 1, m).astype(np.int64)
+    used = np.arange(m)[None, :] < count[:, None]
+    volume = np.where(used, spec.volume_ml.ppf(u[:, 1:1 + m]), np.nan)
+    site = np.where(used, spec.site.ppf(u[:, 1 + m:]), -1).astype(np.int64)
+    return {"count": count, "volume_ml": volume, "site": site, "site_names": spec.site_names}
