@@ -85,7 +85,7 @@ def _per_cycle(res: CourseResult, offset: int, stride: int, count: int, field: i
 
 def compute_outcomes(res: CourseResult, cols: Columns) -> Outcomes:
     cfg, m = cols.cfg, res.model
-    n_t, lesion, n = res.system.n_tissues, m.lesion, m.n
+    n_t, lesion = res.system.n_tissues, m.lesion
     present = m.lesions.present                        # (n, L)
     nan_absent = np.where(present, 1.0, np.nan)
     tia = tia_per_cycle_mbq_h(res)

@@ -38,7 +38,8 @@ def select_targets(baseline_diameter_mm, sites, min_diameter_mm=10.0, lymph_node
     """Choose RECIST 1.1 target lesions at baseline (sections 3.1, 4.2, 4.3).
 
     `baseline_diameter_mm` (n_patients, n_lesions), mm, NaN = absent lesion; `sites`
-    (n_lesions,) str shared by all patients, or (n_patients, n_lesions). Measurable: diameter ≥ `min_diameter_mm`
+    (n_lesions,) str shared by all patients, or (n_patients, n_lesions).
+    Measurable: diameter ≥ `min_diameter_mm`
     (mm), or ≥ `lymph_node_min_mm` for site ``"lymph_node"`` (the short-axis rule,
     applied to the equivalent diameter). The largest measurable lesions are chosen,
     ≤ `max_per_organ` per site and ≤ `max_targets` in all; ties go to the lower lesion

@@ -53,7 +53,8 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
     lesions = list(res.model.lesions.names)
     n = out.tcp.shape[0]
     p = ("patient",)
-    pc, plc, plt = ("patient", "cycle"), ("patient", "lesion", "cycle"), ("patient", "lesion", "time")
+    pc, plc = ("patient", "cycle"), ("patient", "lesion", "cycle")
+    plt = ("patient", "lesion", "time")
     dv = {}
     for k, target in enumerate(ORGAN_TARGETS):
         dv[f"{_ORGAN_VARS[target]}_dose_gy"] = _var(
@@ -92,7 +93,8 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
         ("progression_observed", "RECIST progression observed"),
         ("kidney_bed_limit_exceeded",
          "cumulative kidney BED above limits.kidney_bed_gy(_with_risk_factors)"),
-        ("kidney_dose_limit_exceeded", "cumulative kidney absorbed dose above limits.kidney_dose_gy"),
+        ("kidney_dose_limit_exceeded",
+         "cumulative kidney absorbed dose above limits.kidney_dose_gy"),
         ("marrow_dose_limit_exceeded",
          "cumulative red-marrow absorbed dose above limits.marrow_dose_gy"),
     ):
