@@ -34,9 +34,9 @@ def simulate(cfg: DictConfig | dict):
         Absorbed doses per cycle (Gy), time-integrated activities (MBq h) and,
         with ``output.save_timeseries=true``, activity and dose-rate curves.
     """
-    from .results.dataset import simulate_dataset
+    from .simulation import simulate_cohort
 
-    return simulate_dataset(validate(cfg))
+    return simulate_cohort(validate(cfg))
 
 
 __all__ = [

@@ -23,14 +23,18 @@ EXIT_SOLVER_ERROR = 3
 
 
 def _run(cfg: DictConfig) -> Path:
-    from .results import simulate_dataset, write_netcdf
+    from .results import write_netcdf
+    from .simulation import simulate_cohort
 
     plain = validate(cfg)
     start = time.perf_counter()
-    ds = simulate_dataset(plain)
+    ds = simulate_cohort(plain)
     out = Path(HydraConfig.get().runtime.output_dir) / plain["output"]["filename"]
     write_netcdf(ds, out)
-    print(f"prrt-sim: wrote {out} ({time.perf_counter() - start:.1f} s)")
+    elapsed = time.perf_counter() - start
+    n = ds.sizes["patient"]
+    print(f"prrt-sim: wrote {out} ({n} patient{'s' if n > 1 else ''} in {elapsed:.1f} s, "
+          f"{n / elapsed:.1f} patients/s including compilation)")
     if plain["output"]["plots"]:
         from .plots import save_figures
 

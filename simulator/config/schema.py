@@ -171,12 +171,14 @@ class SolverConfig:
     atol_nmol: float = bounded(1e-30, 1e-6, unit="nmol")
     max_steps: int = bounded(100, 100_000_000)
     tail_weeks: float = bounded(1.0, 200.0, unit="weeks")
+    chunk_size: int = bounded(1, 10_000_000)
 
 
 @dataclass
 class OutputConfig:
     save_timeseries: bool = MISSING
     plots: bool = MISSING
+    progress: bool = MISSING
     timeseries_points_per_cycle: int = bounded(10, 100_000)
     filename: str = MISSING
 

@@ -10,9 +10,9 @@ import numpy as np
 import xarray as xr
 from omegaconf import OmegaConf
 
-from ..course import CourseResult, run_chunk
+from ..course import CourseResult
 from ..dosimetry.dose_map import ORGAN_TARGETS
-from ..outcomes import Outcomes, compute_outcomes
+from ..outcomes import Outcomes
 from ..pk.layout import region_names
 from ..population import Columns
 from ..response.recist import CR, NOT_EVALUABLE, PD, PR, SD
@@ -117,8 +117,9 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
         "cycle_start_h": ("cycle", res.schedule.injection_times_h,
                           {"units": "h", "long_name": "injection time"}),
     }
-    if res.model.lesions.site.shape[0] and (site == site[:1]).all():
-        coords["lesion_site"] = ("lesion", site[0], {"long_name": "anatomical site"})
+    if cfg["cohort"]["lesions"] is None:   # the configured lesions: same for every patient
+        coords["lesion_site"] = ("lesion", [cfg["lesions"][k]["site"] for k in lesions],
+                                 {"long_name": "anatomical site"})
     else:
         dv["lesion_site"] = xr.Variable(("patient", "lesion"), site,
                                         {"long_name": "anatomical site ('' = no lesion)"})
@@ -141,10 +142,3 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
         "nuclide": "Lu-177",
     }
     return xr.Dataset(dv, coords=coords, attrs=attrs)
-
-
-def simulate_dataset(cfg: dict) -> xr.Dataset:
-    """Run one validated single-patient config end to end and return its Dataset."""
-    cols = Columns(cfg, 1)
-    res = run_chunk(cols)
-    return to_dataset(res, compute_outcomes(res, cols), cols)

@@ -1,0 +1,68 @@
+"""Cohort runs: reproducible whatever the thread count and chunk size; cure draws; summaries."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+import xarray as xr
+
+import simulator
+
+COHORT = ["cohort=example", "cohort.n_patients=12", "response.follow_up_months=6",
+          "therapy.n_cycles=2"]
+
+
+def _run(*extra):
+    return simulator.simulate(simulator.compose([*COHORT, *extra]))
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return _run("solver.chunk_size=12")
+
+
+def test_chunk_size_does_not_change_results(reference):
+    xr.testing.assert_identical(_run("solver.chunk_size=5").drop_attrs(),
+                                reference.drop_attrs())
+
+
+def test_thread_count_does_not_change_results(reference):
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _run("solver.chunk_size=12")
+    finally:
+        numba.set_num_threads(before)
+    xr.testing.assert_identical(one.drop_attrs(), reference.drop_attrs())
+
+
+def test_patients_differ_and_parameters_are_recorded(reference):
+    values = reference.parameter_value.sel(parameter="patient.sstr_density_nmol_per_l")
+    assert np.unique(values).size == 12
+    assert reference.parameter_units.sel(parameter="patient.sstr_density_nmol_per_l") == "nmol/L"
+    assert np.unique(reference.lesion_dose_gy.isel(cycle=0)).size == 12
+
+
+def test_cure_is_a_bernoulli_draw_from_tcp():
+    ds = _run("radiobiology.tumour_alpha_per_gy=0.4", "solver.chunk_size=12")
+    tcp, cured = ds.tcp.values, ds.cured.values
+    assert np.all(cured[tcp > 1 - 1e-12]) and not np.any(cured[tcp < 1e-12])
+
+
+def test_generated_lesions_per_patient():
+    ds = simulator.simulate(simulator.compose([
+        "cohort.n_patients=6", "response.follow_up_months=6", "therapy.n_cycles=1",
+        "+cohort.lesions={count:{dist:choice,values:[1,2,3]},"
+        "volume_ml:{dist:lognormal,median:8,gsd:2},sites:{values:[liver,bone]},max_count:3}"]))
+    counts = np.isfinite(ds.lesion_dose_gy.isel(cycle=0)).sum("lesion").values
+    assert ds.sizes["lesion"] == 3 and set(counts) <= {1, 2, 3} and counts.min() >= 1
+    assert np.all((ds.lesion_site.values == "") == ~np.isfinite(ds.lesion_dose_gy.isel(cycle=0)))
+    assert np.all(np.isfinite(ds.kidney_dose_gy))
+
+
+def test_summarize_cohort(reference):
+    summary = simulator.summarize(reference)
+    assert summary.attrs["n_patients"] == 12
+    np.testing.assert_allclose(float(summary.response_proportion.sum()), 1.0)
+    assert float(summary.pfs.isel(month=0)) == 1.0
