@@ -121,6 +121,22 @@ def absolute_tolerance(m: Model, atol_nmol: float) -> np.ndarray:
     return np.broadcast_to(atol, (m.n, m.n_states)).copy()
 
 
+def dynamic_and_quadrature_states(n_tissues: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the dynamic states and of the quadratures (which nothing depends on).
+
+    Quadratures: the hot-amount integrals per region, the organs' Q and each lesion's
+    D, Q and J (:mod:`simulator.engine.layout`).
+    """
+    n = el.n_states(n_tissues)
+    quad = np.zeros(n, dtype=bool)
+    quad[tia_offset(n_tissues):tia_offset(n_tissues) + n_regions(n_tissues)] = True
+    quad[el.oar_offset(n_tissues) + el.OAR_Q:el.lesion_offset(n_tissues):el.N_OAR_STATES] = True
+    les0 = el.lesion_offset(n_tissues)
+    for field in (el.LES_D, el.LES_Q, el.LES_J):
+        quad[les0 + field::el.N_LES_STATES] = True
+    return np.flatnonzero(~quad).astype(np.int64), np.flatnonzero(quad).astype(np.int64)
+
+
 def make_schedule(cols: Columns, mbq_per_nmol: float) -> Schedule:
     """Injection and assessment schedule (times from the first injection)."""
     cfg = cols.cfg
@@ -169,7 +185,8 @@ def run_chunk(cols: Columns, generated_lesions: dict | None = None) -> CourseRes
               absolute_tolerance(m, solver["atol_nmol"]), sched.injection_times_h,
               HOT * block_size(n_t) + PLASMA, COLD * block_size(n_t) + PLASMA,
               sched.hot_nmol, sched.cold_nmol, sched.end_h, times, solver["rtol"],
-              solver["max_steps"], FIRST_STEP_H, boundary, series, status)
+              solver["max_steps"], FIRST_STEP_H, boundary, series, status,
+              *dynamic_and_quadrature_states(n_t))
     failed = np.flatnonzero(status)
     if failed.size:
         raise SolverError(f"integration failed for {failed.size} patient(s), first index "

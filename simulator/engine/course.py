@@ -23,7 +23,7 @@ STATUS_MESSAGES = {
 @numba.njit(**{**JIT, "cache": False})
 def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_nmol,
                cold_nmol, end_h, out_times_h, rtol, atol, max_steps, first_step_h, work,
-               boundary_out, series_out):
+               boundary_out, series_out, dyn, quad):
     """Integrate a course of bolus injections in place.
 
     Parameters
@@ -44,6 +44,8 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
     boundary_out : float64[n_cycles + 1, n]
         Receives the state just before each injection and, last, at ``end_h``.
     series_out : float64[n_out, n]
+    dyn, quad : int64 arrays
+        Dynamic and quadrature state indices (see :func:`simulator.engine.rodas.integrate`).
 
     Returns
     -------
@@ -65,7 +67,7 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
             t_out = out_times_h[k_out]
             if t_out > t:
                 status, _, h = integrate(fun, jac, t, t_out, y, args, rtol, atol, h,
-                                         max_steps, work)
+                                         max_steps, work, dyn, quad)
                 if status != 0:
                     return status
                 t = t_out
@@ -73,7 +75,7 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
             k_out += 1
         if t_next > t:
             status, _, h = integrate(fun, jac, t, t_next, y, args, rtol, atol, h,
-                                     max_steps, work)
+                                     max_steps, work, dyn, quad)
             if status != 0:
                 return status
     boundary_out[n_cyc, :] = y

@@ -57,12 +57,12 @@ def make_workspace(n):
     Returns
     -------
     tuple
-        ``(vec, jmat, emat, piv, info)``: ``vec`` (11, n) float64 stage vectors,
+        ``(vec, jmat, emat, piv, info)``: ``vec`` (12, n) float64 stage vectors,
         ``jmat``/``emat`` (n, n) float64 Jacobian and LU of ``I/(h*GAMMA) - J``,
         ``piv`` (n,) int64 pivots, ``info`` (4,) float64 receiving
         ``[t reached, accepted steps, rejected steps, RHS evaluations]``.
     """
-    vec, jmat, emat = np.zeros((11, n)), np.zeros((n, n)), np.zeros((n, n))
+    vec, jmat, emat = np.zeros((12, n)), np.zeros((n, n)), np.zeros((n, n))
     return vec, jmat, emat, np.zeros(n, dtype=np.int64), np.zeros(4)
 
 
@@ -71,12 +71,14 @@ make_workspace_nb = numba.njit(**JIT)(make_workspace)
 
 
 @numba.njit(**JIT)
-def lu_factor(a, piv):
-    """LU-factorise ``a`` in place (partial pivoting, row swaps recorded in ``piv``).
+def lu_factor(a, piv, n=-1):
+    """LU-factorise the leading ``n x n`` block of ``a`` in place (partial pivoting).
 
-    Returns 0 on success, ``k + 1`` if the pivot of column ``k`` is exactly zero.
+    Row swaps are recorded in ``piv``; ``n < 0`` means the whole matrix.  Returns 0 on
+    success, ``k + 1`` if the pivot of column ``k`` is exactly zero.
     """
-    n = a.shape[0]
+    if n < 0:
+        n = a.shape[0]
     for k in range(n):
         p = k
         amax = abs(a[k, k])
@@ -101,9 +103,10 @@ def lu_factor(a, piv):
 
 
 @numba.njit(**JIT)
-def lu_solve(a, piv, b):
+def lu_solve(a, piv, b, n=-1):
     """Solve ``A x = b`` in place in ``b`` given ``a, piv`` from :func:`lu_factor`."""
-    n = a.shape[0]
+    if n < 0:
+        n = a.shape[0]
     for k in range(n):
         p = piv[k]
         if p != k:
@@ -120,8 +123,28 @@ def lu_solve(a, piv, b):
         b[i] = s / a[i, i]
 
 
+@numba.njit(**JIT)
+def _solve_with_quadratures(e, piv, jm, k, g, dyn, quad, h_gamma):
+    """Solve ``(I/(h gamma) - J) k = b`` in place in ``k`` when ``J[:, quad] == 0``.
+
+    The dynamic block is solved with the LU of its own sub-matrix; each quadrature row
+    then reads ``k_q = h gamma (b_q + sum_j J[q, j] k_j)`` over the dynamic j.
+    """
+    nd = dyn.size
+    for a in range(nd):
+        g[a] = k[dyn[a]]
+    lu_solve(e, piv, g, nd)
+    for a in range(nd):
+        k[dyn[a]] = g[a]
+    for q in quad:
+        acc = k[q]
+        for a in range(nd):
+            acc += jm[q, dyn[a]] * g[a]
+        k[q] = h_gamma * acc
+
+
 @numba.njit(**{**JIT, "cache": False})
-def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work):
+def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, dyn=None, quad=None):
     """Integrate ``y' = f(t, y)`` in place from ``t0`` to exactly ``t1 > t0`` (Rodas4).
 
     Parameters
@@ -143,6 +166,12 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work):
         Maximum attempted (accepted + rejected) steps.
     work : tuple
         From :func:`make_workspace`; ``work[4]`` receives the statistics.
+    dyn, quad : int64 arrays, optional
+        Indices of the dynamic and of the quadrature states.  A quadrature state is one
+        no right-hand side depends on (its Jacobian column is zero: accumulated doses,
+        integrals); its stage increments follow from the dynamic ones without entering
+        the LU factorisation, which then costs ``len(dyn)**3`` instead of ``n**3``.
+        Default: every state dynamic.
 
     Returns
     -------
@@ -192,11 +221,19 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work):
                 fx[i] = (ftmp[i] - dy1[i]) / delt
         n_steps += 1
         fac = 1.0 / (h * GAMMA)
-        for i in range(n):
-            for j in range(n):
-                e[i, j] = -jm[i, j]
-            e[i, i] += fac
-        if lu_factor(e, piv) != 0:
+        if dyn is None:
+            nd = n
+            for i in range(n):
+                for j in range(n):
+                    e[i, j] = -jm[i, j]
+                e[i, i] += fac
+        else:
+            nd = dyn.size
+            for a in range(nd):
+                for b in range(nd):
+                    e[a, b] = -jm[dyn[a], dyn[b]]
+                e[a, a] += fac
+        if lu_factor(e, piv, nd) != 0:
             h *= 0.5
             reject = True
             continue
@@ -216,7 +253,10 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work):
                 for j in range(s):
                     acc += _G[o + j] * kk[j, i]
                 kk[s, i] = f[i] + h * _D[s] * fx[i] + hc * acc
-            lu_solve(e, piv, kk[s])
+            if dyn is None:
+                lu_solve(e, piv, kk[s], n)
+            else:
+                _solve_with_quadratures(e, piv, jm, kk[s], vec[11], dyn, quad, h * GAMMA)
         err = 0.0
         for i in range(n):  # stiffly accurate: y_new = (stage-6 argument) + k6
             ynew[i] += kk[5, i]

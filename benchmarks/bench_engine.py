@@ -1,0 +1,126 @@
+"""Benchmark: numba batch engine vs the scipy reference, scaling with patients and threads.
+
+    python benchmarks/bench_engine.py                      # default: 20 reference patients
+    python benchmarks/bench_engine.py --n-ref 200 --sizes 100 1000 10000
+
+Not a test.  Everything is measured in this run, on this machine:
+1. first-call compilation time of the batch kernel (this process starts cold);
+2. the same wide-spread cohort (conf/cohort/wide.yaml) simulated by
+   the engine and, patient by patient, by ``scipy.integrate.solve_ivp`` (Radau, rtol 1e-8,
+   :mod:`simulator.reference`): patient-cycles per second of each, their ratio, and the
+   maximum relative difference in lesion BED, kidney dose and log-survival;
+3. engine throughput against cohort size, and against the number of threads.
+Results are recorded by hand in docs/performance.md with the machine and command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numba
+import numpy as np
+
+import simulator
+from simulator.course import LAM, CourseResult, region_hot_amounts, run_chunk
+from simulator.engine import layout as el
+from simulator.outcomes import compute_outcomes
+from simulator.population import Columns
+from simulator.reference import reference_course
+from simulator.simulation import simulate_chunk
+
+WIDE = ["cohort=wide"]   # conf/cohort/wide.yaml: wide spread of six parameters
+
+
+def config(n: int, extra=()) -> dict:
+    return simulator.validate(simulator.compose([*WIDE, f"cohort.n_patients={n}",
+                                                 "solver.chunk_size=1000",
+                                                 "output.progress=false", *extra]))
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - start
+
+
+def reference_outcomes(cfg: dict, n: int, rtol: float):
+    """Engine and scipy outcomes of patients 0..n-1, and the time each took."""
+    from simulator.cohort import sample_lesions, sample_parameters
+
+    sampled = sample_parameters(cfg["cohort"], cfg["seed"], 0, n)
+    cols = Columns(cfg, n, sampled)
+    generated = sample_lesions(cfg["cohort"]["lesions"], cfg["seed"], 0, n)
+    res, t_engine = timed(run_chunk, cols, generated)
+    ours = compute_outcomes(res, cols)
+    start = time.perf_counter()
+    boundary, series = np.empty_like(res.boundary_states), np.empty_like(res.states)
+    for p in range(n):
+        boundary[p], series[p] = reference_course(res.model, res.schedule, res.time_h, p=p,
+                                                  rtol=rtol, atol=1e-12)
+    t_ref = time.perf_counter() - start
+    n_t = res.system.n_tissues
+    tail = region_hot_amounts(boundary[:, -1], n_t) * res.system.mbq_per_nmol \
+        / res.system.glob[:, LAM, None]
+    ref = CourseResult(model=res.model, schedule=res.schedule, boundary_states=boundary,
+                       time_h=res.time_h, states=series, tail_tia_mbq_h=tail)
+    theirs = compute_outcomes(ref, cols)
+    les0 = el.lesion_offset(n_t)
+    log_s = [b[:, -1, les0 + el.LES_L::el.N_LES_STATES] for b in (res.boundary_states, boundary)]
+    return ours, theirs, log_s, t_engine, t_ref
+
+
+def rel(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(np.max(np.abs(a[ok] - b[ok]) / np.maximum(np.abs(b[ok]), 1e-300)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-ref", type=int, default=20, help="patients in the scipy comparison")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--ref-rtol", type=float, default=1e-8)
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"numba {numba.__version__}, default threads {numba.get_num_threads()}")
+    cfg1 = config(1)
+    _, t_first = timed(simulate_chunk, cfg1, 0, 1)
+    _, t_second = timed(simulate_chunk, cfg1, 0, 1)
+    print(f"first call {t_first:.2f} s, second call {t_second:.3f} s "
+          f"-> compilation ~{t_first - t_second:.1f} s")
+
+    cfg = config(args.n_ref)
+    n_cyc = cfg["therapy"]["n_cycles"]
+    ours, theirs, log_s, t_eng, t_ref = reference_outcomes(cfg, args.n_ref, args.ref_rtol)
+    pc = args.n_ref * n_cyc
+    print(f"\nengine vs scipy Radau (rtol {args.ref_rtol:g}), {args.n_ref} patients, "
+          f"{pc} patient-cycles")
+    print(f"  engine: {pc / t_eng:10.1f} patient-cycles/s  ({t_eng:.2f} s)")
+    print(f"  scipy : {pc / t_ref:10.3f} patient-cycles/s  ({t_ref:.1f} s)")
+    print(f"  ratio : {t_ref / t_eng:10.1f}x")
+    print(f"  max rel diff lesion BED   {rel(ours.lesion_bed_gy, theirs.lesion_bed_gy):.2e}")
+    kidney = rel(ours.organ_dose_gy[:, 0], theirs.organ_dose_gy[:, 0])
+    print(f"  max rel diff kidney dose  {kidney:.2e}")
+    print(f"  max rel diff log-survival {rel(log_s[0], log_s[1]):.2e}")
+
+    print("\nengine scaling (all threads):")
+    for n in args.sizes:
+        c = config(n)
+        _, t = timed(simulator.simulate, c)
+        print(f"  {n:8d} patients: {t:8.2f} s, {n * n_cyc / t:10.1f} patient-cycles/s")
+    n = args.sizes[0]
+    print(f"\nthreads ({n} patients):")
+    before = numba.get_num_threads()
+    for k in args.threads:
+        numba.set_num_threads(k)
+        _, t = timed(simulator.simulate, config(n))
+        print(f"  {k} thread(s): {t:8.2f} s, {n * n_cyc / t:10.1f} patient-cycles/s")
+    numba.set_num_threads(before)
+
+
+if __name__ == "__main__":
+    main()
