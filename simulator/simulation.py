@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from .cohort import check_sampleable, cure_uniforms, sample_lesions, sample_parameters
+from .cohort.sampleable import check_sampled
 from .course import run_chunk
 from .outcomes import compute_outcomes
 from .population import Columns
@@ -30,12 +31,12 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="patient", desc="prrt-sim", file=sys.stderr)
 
 
-def _sampled_variables(cfg: dict, sampled: dict[str, np.ndarray], n: int) -> dict:
+def _sampled_variables(cfg: dict, sampled: dict[str, np.ndarray]) -> dict:
     names = sorted(sampled)
     if not names:
         return {}
     units = [check_sampleable(name, cfg)[1].get("unit", "") or "1" for name in names]
-    values = np.stack([sampled[name] for name in names], axis=1) if names else np.zeros((n, 0))
+    values = np.stack([sampled[name] for name in names], axis=1)
     return {
         "parameter_value": xr.Variable(("patient", "parameter"), values,
                                        {"long_name": "sampled patient parameter",
@@ -49,6 +50,8 @@ def simulate_chunk(cfg: dict, start: int, stop: int) -> xr.Dataset:
     """Dataset of patients ``start .. stop - 1`` of the configured cohort."""
     seed, cohort = int(cfg["seed"]), cfg["cohort"]
     sampled = sample_parameters(cohort, seed, start, stop)
+    for path, values in sampled.items():
+        check_sampled(path, values, cfg, start)
     generated = sample_lesions(cohort["lesions"], seed, start, stop)
     cols = Columns(cfg, stop - start, sampled)
     res = run_chunk(cols, generated)
@@ -57,7 +60,7 @@ def simulate_chunk(cfg: dict, start: int, stop: int) -> xr.Dataset:
     ds["cured"] = xr.Variable(("patient",), cure_uniforms(seed, start, stop) < out.tcp,
                               {"units": "1", "long_name": "cure realised by a Bernoulli draw "
                                                           "from the patient's TCP"})
-    for name, var in _sampled_variables(cfg, sampled, stop - start).items():
+    for name, var in _sampled_variables(cfg, sampled).items():
         ds[name] = var
     if sampled:
         ds = ds.assign_coords(parameter=("parameter", sorted(sampled)))

@@ -13,6 +13,8 @@ import types
 import typing
 from typing import Any
 
+import numpy as np
+
 from ..config.schema import Config
 from .distributions import PREFIX, Distribution, fail
 
@@ -102,3 +104,28 @@ def check_values(path: str, dist: Distribution, leaf: type, meta: dict) -> None:
         fail(field, median, f"the median must lie in the allowed range of {path}: "
                             f"{lo:g} {'<' if lo_open else '<='} {path} "
                             f"{'<' if hi_open else '<='} {hi:g}{unit}")
+
+
+def check_sampled(path: str, values: np.ndarray, base_cfg: dict, first_patient: int) -> None:
+    """Check sampled values against the field's bounds before they are simulated.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``cohort.parameters.<path>``, the first patient and value out of range,
+        and the allowed range (truncate the distribution with ``low``/``high``).
+    """
+    meta = check_sampleable(path, base_cfg)[1]
+    bounds = meta.get("bounds")
+    if bounds is None:
+        return
+    lo, hi, lo_open, hi_open = bounds
+    bad = (values < lo) | (values > hi) | (lo_open & (values == lo)) | (hi_open & (values == hi))
+    bad |= ~np.isfinite(values)
+    if np.any(bad):
+        k = int(np.flatnonzero(bad)[0])
+        unit = f" {meta['unit']}" if meta.get("unit") else ""
+        fail(f"{PREFIX}.{path}", float(values[k]),
+             f"patient {first_patient + k} drew a value outside the allowed range "
+             f"{lo:g} {'<' if lo_open else '<='} {path} {'<' if hi_open else '<='} {hi:g}{unit};"
+             " truncate the distribution (normal: low/high) or narrow it")

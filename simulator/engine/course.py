@@ -46,6 +46,7 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
     series_out : float64[n_out, n]
     dyn, quad : int64 arrays
         Dynamic and quadrature state indices (see :func:`simulator.engine.rodas.integrate`).
+        ``fun`` must be autonomous (no explicit time dependence), as the coupled model is.
 
     Returns
     -------
@@ -67,7 +68,7 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
             t_out = out_times_h[k_out]
             if t_out > t:
                 status, _, h = integrate(fun, jac, t, t_out, y, args, rtol, atol, h,
-                                         max_steps, work, dyn, quad)
+                                         max_steps, work, dyn, quad, True)
                 if status != 0:
                     return status
                 t = t_out
@@ -75,7 +76,7 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
             k_out += 1
         if t_next > t:
             status, _, h = integrate(fun, jac, t, t_next, y, args, rtol, atol, h,
-                                     max_steps, work, dyn, quad)
+                                     max_steps, work, dyn, quad, True)
             if status != 0:
                 return status
     boundary_out[n_cyc, :] = y

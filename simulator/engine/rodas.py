@@ -144,7 +144,8 @@ def _solve_with_quadratures(e, piv, jm, k, g, dyn, quad, h_gamma):
 
 
 @numba.njit(**{**JIT, "cache": False})
-def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, dyn=None, quad=None):
+def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, dyn=None, quad=None,
+              autonomous=False):
     """Integrate ``y' = f(t, y)`` in place from ``t0`` to exactly ``t1 > t0`` (Rodas4).
 
     Parameters
@@ -172,6 +173,9 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, dyn=No
         integrals); its stage increments follow from the dynamic ones without entering
         the LU factorisation, which then costs ``len(dyn)**3`` instead of ``n**3``.
         Default: every state dynamic.
+    autonomous : bool
+        ``f`` does not depend on ``t``: the time derivative ``f_t`` is exactly zero and
+        its finite-difference evaluation (one RHS call per step) is skipped.
 
     Returns
     -------
@@ -212,13 +216,17 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, dyn=No
         if not reject:  # new Jacobian and f_t at the accepted point
             fun(t, y, args, dy1)
             jac(t, y, args, jm)
-            delt = math.sqrt(_UROUND * max(1e-5, abs(t)))
-            fun(t + delt, y, args, ftmp)
-            info[3] += 2.0
-            if not math.isfinite(np.sum(dy1) + np.sum(jm) + np.sum(ftmp)):  # any NaN/inf
+            info[3] += 1.0
+            if autonomous:
+                fx[:] = 0.0
+            else:
+                delt = math.sqrt(_UROUND * max(1e-5, abs(t)))
+                fun(t + delt, y, args, ftmp)
+                info[3] += 1.0
+                for i in range(n):
+                    fx[i] = (ftmp[i] - dy1[i]) / delt
+            if not math.isfinite(np.sum(dy1) + np.sum(jm) + np.sum(fx)):  # any NaN/inf
                 return 3, n_steps, hopt
-            for i in range(n):
-                fx[i] = (ftmp[i] - dy1[i]) / delt
         n_steps += 1
         fac = 1.0 / (h * GAMMA)
         if dyn is None:

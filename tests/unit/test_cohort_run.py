@@ -66,3 +66,11 @@ def test_summarize_cohort(reference):
     assert summary.attrs["n_patients"] == 12
     np.testing.assert_allclose(float(summary.response_proportion.sum()), 1.0)
     assert float(summary.pfs.isel(month=0)) == 1.0
+
+
+def test_sampled_value_out_of_bounds_is_a_config_error():
+    cfg = simulator.compose([
+        "cohort.n_patients=50", "+cohort.parameters={patient.hematocrit:"
+        "{dist:normal,mean:0.45,sd:0.2}}"])
+    with pytest.raises(simulator.ConfigError, match="cohort.parameters.patient.hematocrit"):
+        simulator.simulate(cfg)
