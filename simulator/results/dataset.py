@@ -66,6 +66,10 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
                                 "kidney equivalent dose in 2 Gy fractions per cycle")
     dv["marrow_bed_gy"] = _var(pc, out.oar_bed_gy[:, 1], "Gy",
                                "red marrow biologically effective dose per cycle")
+    dv["kidney_bed_cumulative_gy"] = _var(p, out.oar_bed_gy[:, 0].sum(axis=1), "Gy",
+                                          "kidney BED summed over all cycles")
+    dv["kidney_eqd2_cumulative_gy"] = _var(p, out.kidney_eqd2_gy.sum(axis=1), "Gy",
+                                           "kidney EQD2 summed over all cycles")
     dv["lesion_dose_gy"] = _var(plc, out.lesion_dose_gy, "Gy",
                                 "lesion mean absorbed dose per cycle")
     dv["lesion_bed_gy"] = _var(plc, out.lesion_bed_gy, "Gy",

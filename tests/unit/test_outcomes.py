@@ -90,6 +90,7 @@ def test_kidney_bed_exceeds_dose_and_limits_flag():
     risky = _run(*heavy, "patient.renal_risk_factors=true")
     assert bool(risky.kidney_bed_limit_exceeded)
     assert not bool(_run().kidney_dose_limit_exceeded)
+    np.testing.assert_allclose(float(ds.kidney_bed_cumulative_gy), bed, rtol=1e-12)
 
 
 def test_eqd2_is_bed_over_one_plus_two_over_alpha_beta():
