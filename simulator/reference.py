@@ -55,7 +55,7 @@ def coupled_reference_rhs(t: float, y: np.ndarray, m: Model, p: int = 0) -> np.n
     d_les[:, el.LES_D] = ddot
     d_les[:, el.LES_GAMMA] = ddot - les[:, tp.MU] * gam
     d_les[:, el.LES_Q] = ddot * gam
-    d_les[:, el.LES_J] = np.exp(les[:, tp.L0] - cell[:, el.LES_L])
+    d_les[:, el.LES_J] = np.exp(np.minimum(les[:, tp.L0] - cell[:, el.LES_L], 600.0))
     return np.concatenate([pk, d_oar.ravel(), d_les.ravel()])
 
 

@@ -8,10 +8,12 @@ data), 100 % soft-tissue column for spheres of radius 0.1-6.0 cm, as transcribed
 ``doodle/data/s-values/spheres.json``; identification with Olguin 2020 is [INFER]).
 
 S between tabulated masses is obtained by linear interpolation in (log m, log S).
-Outside the tabulated range (4.31 mg - 932 g) S is extrapolated log-log linearly
-using the two end points of the table on that side (a power law S ∝ m^k, k ≈ -1,
-which is the electron full-absorption / small-sphere behaviour); extrapolated values
-are a modelling assumption, not data.
+Above the tabulated range (932 g) S is extrapolated log-log linearly using the two
+end points of the table (a power law S ∝ m^k, k ≈ -1, the electron full-absorption
+behaviour).  Below the smallest tabulated sphere (4.31 mg, r = 1 mm) S is held at its
+tabulated value: a lesion shrinking towards zero mass would otherwise receive an
+unbounded dose rate from activity still assigned to it, and below r ~ 1 mm electron
+escape makes S grow far slower than 1/m.  Both are modelling assumptions, not data.
 """
 
 from __future__ import annotations
@@ -56,8 +58,8 @@ def sphere_s_value_gy_per_mbq_h(mass_g):
     Returns
     -------
     float or numpy.ndarray
-        S(sphere <- sphere) (Gy MBq^-1 h^-1); e.g. 8.54e-3 at 10 g. Masses outside
-        4.31 mg - 932 g are extrapolated log-log linearly from the two end points.
+        S(sphere <- sphere) (Gy MBq^-1 h^-1); e.g. 8.54e-3 at 10 g. Masses above
+        932 g are extrapolated log-log linearly; below 4.31 mg S is held constant.
 
     Raises
     ------
@@ -69,9 +71,8 @@ def sphere_s_value_gy_per_mbq_h(mass_g):
         raise ValueError("sphere mass_g must be > 0")
     x = np.log(m)
     y = np.interp(x, LOG_MASS_G, LOG_S_GY_PER_MBQ_H)
-    lo_slope = (LOG_S_GY_PER_MBQ_H[1] - LOG_S_GY_PER_MBQ_H[0]) / (LOG_MASS_G[1] - LOG_MASS_G[0])
     hi_slope = (LOG_S_GY_PER_MBQ_H[-1] - LOG_S_GY_PER_MBQ_H[-2]) / (LOG_MASS_G[-1] - LOG_MASS_G[-2])
-    y = np.where(x < LOG_MASS_G[0], LOG_S_GY_PER_MBQ_H[0] + lo_slope * (x - LOG_MASS_G[0]), y)
+    y = np.where(x < LOG_MASS_G[0], LOG_S_GY_PER_MBQ_H[0], y)
     y = np.where(x > LOG_MASS_G[-1], LOG_S_GY_PER_MBQ_H[-1] + hi_slope * (x - LOG_MASS_G[-1]), y)
     s = np.exp(y)
     return float(s) if s.ndim == 0 else s
@@ -101,8 +102,8 @@ def sphere_s_and_slope_nb(mass_g, log_m, log_s):
     x = np.log(mass_g)
     n = log_m.shape[0]
     if x <= log_m[0]:
-        i = 0
-    elif x >= log_m[n - 1]:
+        return np.exp(log_s[0]), 0.0
+    if x >= log_m[n - 1]:
         i = n - 2
     else:
         i = np.searchsorted(log_m, x) - 1

@@ -12,6 +12,9 @@ import numba
 from .jit import JIT
 from .rodas import integrate
 
+#: relative gap below which two times (an output and an injection, say) are the same
+_SAME_TIME_H = 1e-12
+
 STATUS_MESSAGES = {
     1: "the maximum number of steps (solver.max_steps) was exceeded",
     2: "the step size underflowed",
@@ -66,7 +69,7 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
         while k_out < out_times_h.size and (out_times_h[k_out] < t_next
                                             or (last and out_times_h[k_out] <= t_next)):
             t_out = out_times_h[k_out]
-            if t_out > t:
+            if t_out > t + _SAME_TIME_H * max(1.0, abs(t)):
                 status, _, h = integrate(fun, jac, t, t_out, y, args, rtol, atol, h,
                                          max_steps, work, dyn, quad, True)
                 if status != 0:
@@ -74,7 +77,7 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
                 t = t_out
             series_out[k_out, :] = y
             k_out += 1
-        if t_next > t:
+        if t_next > t + _SAME_TIME_H * max(1.0, abs(t)):
             status, _, h = integrate(fun, jac, t, t_next, y, args, rtol, atol, h,
                                      max_steps, work, dyn, quad, True)
             if status != 0:

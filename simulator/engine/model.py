@@ -56,6 +56,10 @@ from .layout import (
     OAR_Q,
 )
 
+#: dJ/dt = N_v(0)/N_v is capped at e^600 (N_v < e^-600 N_v(0)): beyond, TCP = 1 to
+#: machine precision anyway, and the cap keeps J finite for sterilising doses
+_MAX_LOG_J = 600.0
+
 
 @numba.njit(**JIT)
 def _offsets(n_t):
@@ -132,7 +136,7 @@ def rhs(t, y, args, dydt):
         dydt[b + LES_D] = ddot
         dydt[b + LES_GAMMA] = ddot - lesion[k, MU] * gam
         dydt[b + LES_Q] = ddot * gam
-        dydt[b + LES_J] = math.exp(lesion[k, L0] - y[b + LES_L])
+        dydt[b + LES_J] = math.exp(min(lesion[k, L0] - y[b + LES_L], _MAX_LOG_J))
 
 
 @numba.njit(**JIT)
@@ -196,4 +200,5 @@ def jac(t, y, args, J):
             dg = -lesion[k, GROWTH_PER_H] * lesion[k, G_NORM] / cells
             J[iL, iL] += dg * nv
             J[iL, iN] += dg
-        J[iJ, iL] = -math.exp(lesion[k, L0] - y[iL])
+        if lesion[k, L0] - y[iL] < _MAX_LOG_J:
+            J[iJ, iL] = -math.exp(lesion[k, L0] - y[iL])

@@ -22,7 +22,9 @@ valid = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI runs the same examples every time (a failure is reproducible locally)
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(valid)
 def test_no_nan_no_negative_cells_for_valid_configs(params):
     overrides = [f"{k}={v}" for k, v in params.items()]

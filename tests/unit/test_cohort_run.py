@@ -74,3 +74,11 @@ def test_sampled_value_out_of_bounds_is_a_config_error():
         "{dist:normal,mean:0.45,sd:0.2}}"])
     with pytest.raises(simulator.ConfigError, match="cohort.parameters.patient.hematocrit"):
         simulator.simulate(cfg)
+
+
+def test_output_time_a_rounding_error_before_an_injection():
+    """Assessment at 2016 h and injection at 3 x 5.999999999999998 weeks: no step underflow."""
+    ds = simulator.simulate(simulator.compose([
+        "therapy.n_cycles=3", "therapy.interval_weeks=5.999999999999998",
+        "response.follow_up_months=6"]))
+    assert np.all(np.isfinite(ds.kidney_dose_gy))

@@ -37,7 +37,14 @@ def test_density_reproduces_table_radii():
     np.testing.assert_allclose(radius_cm, RADIUS_CM, rtol=1e-2)
 
 
-@pytest.mark.parametrize(("edge", "neighbour", "m"), [(0, 1, 1e-3), (-1, -2, 3000.0)])
+def test_held_constant_below_the_smallest_sphere():
+    """No unbounded dose rate for a lesion shrinking towards zero mass."""
+    for m in (1e-3, 1e-6, 1e-12):
+        assert sphere_s_value_gy_per_mbq_h(m) == pytest.approx(S_GY_PER_BQ_S[0] * 3.6e9,
+                                                                rel=1e-12)
+
+
+@pytest.mark.parametrize(("edge", "neighbour", "m"), [(-1, -2, 3000.0)])
 def test_extrapolation_is_end_point_power_law(edge, neighbour, m):
     k = np.log(S_GY_PER_BQ_S[edge] / S_GY_PER_BQ_S[neighbour]) / np.log(
         MASS_G[edge] / MASS_G[neighbour]
@@ -53,7 +60,7 @@ def test_interpolation_lies_between_neighbours_and_is_loglog():
 
 
 def test_vectorised_shape_and_scalar_type():
-    m = np.geomspace(1e-3, 2e3, 24).reshape(4, 6)
+    m = np.geomspace(5e-3, 2e3, 24).reshape(4, 6)
     s = sphere_s_value_gy_per_mbq_h(m)
     assert s.shape == (4, 6)
     assert np.all(np.diff(s.ravel()) < 0)
