@@ -139,7 +139,7 @@ def compute_outcomes(res: CourseResult, cols: Columns) -> Outcomes:
     n0 = np.where(present, f_clon * np.exp(lesion[..., tp.L0]), 0.0)
     j_end = res.boundary_states[:, -1, les0 + el.LES_J::el.N_LES_STATES]
     rel = nv_end / np.exp(lesion[..., tp.L0])
-    birth = np.array([tp.birth_rate_per_h(v) for v in _t_pot(cols)])[:, None]
+    birth = _birth_rate_per_h(cols)[:, None]
     tcp_zm = np.prod(zaider_minerbo_tcp(n0, rel, j_end, birth), axis=1)
     tcp_p = poisson_tcp(np.sum(np.where(present, f_clon * nv_end, 0.0), axis=1))
     bed_limit = np.where(cols("patient.renal_risk_factors") > 0,
@@ -167,9 +167,9 @@ def compute_outcomes(res: CourseResult, cols: Columns) -> Outcomes:
         activity_mbq=activity, dose_rate_gy_per_h=rate)
 
 
-def _t_pot(cols: Columns):
-    """Potential doubling time per patient (d), None for no proliferation."""
+def _birth_rate_per_h(cols: Columns) -> np.ndarray:
+    """Clonogen birth rate ln2/T_pot per patient (1/h); 0 without proliferation (T_pot null)."""
     if cols.scalar("tumour.potential_doubling_time_d") is None \
             and "tumour.potential_doubling_time_d" not in cols.sampled:
-        return [None] * cols.n
-    return cols("tumour.potential_doubling_time_d")
+        return np.zeros(cols.n)
+    return tp.birth_rate_per_h(cols("tumour.potential_doubling_time_d"))

@@ -9,8 +9,6 @@ cleared doomed cells, not with the stroma.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..errors import ConfigError
@@ -29,11 +27,11 @@ def growth_rate_per_h(volume_growth_percent_per_month):
     return np.log1p(np.asarray(volume_growth_percent_per_month) / 100.0) / HOURS_PER_MONTH
 
 
-def birth_rate_per_h(potential_doubling_time_d: float | None) -> float:
-    """Clonogen birth rate b = ln 2 / T_pot (Zaider-Minerbo TCP); 0 for ``None``."""
+def birth_rate_per_h(potential_doubling_time_d):
+    """Clonogen birth rate b = ln 2 / T_pot (1/h, Zaider-Minerbo TCP); 0 for ``None``."""
     if potential_doubling_time_d is None:
         return 0.0
-    return math.log(2.0) / (potential_doubling_time_d * HOURS_PER_DAY)
+    return np.log(2.0) / (np.asarray(potential_doubling_time_d) * HOURS_PER_DAY)
 
 
 def build_lesion_table(cols: Columns, lesions: LesionArrays) -> np.ndarray:
