@@ -25,22 +25,33 @@ EXIT_SOLVER_ERROR = 3
 def _run(cfg: DictConfig) -> Path:
     from .results import write_netcdf
     from .simulation import simulate_cohort
+    from .summary import summarize
 
     plain = validate(cfg)
+    output = plain["output"]
     start = time.perf_counter()
     ds = simulate_cohort(plain)
-    out = Path(HydraConfig.get().runtime.output_dir) / plain["output"]["filename"]
-    write_netcdf(ds, out)
-    elapsed = time.perf_counter() - start
+    folder = Path(HydraConfig.get().runtime.output_dir)
+    out = folder / output["filename"]
+    written = []
+    if output["per_patient"]:
+        write_netcdf(ds, out)
+        written.append(out)
     n = ds.sizes["patient"]
-    print(f"prrt-sim: wrote {out} ({n} patient{'s' if n > 1 else ''} in {elapsed:.1f} s, "
-          f"{n / elapsed:.1f} patients/s including compilation)")
+    if n > 1 or not output["per_patient"]:
+        summary = summarize(ds)
+        summary.attrs.update({k: v for k, v in ds.attrs.items() if k not in summary.attrs})
+        write_netcdf(summary, folder / output["summary_filename"])
+        written.append(folder / output["summary_filename"])
+    elapsed = time.perf_counter() - start
+    print(f"prrt-sim: wrote {', '.join(map(str, written))} ({n} patient{'s' if n > 1 else ''} "
+          f"in {elapsed:.1f} s, {n / elapsed:.1f} patients/s including compilation)")
     if plain["output"]["plots"]:
         from .plots import save_figures
 
         for path in save_figures(ds, out.parent):
             print(f"prrt-sim: wrote {path}")
-    return out
+    return written[0]
 
 
 def _task(cfg: DictConfig) -> None:

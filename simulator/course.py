@@ -19,6 +19,7 @@ from .engine import layout as el
 from .engine import model
 from .engine.batch import run_batch
 from .engine.course import STATUS_MESSAGES
+from .engine.structure import solver_structure, structural_pattern
 from .errors import SolverError
 from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size, n_regions, tia_offset
 from .pk.parameters import LAM, PKSystem, build_pk_system
@@ -121,20 +122,17 @@ def absolute_tolerance(m: Model, atol_nmol: float) -> np.ndarray:
     return np.broadcast_to(atol, (m.n, m.n_states)).copy()
 
 
-def dynamic_and_quadrature_states(n_tissues: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the dynamic states and of the quadratures (which nothing depends on).
+def jacobian_structure(m: Model) -> tuple[np.ndarray, ...]:
+    """Solve structure of the coupled model's Jacobian (:mod:`simulator.engine.structure`).
 
-    Quadratures: the hot-amount integrals per region, the organs' Q and each lesion's
-    D, Q and J (:mod:`simulator.engine.layout`).
+    Read off the analytic Jacobian at random arguments (the sphere S-value tables kept),
+    with plasma (hot, cold) as the hub through which the tissues exchange peptide.
     """
-    n = el.n_states(n_tissues)
-    quad = np.zeros(n, dtype=bool)
-    quad[tia_offset(n_tissues):tia_offset(n_tissues) + n_regions(n_tissues)] = True
-    quad[el.oar_offset(n_tissues) + el.OAR_Q:el.lesion_offset(n_tissues):el.N_OAR_STATES] = True
-    les0 = el.lesion_offset(n_tissues)
-    for field in (el.LES_D, el.LES_Q, el.LES_J):
-        quad[les0 + field::el.N_LES_STATES] = True
-    return np.flatnonzero(~quad).astype(np.int64), np.flatnonzero(quad).astype(np.int64)
+    nb = block_size(m.system.n_tissues)
+    args = m.args(0)
+    fixed = tuple(i for i, a in enumerate(args) if a is LOG_MASS_G or a is LOG_S_GY_PER_MBQ_H)
+    pattern = structural_pattern(model.jac, args, m.n_states, fixed=fixed)
+    return solver_structure(pattern, hub=(HOT * nb + PLASMA, COLD * nb + PLASMA))
 
 
 def make_schedule(cols: Columns, mbq_per_nmol: float) -> Schedule:
@@ -186,7 +184,7 @@ def run_chunk(cols: Columns, generated_lesions: dict | None = None) -> CourseRes
               HOT * block_size(n_t) + PLASMA, COLD * block_size(n_t) + PLASMA,
               sched.hot_nmol, sched.cold_nmol, sched.end_h, times, solver["rtol"],
               solver["max_steps"], FIRST_STEP_H, boundary, series, status,
-              *dynamic_and_quadrature_states(n_t))
+              jacobian_structure(m))
     failed = np.flatnonzero(status)
     if failed.size:
         raise SolverError(f"integration failed for {failed.size} patient(s), first index "

@@ -21,6 +21,7 @@ from .course import run_chunk
 from .outcomes import compute_outcomes
 from .population import Columns
 from .results.dataset import to_dataset
+from .summary import summary_inputs
 
 
 def _progress(total: int, enabled: bool):
@@ -68,7 +69,11 @@ def simulate_chunk(cfg: dict, start: int, stop: int) -> xr.Dataset:
 
 
 def simulate_cohort(cfg: dict) -> xr.Dataset:
-    """Simulate every patient of a validated config, chunk by chunk."""
+    """Simulate every patient of a validated config, chunk by chunk.
+
+    With ``output.per_patient=false`` each chunk is reduced at once to the variables
+    :func:`simulator.summarize` needs (:func:`simulator.summary.summary_inputs`).
+    """
     n = int(cfg["cohort"]["n_patients"])
     chunk = int(cfg["solver"]["chunk_size"])
     bar = _progress(n, cfg["output"]["progress"])
@@ -76,7 +81,8 @@ def simulate_cohort(cfg: dict) -> xr.Dataset:
     try:
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
-            pieces.append(simulate_chunk(cfg, start, stop))
+            piece = simulate_chunk(cfg, start, stop)
+            pieces.append(piece if cfg["output"]["per_patient"] else summary_inputs(piece))
             if bar is not None:
                 bar.update(stop - start)
     finally:

@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-__all__ = ["summarize"]
+__all__ = ["summarize", "summary_inputs"]
 
 _FLAGS = (-1, 0, 1, 2, 3)
 _MEANINGS = "not_evaluable CR PR SD PD"
@@ -31,6 +31,21 @@ _RATES = {  # input boolean -> (output prefix, long_name)
                                    "proportion above the marrow dose limit"),
     "cured": ("cure_rate", "cure rate"),
 }
+
+
+#: per-patient variables :func:`summarize` reads (besides the ``_RATES`` flags)
+_INPUTS = ("best_response", "tcp", "kidney_dose_gy", "injected_activity_gbq", "kidney_bed_gy",
+           "marrow_dose_gy", "lesion_dose_gy", "lesion_bed_gy", "progression_time_months",
+           "progression_observed")
+
+
+def summary_inputs(ds: xr.Dataset) -> xr.Dataset:
+    """The part of a results Dataset that :func:`summarize` reads (attributes kept).
+
+    Used chunk by chunk when ``output.per_patient=false``, so that a cohort of millions
+    holds only a few numbers per patient in memory.
+    """
+    return ds[[v for v in (*_INPUTS, *_RATES) if v in ds]]
 
 
 def _wilson(k: int, n: int) -> tuple[float, float, float]:

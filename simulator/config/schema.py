@@ -181,6 +181,8 @@ class OutputConfig:
     progress: bool = MISSING
     timeseries_points_per_cycle: int = bounded(10, 100_000)
     filename: str = MISSING
+    per_patient: bool = MISSING
+    summary_filename: str = MISSING
 
 
 @dataclass

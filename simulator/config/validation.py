@@ -113,6 +113,13 @@ def _check_cross_fields(cfg: dict) -> None:
               f"therapy.activity_gbq = {therapy['activity_gbq']} GBq (carrier-free limit)")
     if cfg["output"]["plots"] and importlib.util.find_spec("matplotlib") is None:
         _fail("output.plots", True, "needs matplotlib: pip install 'prrt-simulator[plots]'")
+    output = cfg["output"]
+    for key in ("plots", "save_timeseries"):
+        if output[key] and not output["per_patient"]:
+            _fail(f"output.{key}", True, "needs per-patient results: set output.per_patient=true")
+    if output["summary_filename"] == output["filename"]:
+        _fail("output.summary_filename", output["summary_filename"],
+              "must differ from output.filename")
     response = cfg["response"]
     interval_months = response["assessment_interval_weeks"] * 7.0 * 12.0 / 365.25
     if response["follow_up_months"] < interval_months:

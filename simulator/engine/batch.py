@@ -19,7 +19,7 @@ from .rodas import make_workspace_nb
 @numba.njit(**{**JIT, "cache": False, "parallel": True})
 def run_batch(fun, jac, tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, y0, atol,
               injection_times_h, hot_index, cold_index, hot_nmol, cold_nmol, end_h, out_times_h,
-              rtol, max_steps, first_step_h, boundary_out, series_out, status_out, dyn, quad):
+              rtol, max_steps, first_step_h, boundary_out, series_out, status_out, structure):
     """Integrate every patient's course; arrays have a leading patient axis.
 
     ``boundary_out`` (n, n_cycles + 1, S) and ``series_out`` (n, n_out, S) receive the
@@ -33,4 +33,4 @@ def run_batch(fun, jac, tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, con
         status_out[p] = run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index,
                                    hot_nmol[p], cold_nmol[p], end_h, out_times_h, rtol, atol[p],
                                    max_steps, first_step_h, make_workspace_nb(n_states),
-                                   boundary_out[p], series_out[p], dyn, quad)
+                                   boundary_out[p], series_out[p], structure)

@@ -26,7 +26,7 @@ STATUS_MESSAGES = {
 @numba.njit(**{**JIT, "cache": False})
 def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_nmol,
                cold_nmol, end_h, out_times_h, rtol, atol, max_steps, first_step_h, work,
-               boundary_out, series_out, dyn, quad):
+               boundary_out, series_out, structure):
     """Integrate a course of bolus injections in place.
 
     Parameters
@@ -47,8 +47,8 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
     boundary_out : float64[n_cycles + 1, n]
         Receives the state just before each injection and, last, at ``end_h``.
     series_out : float64[n_out, n]
-    dyn, quad : int64 arrays
-        Dynamic and quadrature state indices (see :func:`simulator.engine.rodas.integrate`).
+    structure : tuple of int64 arrays
+        Sparsity structure of the Jacobian (see :func:`simulator.engine.rodas.integrate`).
         ``fun`` must be autonomous (no explicit time dependence), as the coupled model is.
 
     Returns
@@ -71,7 +71,7 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
             t_out = out_times_h[k_out]
             if t_out > t + _SAME_TIME_H * max(1.0, abs(t)):
                 status, _, h = integrate(fun, jac, t, t_out, y, args, rtol, atol, h,
-                                         max_steps, work, dyn, quad, True)
+                                         max_steps, work, structure, True)
                 if status != 0:
                     return status
                 t = t_out
@@ -79,7 +79,7 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
             k_out += 1
         if t_next > t + _SAME_TIME_H * max(1.0, abs(t)):
             status, _, h = integrate(fun, jac, t, t_next, y, args, rtol, atol, h,
-                                     max_steps, work, dyn, quad, True)
+                                     max_steps, work, structure, True)
             if status != 0:
                 return status
     boundary_out[n_cyc, :] = y

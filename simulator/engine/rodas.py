@@ -21,6 +21,7 @@ import math
 import numba
 import numpy as np
 
+from .bordered import assemble_core, factor_bordered, solve_structured
 from .jit import JIT
 
 GAMMA = 0.25
@@ -123,28 +124,8 @@ def lu_solve(a, piv, b, n=-1):
         b[i] = s / a[i, i]
 
 
-@numba.njit(**JIT)
-def _solve_with_quadratures(e, piv, jm, k, g, dyn, quad, h_gamma):
-    """Solve ``(I/(h gamma) - J) k = b`` in place in ``k`` when ``J[:, quad] == 0``.
-
-    The dynamic block is solved with the LU of its own sub-matrix; each quadrature row
-    then reads ``k_q = h gamma (b_q + sum_j J[q, j] k_j)`` over the dynamic j.
-    """
-    nd = dyn.size
-    for a in range(nd):
-        g[a] = k[dyn[a]]
-    lu_solve(e, piv, g, nd)
-    for a in range(nd):
-        k[dyn[a]] = g[a]
-    for q in quad:
-        acc = k[q]
-        for a in range(nd):
-            acc += jm[q, dyn[a]] * g[a]
-        k[q] = h_gamma * acc
-
-
 @numba.njit(**{**JIT, "cache": False})
-def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, dyn=None, quad=None,
+def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, structure=None,
               autonomous=False):
     """Integrate ``y' = f(t, y)`` in place from ``t0`` to exactly ``t1 > t0`` (Rodas4).
 
@@ -167,12 +148,12 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, dyn=No
         Maximum attempted (accepted + rejected) steps.
     work : tuple
         From :func:`make_workspace`; ``work[4]`` receives the statistics.
-    dyn, quad : int64 arrays, optional
-        Indices of the dynamic and of the quadrature states.  A quadrature state is one
-        no right-hand side depends on (its Jacobian column is zero: accumulated doses,
-        integrals); its stage increments follow from the dynamic ones without entering
-        the LU factorisation, which then costs ``len(dyn)**3`` instead of ``n**3``.
-        Default: every state dynamic.
+    structure : tuple of int64 arrays, optional
+        ``(core, bptr, down, dptr, dcols)`` from
+        :func:`simulator.engine.structure.solver_structure`: the linear solves then
+        exploit the Jacobian's exact sparsity (block-arrowhead core, downstream states
+        by substitution; :mod:`simulator.engine.bordered`).  ``J`` may only be nonzero
+        where that structure says.  Default: dense LU with partial pivoting.
     autonomous : bool
         ``f`` does not depend on ``t``: the time derivative ``f_t`` is exactly zero and
         its finite-difference evaluation (one RHS call per step) is skipped.
@@ -228,20 +209,17 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, dyn=No
             if not math.isfinite(np.sum(dy1) + np.sum(jm) + np.sum(fx)):  # any NaN/inf
                 return 3, n_steps, hopt
         n_steps += 1
-        fac = 1.0 / (h * GAMMA)
-        if dyn is None:
-            nd = n
+        inv_hg = 1.0 / (h * GAMMA)
+        if structure is None:
             for i in range(n):
                 for j in range(n):
                     e[i, j] = -jm[i, j]
-                e[i, i] += fac
+                e[i, i] += inv_hg
+            singular = lu_factor(e, piv, n)
         else:
-            nd = dyn.size
-            for a in range(nd):
-                for b in range(nd):
-                    e[a, b] = -jm[dyn[a], dyn[b]]
-                e[a, a] += fac
-        if lu_factor(e, piv, nd) != 0:
+            assemble_core(e, jm, structure[0], structure[1], inv_hg)
+            singular = factor_bordered(e, piv, structure[1])
+        if singular != 0:
             h *= 0.5
             reject = True
             continue
@@ -261,10 +239,10 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, dyn=No
                 for j in range(s):
                     acc += _G[o + j] * kk[j, i]
                 kk[s, i] = f[i] + h * _D[s] * fx[i] + hc * acc
-            if dyn is None:
+            if structure is None:
                 lu_solve(e, piv, kk[s], n)
             else:
-                _solve_with_quadratures(e, piv, jm, kk[s], vec[11], dyn, quad, h * GAMMA)
+                solve_structured(e, piv, jm, kk[s], vec[11], structure, inv_hg)
         err = 0.0
         for i in range(n):  # stiffly accurate: y_new = (stage-6 argument) + k6
             ynew[i] += kk[5, i]

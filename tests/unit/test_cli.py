@@ -39,3 +39,14 @@ def test_run_writes_results_and_prints_path(tmp_path):
     ds = open_results(path)
     assert float(ds.injected_activity_gbq[0, 0]) == 5.55
     assert ds.kidney_dose_gy.attrs["units"] == "Gy"
+
+
+def test_cohort_writes_summary_and_summary_only_mode_skips_results(tmp_path):
+    proc = _cli(tmp_path, "cohort=example", "cohort.n_patients=3", "therapy.n_cycles=1",
+                "response.follow_up_months=3", "output.per_patient=false")
+    assert proc.returncode == 0, proc.stderr
+    run = tmp_path / "run"
+    assert not (run / "results.nc").exists()
+    summary = open_results(run / "summary.nc")
+    assert summary.attrs["n_patients"] == 3
+    assert str(run / "summary.nc") in proc.stdout

@@ -68,6 +68,20 @@ def test_summarize_cohort(reference):
     assert float(summary.pfs.isel(month=0)) == 1.0
 
 
+def test_summary_only_mode_keeps_what_summarize_needs(reference):
+    """output.per_patient=false drops per-patient arrays chunk by chunk, same summary."""
+    small = _run("solver.chunk_size=5", "output.per_patient=false")
+    assert "lesion_volume_ml" in reference and "lesion_volume_ml" not in small
+    assert set(small.data_vars) < set(reference.data_vars)
+    xr.testing.assert_identical(simulator.summarize(small), simulator.summarize(reference))
+
+
+@pytest.mark.parametrize("override", ["output.plots=true", "output.save_timeseries=true"])
+def test_summary_only_mode_refuses_per_patient_outputs(override):
+    with pytest.raises(simulator.ConfigError, match=override.split("=")[0]):
+        simulator.compose(["output.per_patient=false", override])
+
+
 def test_sampled_value_out_of_bounds_is_a_config_error():
     cfg = simulator.compose([
         "cohort.n_patients=50", "+cohort.parameters={patient.hematocrit:"
