@@ -28,9 +28,13 @@ from .tumour.parameters import HOURS_PER_MONTH, L0, build_lesion_table
 
 HOURS_PER_WEEK = 168.0
 FIRST_STEP_H = 1e-6   # trial step after an injection; receptor binding acts in ~0.01 h
+# absolute tolerances of the non-PK states; the relative tolerance governs whenever a
+# quantity matters (doses of ~0.1-100 Gy, BED within 1e-6)
 ATOL_LOG_CELLS = 1e-10
 ATOL_CELLS = 1e-6
-ATOL_GY = 1e-12
+ATOL_GY = 1e-9       # D, Gamma (Gy) and Q (Gy^2): a tighter value made the solver chase
+                     # rounding noise in Gamma ~ 1e-11 Gy months after the last cycle
+ATOL_J_H = 1e-6      # J = int dt / n(t) (h), grows from 0
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def absolute_tolerance(m: Model, atol_nmol: float) -> np.ndarray:
     les0 = el.lesion_offset(n_t)
     atol[les0 + el.LES_L::el.N_LES_STATES] = ATOL_LOG_CELLS
     atol[les0 + el.LES_ND::el.N_LES_STATES] = ATOL_CELLS
-    atol[les0 + el.LES_J::el.N_LES_STATES] = ATOL_GY
+    atol[les0 + el.LES_J::el.N_LES_STATES] = ATOL_J_H
     return np.broadcast_to(atol, (m.n, m.n_states)).copy()
 
 
