@@ -2,7 +2,8 @@
 
 A spec is a mapping from the cohort config (or a plain number, meaning fixed):
 
-* ``{dist: lognormal, median: m, gsd: g}``: ln X ~ N(ln m, ln g); g = 1 is fixed;
+* ``{dist: lognormal, median: m, gsd: g, low: a, high: b}``: ln X ~ N(ln m, ln g),
+  truncated to [a, b] when ``low`` and/or ``high`` is given; g = 1 is fixed;
 * ``{dist: normal, mean: mu, sd: s, low: a, high: b}``: normal, truncated to
   [a, b] when ``low`` and/or ``high`` is given (``scipy.stats.truncnorm``);
 * ``{dist: uniform, low: a, high: b}`` and ``{dist: loguniform, low: a, high: b}``;
@@ -29,7 +30,7 @@ PREFIX = "cohort.parameters"
 
 # dist name -> (required keys, optional keys), besides "dist"
 SPECS = {
-    "lognormal": (("median", "gsd"), ()),
+    "lognormal": (("median", "gsd"), ("low", "high")),
     "normal": (("mean", "sd"), ("low", "high")),
     "uniform": (("low", "high"), ()),
     "loguniform": (("low", "high"), ()),
@@ -46,6 +47,13 @@ def _number(field: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         fail(field, value, "expected a finite number")
     return value
+
+
+def _normal_ppf(u: np.ndarray, mean: float, sd: float, low: float, high: float) -> np.ndarray:
+    """Inverse CDF of N(mean, sd) truncated to [low, high] (infinite bounds: untruncated)."""
+    if np.isinf(low) and np.isinf(high):
+        return mean + sd * special.ndtri(u)
+    return stats.truncnorm.ppf(u, (low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd)
 
 
 @dataclass(frozen=True)
@@ -72,13 +80,13 @@ class Distribution:
         if self.kind == "lognormal":
             if p["gsd"] == 1.0:
                 return np.full(u.shape, float(p["median"]))
-            return p["median"] * np.exp(math.log(p["gsd"]) * special.ndtri(u))
+            log_low = math.log(p["low"]) if "low" in p else -np.inf
+            log_high = math.log(p["high"]) if "high" in p else np.inf
+            return np.exp(_normal_ppf(u, math.log(p["median"]), math.log(p["gsd"]),
+                                      log_low, log_high))
         if self.kind == "normal":
-            low, high = p.get("low", -np.inf), p.get("high", np.inf)
-            if np.isinf(low) and np.isinf(high):
-                return p["mean"] + p["sd"] * special.ndtri(u)
-            a, b = (low - p["mean"]) / p["sd"], (high - p["mean"]) / p["sd"]
-            return stats.truncnorm.ppf(u, a, b, loc=p["mean"], scale=p["sd"])
+            return _normal_ppf(u, p["mean"], p["sd"], p.get("low", -np.inf),
+                               p.get("high", np.inf))
         if self.kind == "uniform":
             return p["low"] + (p["high"] - p["low"]) * u
         if self.kind == "loguniform":
@@ -181,6 +189,8 @@ def parse_distribution(path: str, spec: Any, prefix: str = PREFIX) -> Distributi
         if p["gsd"] < 1:
             fail(f"{field}.gsd", p["gsd"], "the geometric standard deviation gsd must be >= 1 "
                                            "(gsd = 1 means fixed)")
+        if p.get("low", 1.0) <= 0:
+            fail(f"{field}.low", p["low"], "a lognormal truncation bound must be > 0")
     if name == "normal" and p["sd"] <= 0:
         fail(f"{field}.sd", p["sd"], "the standard deviation sd must be > 0")
     if "low" in p and "high" in p and p["low"] >= p["high"]:

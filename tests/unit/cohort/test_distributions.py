@@ -40,6 +40,19 @@ def test_lognormal_median_and_gsd(u):
     assert abs(np.std(np.log(x), ddof=1) - sigma) < 4 * sigma / math.sqrt(2 * N)
 
 
+def test_truncated_lognormal_respects_bounds_and_median(u):
+    spec = {"dist": "lognormal", "median": 90.0, "gsd": 1.4, "low": 20.0, "high": 120.0}
+    x = parse_distribution("p", spec).ppf(u)
+    assert x.min() >= 20.0 and x.max() <= 120.0 and x.max() > 110.0
+    # median of the truncated law: ln X is N(ln 90, ln 1.4) truncated to [ln 20, ln 120]
+    sigma = math.log(1.4)
+    a, b = (math.log(20.0) - math.log(90.0)) / sigma, (math.log(120.0) - math.log(90.0)) / sigma
+    expected = math.exp(stats.truncnorm.median(a, b, loc=math.log(90.0), scale=sigma))
+    assert abs(np.log(np.median(x)) - math.log(expected)) < 4 * 1.25 * sigma / math.sqrt(N)
+    with pytest.raises(ConfigError, match="p.low"):
+        parse_distribution("p", {**spec, "low": 0.0})
+
+
 def test_lognormal_gsd_one_is_fixed(u):
     dist = parse_distribution("p", {"dist": "lognormal", "median": 0.02, "gsd": 1})
     assert np.all(dist.ppf(u) == 0.02)
