@@ -3,11 +3,12 @@
 Registered in ``conf/config.yaml`` under ``hydra.callbacks.gather``.
 
 * ``on_multirun_start`` (in the launching process, before any job): with a launcher
-  whose jobs share this machine's numba cache (joblib, Ray), one tiny simulation (one
-  patient, one cycle) of the sweep's base config compiles and writes every
-  ``cache=True`` function once, so parallel jobs only read the cache and never race
-  to write it (numba#10128).  The batch kernel itself is ``cache=False`` (it takes
-  dispatchers, which numba cannot cache) and is compiled in every process anyway.
+  whose jobs share this machine's numba cache (joblib, Ray), when some ``cache=True``
+  function has no cache index yet, one tiny simulation (one patient, one cycle) of the
+  sweep's base config compiles and writes them all once, so parallel jobs only read
+  the cache and never race to write it (numba#10128).  The batch kernel itself is
+  ``cache=False`` (it takes dispatchers, which numba cannot cache) and is compiled in
+  every process anyway.
   SLURM jobs get their own node-local ``NUMBA_CACHE_DIR`` instead
   (``conf/hydra/launcher/slurm.yaml``); the basic launcher runs jobs one by one.
 * ``on_multirun_end``: writes ``combined.nc`` in the sweep folder and prints one row
@@ -17,6 +18,7 @@ Registered in ``conf/config.yaml`` under ``hydra.callbacks.gather``.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ SHARED_CACHE_LAUNCHERS = ("joblib", "ray")
 class GatherCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         target = str(config.hydra.launcher.get("_target_", "")).lower()
-        if any(name in target for name in SHARED_CACHE_LAUNCHERS):
+        if any(name in target for name in SHARED_CACHE_LAUNCHERS) and cold_cached_functions():
             warm_numba_cache(config)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -44,6 +46,27 @@ class GatherCallback(Callback):
         if bad:
             raise RuntimeError(f"{len(bad)} of {ds['job_status'].size} sweep jobs are not ok "
                                f"(first: {bad[0]}); rerun the same command to resume")
+
+
+def cold_cached_functions() -> list[str]:
+    """The engine's ``cache=True`` numba functions (engine, PK) with no cache index yet."""
+    import numba
+
+    from .. import simulation  # noqa: F401  (imports every engine module)
+
+    cold = []
+    for name, module in list(sys.modules.items()):
+        if not name.startswith(("simulator.engine.", "simulator.pk.")):
+            continue
+        for attr, obj in vars(module).items():
+            if isinstance(obj, numba.core.registry.CPUDispatcher) and obj._cache.cache_path:
+                try:
+                    index = Path(obj._cache._cache_file._index_path)
+                except AttributeError:      # a NullCache (cache=False): nothing on disk
+                    continue
+                if not index.is_file():
+                    cold.append(f"{name}.{attr}")
+    return sorted(set(cold))
 
 
 def warm_numba_cache(config: DictConfig) -> float:
