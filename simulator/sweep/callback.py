@@ -12,7 +12,7 @@ Registered in ``conf/config.yaml`` under ``hydra.callbacks.gather``.
   SLURM jobs get their own node-local ``NUMBA_CACHE_DIR`` instead
   (``conf/hydra/launcher/slurm.yaml``); the basic launcher runs jobs one by one.
 * ``on_multirun_end``: writes ``combined.nc`` in the sweep folder and prints one row
-  per sweep point; raises (non-zero exit) when a job failed or is missing, after
+  per sweep point; exits with status 1 when a job failed or is missing, after
   writing what there is.
 """
 
@@ -43,9 +43,10 @@ class GatherCallback(Callback):
         print(summary_table(ds))
         print(f"prrt-sim: wrote {path}")
         bad = [str(s) for s in ds["job_status"].values.ravel() if s != "ok"]
-        if bad:
-            raise RuntimeError(f"{len(bad)} of {ds['job_status'].size} sweep jobs are not ok "
-                               f"(first: {bad[0]}); rerun the same command to resume")
+        if bad:   # Hydra turns a callback's exceptions into warnings: exit here instead
+            print(f"prrt-sim: {len(bad)} of {ds['job_status'].size} sweep jobs are not ok "
+                  f"(first: {bad[0]}); rerun the same command to resume", file=sys.stderr)
+            sys.exit(1)
 
 
 def cold_cached_functions() -> list[str]:

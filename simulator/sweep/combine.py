@@ -32,7 +32,7 @@ def coordinate_attrs(path: str, cfg: dict) -> dict[str, str]:
     attrs = {"long_name": f"swept {path}", "config_path": path}
     try:
         hint, meta = config_leaf(path, cfg, path, None)
-    except ConfigError:            # a config group choice such as cohort=example
+    except (ConfigError, KeyError):   # a config group (cohort=example), or no config at hand
         return attrs
     if hint in (int, float):
         attrs["units"] = meta.get("unit") or "1"
@@ -76,7 +76,7 @@ def combine(points: Sequence[dict[str, Any]], datasets: Sequence[xr.Dataset | No
         parts.append(extra.assign_coords(stacked(points)).unstack("point"))
     out = parts[0] if len(parts) == 1 else xr.merge(parts, join="outer",
                                                     combine_attrs="override")
-    out = out.sortby(names).transpose(*names, ...)
+    out = out.sortby(names).transpose(*names, ...).drop_encoding()
     for path, name in dims.items():
         out[name].attrs.update(coordinate_attrs(path, cfg))
     out.attrs.pop("config_yaml", None)

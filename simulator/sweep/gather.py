@@ -45,7 +45,7 @@ def expected_jobs(sweep_dir: Path) -> tuple[list[list[str]], list[str]] | None:
     if not path.is_file():
         return None
     hydra_cfg = OmegaConf.load(path).hydra
-    params = OmegaConf.to_container(hydra_cfg.sweeper.get("params") or {}, resolve=False)
+    params = hydra_cfg.sweeper.get("params") or {}
     arguments = [f"{k}={v}" for k, v in params.items()]
     arguments += list(OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False))
     parsed = OverridesParser.create().parse_overrides(arguments)

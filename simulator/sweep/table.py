@@ -38,7 +38,7 @@ def summary_table(ds: xr.Dataset) -> str:
             value = float(summary[name]) if name in summary else float("nan")
             cells.append(f"{value:.3f}" if name == "tcp_mean" else f"{100 * value:.1f}")
         rows.append([*row, str(point.sizes["patient"]), *cells])
-    widths = [max(len(h), *(len(r[i]) for r in rows if i < len(r)))
+    widths = [max([len(h), *(len(r[i]) for r in rows if i < len(r))])
               for i, h in enumerate(header)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=False)) for r in rows]

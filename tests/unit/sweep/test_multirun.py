@@ -140,3 +140,18 @@ def test_failed_job_is_kept_as_status_and_nan(full_sweep, tmp_path, capsys):
     assert exit_.value.code == 1
     assert (copy / "combined.nc").is_file()
     assert "failed" in capsys.readouterr().out
+
+
+def test_invalid_jobs_fail_alone_and_are_reported(tmp_path):
+    """Jobs rejected by validation (no compilation): error.txt, status kept, exit non-zero."""
+    proc = subprocess.run([sys.executable, "-m", "simulator", "-m", "therapy.activity_gbq=40,50",
+                           "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path / 'bad'}"],
+                          cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.count("therapy.activity_gbq = 40") >= 1
+    assert "2 of 2 sweep jobs are not ok" in proc.stderr
+    for job in ("0", "1"):
+        assert "allowed range" in (tmp_path / "bad" / job / "error.txt").read_text()
+    ds = xr.open_dataset(tmp_path / "bad" / "combined.nc", engine="h5netcdf")
+    assert ds["activity_gbq"].values.tolist() == [40.0, 50.0]
+    assert all(s.startswith("failed: Invalid configuration") for s in ds["job_status"].values)
