@@ -54,6 +54,10 @@ def _run(cfg: DictConfig) -> Path:
     n = ds.sizes["patient"]
     print(f"prrt-sim: {label}wrote {out} ({n} patient{'s' if n > 1 else ''} in {elapsed:.1f} s, "
           f"{n / elapsed:.1f} patients/s including compilation)")
+    if plain["grid"]:
+        from .sweep.table import summary_table
+
+        print(summary_table(ds))
     if plain["output"]["plots"]:
         from .plots import save_figures
 
