@@ -91,6 +91,31 @@ def test_in_process_grid_equals_the_gathered_multirun(full_sweep):
     assert grid["activity_gbq"].attrs == combined["activity_gbq"].attrs
 
 
+def _same_combined(a_dir, b_dir):
+    a = xr.open_dataset(a_dir / "combined.nc", engine="h5netcdf")
+    b = xr.open_dataset(b_dir / "combined.nc", engine="h5netcdf")
+    xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+    assert {k: v for k, v in a.attrs.items() if k != "sweep_dir"} == \
+        {k: v for k, v in b.attrs.items() if k != "sweep_dir"}
+
+
+def test_rerun_of_a_complete_sweep_skips_every_job(full_sweep, tmp_path):
+    """Fast resume check (no compilation): every complete job is kept as it is."""
+    sweep_dir, _ = full_sweep
+    copy = tmp_path / "copy"
+    shutil.copytree(sweep_dir, copy)
+    (copy / "combined.nc").unlink()
+    kept = {p: p.stat().st_mtime_ns for p in copy.glob("*/results.nc")}
+    rerun = subprocess.run(_command(copy, "hydra/launcher=basic"), cwd=tmp_path, env=_env(),
+                           capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert rerun.stdout.count("skipped, complete results") == 4
+    assert "]: wrote " not in rerun.stdout
+    assert {p: p.stat().st_mtime_ns for p in copy.glob("*/results.nc")} == kept
+    _same_combined(sweep_dir, copy)
+
+
+@pytest.mark.slow   # two fresh processes, each compiling the engine (~30 s on 2 idle cores)
 def test_killed_sweep_resumes_to_the_same_combined(full_sweep, tmp_path):
     sweep_dir, _ = full_sweep
     resumed = tmp_path / "resumed"
@@ -115,11 +140,7 @@ def test_killed_sweep_resumes_to_the_same_combined(full_sweep, tmp_path):
     assert rerun.stdout.count("]: wrote ") == 4 - len(done)
     for job, mtime in kept.items():                           # finished jobs untouched
         assert (resumed / job / "results.nc").stat().st_mtime_ns == mtime
-    a = xr.open_dataset(sweep_dir / "combined.nc", engine="h5netcdf")
-    b = xr.open_dataset(resumed / "combined.nc", engine="h5netcdf")
-    xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
-    assert {k: v for k, v in a.attrs.items() if k != "sweep_dir"} == \
-        {k: v for k, v in b.attrs.items() if k != "sweep_dir"}
+    _same_combined(sweep_dir, resumed)
 
 
 def test_failed_job_is_kept_as_status_and_nan(full_sweep, tmp_path, capsys):
