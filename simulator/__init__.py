@@ -32,11 +32,12 @@ def simulate(cfg: DictConfig | dict):
     -------
     xarray.Dataset
         Absorbed doses per cycle (Gy), time-integrated activities (MBq h) and,
-        with ``output.save_timeseries=true``, activity and dose-rate curves.
+        with ``output.save_timeseries=true``, activity and dose-rate curves.  With a
+        ``grid`` section, one dimension per gridded key before ``patient``.
     """
-    from .simulation import simulate_cohort
+    from .simulation import simulate_config
 
-    return simulate_cohort(validate(cfg))
+    return simulate_config(validate(cfg))
 
 
 __all__ = [

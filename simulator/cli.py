@@ -2,7 +2,10 @@
 
 Composes ``conf/config.yaml`` with Hydra, validates it, simulates and writes
 ``results.nc`` atomically into Hydra's run folder.  An invalid configuration
-gives a one-paragraph message and exit status 2, and nothing is written.
+gives a one-paragraph message and exit status 2, and nothing is written.  In a
+multirun (``-m``) each job prints one line when it finishes, keeps complete results
+of an earlier run of the same job (resume), and records a failure in ``error.txt``
+for the gatherer (:mod:`simulator.sweep`) instead of stopping the sweep.
 """
 
 from __future__ import annotations
@@ -13,39 +16,60 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from .config import compose, config_dir, register_configs, validate
 from .errors import ConfigError, SolverError
+from .sweep.gather import ERROR_FILE
 
 EXIT_CONFIG_ERROR = 2
 EXIT_SOLVER_ERROR = 3
 
 
+def _job_label() -> str:
+    """``job N [overrides]: `` in a multirun, empty in a single run."""
+    hc = HydraConfig.get()
+    if hc.mode != RunMode.MULTIRUN:
+        return ""
+    return f"job {hc.job.num} [{' '.join(hc.overrides.task)}]: "
+
+
 def _run(cfg: DictConfig) -> Path:
     from .results import write_netcdf
-    from .simulation import simulate_cohort
+    from .simulation import simulate_config
     from .summary import summarize
+    from .sweep.resume import is_complete
 
     plain = validate(cfg)
     output = plain["output"]
-    start = time.perf_counter()
-    ds = simulate_cohort(plain)
     folder = Path(HydraConfig.get().runtime.output_dir)
     out = folder / output["filename"]
+    label = _job_label()
+    if label and output["per_patient"] and is_complete(out, plain):
+        print(f"prrt-sim: {label}skipped, complete results in {out}")
+        return out
+    start = time.perf_counter()
+    ds = simulate_config(plain)
     written = []
     if output["per_patient"]:
         write_netcdf(ds, out)
         written.append(out)
     n = ds.sizes["patient"]
-    if n > 1 or not output["per_patient"]:
+    if not plain["grid"] and (n > 1 or not output["per_patient"]):
         summary = summarize(ds)
         summary.attrs.update({k: v for k, v in ds.attrs.items() if k not in summary.attrs})
         write_netcdf(summary, folder / output["summary_filename"])
         written.append(folder / output["summary_filename"])
+    (folder / ERROR_FILE).unlink(missing_ok=True)
     elapsed = time.perf_counter() - start
-    print(f"prrt-sim: wrote {', '.join(map(str, written))} ({n} patient{'s' if n > 1 else ''} "
-          f"in {elapsed:.1f} s, {n / elapsed:.1f} patients/s including compilation)")
+    print(f"prrt-sim: {label}wrote {', '.join(map(str, written))} ({n} patient"
+          f"{'s' if n > 1 else ''} in {elapsed:.1f} s, {n / elapsed:.1f} patients/s including "
+          "compilation)")
+    if plain["grid"]:
+        from .sweep.table import summary_table
+
+        print(summary_table(ds))
     if plain["output"]["plots"]:
         from .plots import save_figures
 
@@ -57,12 +81,13 @@ def _run(cfg: DictConfig) -> Path:
 def _task(cfg: DictConfig) -> None:
     try:
         _run(cfg)
-    except ConfigError as exc:
-        print(f"prrt-sim: {exc}", file=sys.stderr)
-        sys.exit(EXIT_CONFIG_ERROR)
-    except SolverError as exc:
-        print(f"prrt-sim: {exc}", file=sys.stderr)
-        sys.exit(EXIT_SOLVER_ERROR)
+    except (ConfigError, SolverError) as exc:
+        print(f"prrt-sim: {_job_label()}{exc}", file=sys.stderr)
+        if _job_label():   # the sweep goes on; the gatherer reports the job as failed
+            out_dir = Path(HydraConfig.get().runtime.output_dir)
+            (out_dir / ERROR_FILE).write_text(f"{exc}\n")
+            return
+        sys.exit(EXIT_CONFIG_ERROR if isinstance(exc, ConfigError) else EXIT_SOLVER_ERROR)
 
 
 _PASSIVE_FLAGS = {"-m", "--multirun", "-c", "--cfg", "-h", "--help", "--hydra-help", "-i", "--info",

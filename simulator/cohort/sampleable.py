@@ -57,6 +57,22 @@ def check_sampleable(path: str, base_cfg: dict, spec: Any = None) -> tuple[type,
     if path.split(".")[0] in RUN_LEVEL:
         fail(field, value, f"settings under {list(RUN_LEVEL)} are run-level and cannot vary "
                           "per patient")
+    hint, meta = config_leaf(path, base_cfg, field, value)
+    if hint not in (float, int):
+        kind = ("a group of fields" if dataclasses.is_dataclass(hint) or typing.get_origin(hint)
+                else f"a {getattr(hint, '__name__', hint)} field")
+        fail(field, value, f"only numeric (float or int) fields can be sampled; {path} is {kind}")
+    return hint, meta
+
+
+def config_leaf(path: str, base_cfg: dict, field: str, value: Any) -> tuple[Any, dict]:
+    """Schema type hint and metadata (``bounds``, ``unit``) of the config node at ``path``.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``field`` and ``value`` when ``path`` is not a node of ``base_cfg``.
+    """
     node: Any = base_cfg
     hint: Any = Config
     meta: dict = {}
@@ -76,10 +92,6 @@ def check_sampleable(path: str, base_cfg: dict, spec: Any = None) -> tuple[type,
             fail(field, value, f"unknown config path; {where} is a leaf, not a mapping")
         node = node[part]
         hint = _strip_optional(hint)
-    if hint not in (float, int):
-        kind = ("a group of fields" if dataclasses.is_dataclass(hint) or typing.get_origin(hint)
-                else f"a {getattr(hint, '__name__', hint)} field")
-        fail(field, value, f"only numeric (float or int) fields can be sampled; {path} is {kind}")
     return hint, meta
 
 

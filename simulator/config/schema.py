@@ -214,6 +214,8 @@ class Config:
     solver: SolverConfig = field(default_factory=SolverConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     cohort: CohortConfig = field(default_factory=CohortConfig)
+    # dotted config path -> list of values: an in-process parameter grid (simulator/sweep/grid.py)
+    grid: dict[str, Any] = field(default_factory=dict)
 
 
 def register_configs() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from ..cohort.sampleable import config_leaf
 from ..cohort.sampling import validate_cohort
 from ..errors import ConfigError
 from ..nuclides import lu177, nmol_per_gbq
@@ -117,6 +118,9 @@ def _check_cross_fields(cfg: dict) -> None:
     for key in ("plots", "save_timeseries"):
         if output[key] and not output["per_patient"]:
             _fail(f"output.{key}", True, "needs per-patient results: set output.per_patient=true")
+    if cfg.get("grid") and not output["per_patient"]:
+        _fail("output.per_patient", False, "a grid run needs per-patient results: set "
+              "output.per_patient=true")
     if output["summary_filename"] == output["filename"]:
         _fail("output.summary_filename", output["summary_filename"],
               "must differ from output.filename")
@@ -141,6 +145,31 @@ def _check_cross_fields(cfg: dict) -> None:
                 _fail(f"pk.{name}.vascular_fraction + pk.{name}.interstitial_fraction", total,
                       "the two fractions of tissue volume must sum to less than 1")
     validate_cohort(cfg)
+    _check_grid(cfg)
+
+
+def _check_grid(cfg: dict) -> None:
+    """``grid``: dotted path of a numeric field -> non-empty list of distinct in-range values."""
+    grid = cfg["grid"]
+    if not isinstance(grid, dict):
+        _fail("grid", grid, "expected a mapping of dotted config path -> list of values")
+    for path, values in grid.items():
+        field = f"grid.{path}"
+        hint, meta = config_leaf(path, cfg, field, values)
+        if hint not in (int, float):
+            _fail(field, values, f"only numeric (float or int) fields can be gridded; {path} is "
+                                 f"not one")
+        if path in cfg["cohort"]["parameters"]:
+            _fail(field, values, f"{path} is also sampled in cohort.parameters; grid a field "
+                                 "the cohort keeps fixed")
+        if path.split(".")[0] in ("seed", "cohort", "output", "grid"):
+            _fail(field, values, "seed, cohort, output and grid settings cannot be gridded")
+        if not isinstance(values, list) or not values:
+            _fail(field, values, "expected a non-empty list of values")
+        for value in values:
+            _check_number(field, value, hint, meta)
+        if len(set(values)) != len(values):
+            _fail(field, values, "the values must be distinct")
 
 
 def validate(cfg: DictConfig | dict) -> dict:

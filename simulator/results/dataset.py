@@ -41,6 +41,11 @@ def git_revision() -> str:
     return rev.stdout.strip() or "unknown"
 
 
+def config_yaml(cfg: dict) -> str:
+    """The resolved config as stored in a Dataset's ``config_yaml`` attribute."""
+    return OmegaConf.to_yaml(OmegaConf.create(cfg))
+
+
 def _var(dims, data, units, long_name, **extra):
     return xr.Variable(dims, np.asarray(data), {"units": units, "long_name": long_name, **extra})
 
@@ -142,7 +147,7 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
         "source": f"prrt-simulator {package_version()}",
         "git_revision": git_revision(),
         "seed": int(cfg["seed"]),
-        "config_yaml": OmegaConf.to_yaml(OmegaConf.create(cfg)),
+        "config_yaml": config_yaml(cfg),
         "nuclide": "Lu-177",
     }
     return xr.Dataset(dv, coords=coords, attrs=attrs)

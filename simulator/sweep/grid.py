@@ -1,0 +1,88 @@
+"""In-process parameter grids: the config's ``grid`` section evaluated in one process.
+
+``grid: {therapy.activity_gbq: [3.7, 7.4], patient.sstr_density_nmol_per_l: [20, 80]}``
+runs every combination for the configured cohort.  Keys read per patient by the engine
+(any numeric patient, lesion or model parameter) are batched: each grid point adds a copy
+of the cohort as extra virtual patients, so patients x grid points go through the engine
+together.  Keys the engine shares across a batch (``therapy.n_cycles``,
+``therapy.interval_weeks`` and the ``response.``/``solver.`` settings) are looped over
+outside the batch.  Patient i draws the same variates at every point (its own seeded
+streams), so the result equals, value for value, the gathered multirun of the same grid
+(:mod:`simulator.sweep.gather`): same dims, names and coordinates.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from typing import Any
+
+import xarray as xr
+
+from ..cohort.sampleable import RUN_LEVEL
+from ..config.validation import validate
+from ..errors import ConfigError
+from ..simulation import join_chunks, simulate_chunk_variants
+from .combine import combine
+
+#: per-patient in the config but shared by all patients of a batch (the schedule)
+SHARED_BY_BATCH = ("therapy.n_cycles", "therapy.interval_weeks")
+
+
+def batched(path: str) -> bool:
+    """Whether ``path`` can differ between the virtual patients of one engine batch."""
+    return path not in SHARED_BY_BATCH and path.split(".")[0] not in RUN_LEVEL
+
+
+def with_values(cfg: dict, values: dict[str, Any]) -> dict:
+    """A copy of ``cfg`` with dotted paths set to values and no grid."""
+    out = copy.deepcopy({**cfg, "grid": {}})
+    for path, value in values.items():
+        *parents, leaf = path.split(".")
+        node = out
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return out
+
+
+def grid_points(cfg: dict) -> list[dict[str, Any]]:
+    """Every combination of the grid's values (keys in config order, values sorted)."""
+    grid = cfg["grid"]
+    keys = list(grid)
+    return [dict(zip(keys, combo, strict=True))
+            for combo in itertools.product(*(sorted(grid[k]) for k in keys))]
+
+
+def simulate_grid(cfg: dict) -> xr.Dataset:
+    """Dataset of the validated config's grid: dims (swept keys..., patient, ...).
+
+    Raises
+    ------
+    ConfigError
+        Before any computation, when a grid point's config is invalid (e.g. a peptide
+        amount below the labelled amount of that point's activity).
+    """
+    points = grid_points(cfg)
+    for point in points:
+        try:
+            validate(with_values(cfg, point))
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (grid point {point})") from exc
+    outer = [k for k in cfg["grid"] if not batched(k)]
+    groups: dict[tuple, list[int]] = {}
+    for k, point in enumerate(points):
+        groups.setdefault(tuple(point[p] for p in outer), []).append(k)
+    n = int(cfg["cohort"]["n_patients"])
+    chunk = int(cfg["solver"]["chunk_size"])
+    datasets: list[Any] = [None] * len(points)
+    for key, members in groups.items():
+        group_cfg = with_values(cfg, dict(zip(outer, key, strict=True)))
+        variants = [{p: v for p, v in points[k].items() if p not in outer} for k in members]
+        pieces = [simulate_chunk_variants(group_cfg, start, min(n, start + chunk), variants)
+                  for start in range(0, n, chunk)]
+        for j, k in enumerate(members):
+            datasets[k] = join_chunks([piece[j] for piece in pieces])
+    ds = combine(points, datasets, cfg)
+    ds.attrs["n_patients"] = n
+    return ds
