@@ -57,3 +57,11 @@ def test_closed_form_equals_the_integrated_engine():
     np.testing.assert_array_equal(a.best_response, b.best_response)
     np.testing.assert_allclose(a.progression_time_months, b.progression_time_months)
     np.testing.assert_allclose(a.tcp, b.tcp, atol=1e-12)
+
+
+def test_netter1_control_arm_small_cohort_has_zero_tumour_dose():
+    ds = simulator.simulate(simulator.compose(["cohort=netter1", "cohort.n_patients=20",
+                                               "therapy=none", "output.progress=false"]))
+    assert np.nansum(ds.lesion_dose_gy.values) == 0.0
+    assert np.isfinite(ds.progression_time_months.values).all()
+    assert ds.lesion.size == 5 and (ds.injected_activity_gbq.values == 0.0).all()
