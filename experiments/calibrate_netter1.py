@@ -30,9 +30,10 @@ the numba kernel compiles once):
    arm (closed-form pure growth, cheap) by Nelder-Mead on ``--n-control`` patients;
 2. for each f (with its growth fit) and each alpha median of a coarse grid, simulate the
    177Lu-DOTATATE arm on ``--n-prrt`` patients and evaluate its objective;
-3. take the grid point of the smallest total objective and refine alpha there by a
-   parabola through the objective (in ln alpha) at the neighbouring grid points; one more
-   simulation checks the refined point (kept only if it is better).
+3. take the grid point of the smallest total objective; if its alpha is on the edge of the
+   grid, add one geometric grid step beyond it (``--max-extensions`` times, default 0); then
+   refine alpha by a parabola through the objective (in ln alpha) at the neighbouring grid
+   points; one more simulation checks the refined point (kept only if it is better).
 
 The fit is then confirmed once on >= 10,000 patients by ``experiments/netter1.py``.
 """
@@ -115,6 +116,13 @@ def fit_growth(stroma: float, n: int, seed: int, start=(6.0, 5.0)):
     return (round(mean, 2), round(sd, 2)), cache[(mean, sd)], float(res.fun), int(res.nfev)
 
 
+def treated_row(n: int, seed: int, f: float, growth, alpha: float, j_c: float) -> dict:
+    """Simulate the 177Lu-DOTATATE arm at one grid point: endpoints and objectives."""
+    vals = endpoints(run_arm(n, seed, control=False, edit=editor(growth, alpha, f)))
+    return {"f": f, "alpha": alpha, "growth": growth, "J_t": objective(vals, TREATED_TARGETS),
+            "J_c": j_c, **vals}
+
+
 def write_fitted(path: Path, fitted: dict) -> None:
     """Replace the numbers of the fitted keys in the cohort YAML, keeping the comments.
 
@@ -137,12 +145,14 @@ def write_fitted(path: Path, fitted: dict) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-control", type=int, default=4000)
-    parser.add_argument("--n-prrt", type=int, default=1500)
+    parser.add_argument("--n-control", type=int, default=2000)
+    parser.add_argument("--n-prrt", type=int, default=800)
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--stroma-grid", type=float, nargs="+", default=[0.1, 0.2, 0.3])
+    parser.add_argument("--stroma-grid", type=float, nargs="+", default=[0.15, 0.3])
     parser.add_argument("--alpha-grid", type=float, nargs="+",
-                        default=[0.004, 0.006, 0.009, 0.0135])
+                        default=[0.008, 0.012, 0.018])
+    parser.add_argument("--max-extensions", type=int, default=0,
+                        help="grid steps added beyond an alpha grid edge holding the optimum")
     parser.add_argument("--write", action="store_true",
                         help="write the fitted values into conf/cohort/netter1.yaml")
     args = parser.parse_args(argv)
@@ -154,16 +164,22 @@ def main(argv=None) -> None:
         print(f"stroma {f:g}: growth mean/sd {growth}, control {vals_c}, J {j_c:.2f} "
               f"({nfev} evaluations)", flush=True)
         for a in args.alpha_grid:
-            ds = run_arm(args.n_prrt, args.seed, control=False, edit=editor(growth, a, f))
-            vals = endpoints(ds)
-            j_t = objective(vals, TREATED_TARGETS)
-            rows.append({"f": f, "alpha": a, "growth": growth, "J_t": j_t, "J_c": j_c,
-                         **vals})
-            print(f"  alpha {a:g}: {vals} J_t {j_t:.2f} ({time.perf_counter() - t0:.0f} s)",
-                  flush=True)
+            rows.append(treated_row(args.n_prrt, args.seed, f, growth, a, j_c))
+            print(f"  alpha {a:g}: {rows[-1]} ({time.perf_counter() - t0:.0f} s)", flush=True)
     best = min(rows, key=lambda r: r["J_t"] + r["J_c"])
     f_best, growth_best = best["f"], best["growth"]
     line = sorted((r for r in rows if r["f"] == f_best), key=lambda r: r["alpha"])
+    for _ in range(args.max_extensions):   # best alpha on the grid's edge: one step beyond
+        k = next(i for i, r in enumerate(line) if r is best)
+        if 0 < k < len(line) - 1 or len(line) < 2:
+            break
+        edge, inner = (line[0], line[1]) if k == 0 else (line[-1], line[-2])
+        row = treated_row(args.n_prrt, args.seed, f_best, growth_best,
+                          edge["alpha"] ** 2 / inner["alpha"], best["J_c"])
+        print(f"  extended: {row}", flush=True)
+        rows.append(row)
+        line = sorted(line + [row], key=lambda r: r["alpha"])
+        best = min(rows, key=lambda r: r["J_t"] + r["J_c"])
     k = next(i for i, r in enumerate(line) if r is best)
     refined = None
     if 0 < k < len(line) - 1:
@@ -171,13 +187,9 @@ def main(argv=None) -> None:
         y = [line[k - 1]["J_t"], line[k]["J_t"], line[k + 1]["J_t"]]
         c2, c1, _ = np.polyfit(x, y, 2)
         if c2 > 0:
-            a_ref = float(np.exp(-c1 / (2 * c2)))
-            ds = run_arm(args.n_prrt, args.seed, control=False,
-                         edit=editor(growth_best, a_ref, f_best))
-            vals = endpoints(ds)
-            refined = {"f": f_best, "alpha": a_ref, "growth": growth_best,
-                       "J_t": objective(vals, TREATED_TARGETS), "J_c": best["J_c"], **vals}
-            print(f"refined alpha {a_ref:.4g}: {vals} J_t {refined['J_t']:.2f}", flush=True)
+            refined = treated_row(args.n_prrt, args.seed, f_best, growth_best,
+                                  float(np.exp(-c1 / (2 * c2))), best["J_c"])
+            print(f"refined: {refined}", flush=True)
             if refined["J_t"] < best["J_t"]:
                 best = refined
     wall = time.perf_counter() - t0

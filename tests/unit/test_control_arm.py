@@ -64,4 +64,4 @@ def test_netter1_control_arm_small_cohort_has_zero_tumour_dose():
                                                "therapy=none", "output.progress=false"]))
     assert np.nansum(ds.lesion_dose_gy.values) == 0.0
     assert np.isfinite(ds.progression_time_months.values).all()
-    assert ds.lesion.size == 5 and (ds.injected_activity_gbq.values == 0.0).all()
+    assert ds.lesion.size == 3 and (ds.injected_activity_gbq.values == 0.0).all()
