@@ -104,17 +104,18 @@ def table(a: ArmEndpoints, b: ArmEndpoints, hr, doses) -> list[str]:
         if value is None and ci is None:
             out.append(f"| {name} | {sim} | n/a | n/a | {src} |")
             continue
-        scale = 100.0 if value is not None and value < 1.0 else 1.0
-        unit = " %" if scale == 100.0 else ""
+        percent = name.startswith(("ORR", "PFS at"))
+        scale, unit = (100.0, " %") if percent else (1.0, "")
         pv = f"{value * scale:g}{unit}"
         pci = f"{ci[0] * scale:g}-{ci[1] * scale:g}{unit}"
         out.append(f"| {name} | {sim} | {pv} ({pci}) | {_within(x, ci)} | {src} |")
     lq = doses["lesion"]
     lo, hi = pub["lesion_gy_per_cycle"][1]
+    low_ok, high_ok = (lq[0] <= 2 * lo), (lq[-1] >= hi / 2)   # "roughly": within a factor 2
     out.append(f"| tumour Gy per cycle, 1st-99th (5th-95th) percentile | {lq[0]:.1f}-{lq[-1]:.1f} "
-               f"({lq[1]:.1f}-{lq[-2]:.1f}) | {lo:g}-{hi:g} (range) | "
-               f"{'yes' if lq[0] <= 2 * lo and lq[-1] >= hi / 2 else '**no**'} (spans roughly) | "
-               f"{pub['lesion_gy_per_cycle'][2]} |")
+               f"({lq[1]:.1f}-{lq[-2]:.1f}) | {lo:g}-{hi:g} (min-max) | lower end "
+               f"{'yes' if low_ok else '**no**'}, upper end {'yes' if high_ok else '**no**'} "
+               f"(within a factor 2) | {pub['lesion_gy_per_cycle'][2]} |")
     return out
 
 
