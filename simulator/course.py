@@ -24,7 +24,8 @@ from .errors import SolverError
 from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size, n_regions, tia_offset
 from .pk.parameters import LAM, PKSystem, build_pk_system
 from .population import Columns, LesionArrays, lesion_arrays
-from .tumour.parameters import HOURS_PER_MONTH, L0, build_lesion_table
+from .tumour import untreated
+from .tumour.parameters import GOMPERTZ, GROWTH_PER_H, HOURS_PER_MONTH, L0, build_lesion_table
 
 HOURS_PER_WEEK = 168.0
 FIRST_STEP_H = 1e-6   # trial step after an injection; receptor binding acts in ~0.01 h
@@ -169,8 +170,37 @@ def region_hot_amounts(states: np.ndarray, n_tissues: int) -> np.ndarray:
     return np.concatenate([hot[..., :N_GLOBAL], tissues], axis=-1)
 
 
-def run_chunk(cols: Columns, generated_lesions: dict | None = None) -> CourseResult:
-    """Simulate the courses of a chunk of patients (validated config in ``cols.cfg``)."""
+def no_peptide(cols: Columns, m: Model) -> bool:
+    """True when no patient of the chunk receives any peptide and growth is exponential.
+
+    Then every PBPK amount, dose and repair integral is exactly 0 and the lesion states
+    have the closed form of :mod:`simulator.tumour.untreated`.
+    """
+    return bool(np.all(cols("therapy.activity_gbq") == 0.0)
+                and np.all(cols("therapy.peptide_nmol") == 0.0)
+                and np.all(m.lesion[..., GOMPERTZ] == 0.0))
+
+
+def untreated_states(m: Model, times_h: np.ndarray) -> np.ndarray:
+    """(n, T, n_states) exact states without peptide: zeros except ln N_v and J of lesions."""
+    y = np.zeros((m.n, times_h.size, m.n_states))
+    les0 = el.lesion_offset(m.system.n_tissues)
+    t = times_h[None, :, None]
+    rho = m.lesion[:, None, :, GROWTH_PER_H]
+    y[..., les0 + el.LES_L::el.N_LES_STATES] = untreated.log_viable_cells(
+        m.lesion[:, None, :, L0], rho, t)
+    y[..., les0 + el.LES_J::el.N_LES_STATES] = untreated.inverse_size_integral_h(rho, t)
+    return y
+
+
+def run_chunk(cols: Columns, generated_lesions: dict | None = None,
+              closed_form_without_peptide: bool = True) -> CourseResult:
+    """Simulate the courses of a chunk of patients (validated config in ``cols.cfg``).
+
+    A chunk without any peptide (``therapy=none``) with exponential growth is not
+    integrated: its states are the exact closed form (:func:`untreated_states`), unless
+    ``closed_form_without_peptide`` is False (used by the tests to compare both).
+    """
     cfg = cols.cfg
     m = build_model(cols, generated_lesions)
     n_t = m.system.n_tissues
@@ -179,6 +209,11 @@ def run_chunk(cols: Columns, generated_lesions: dict | None = None) -> CourseRes
     if cfg["output"]["save_timeseries"] or cfg["output"]["plots"]:
         times = np.union1d(times, timeseries_times_h(
             sched, cfg["output"]["timeseries_points_per_cycle"]))
+    if closed_form_without_peptide and no_peptide(cols, m):
+        bounds_h = np.append(sched.injection_times_h, sched.end_h)
+        return CourseResult(model=m, schedule=sched, boundary_states=untreated_states(m, bounds_h),
+                            time_h=times, states=untreated_states(m, times),
+                            tail_tia_mbq_h=np.zeros((m.n, n_regions(n_t))))
     solver = cfg["solver"]
     boundary = np.zeros((m.n, sched.injection_times_h.size + 1, m.n_states))
     series = np.zeros((m.n, times.size, m.n_states))

@@ -69,7 +69,7 @@ class TherapyConfig:
     activity_gbq: float = bounded(0.0, 30.0, unit="GBq")
     n_cycles: int = bounded(1, 12)
     interval_weeks: float = bounded(1.0, 52.0, unit="weeks")
-    peptide_nmol: float = bounded(0.0, 5000.0, lo_open=True, unit="nmol")
+    peptide_nmol: float = bounded(0.0, 5000.0, unit="nmol")  # 0: no peptide (therapy=none)
 
 
 @dataclass
@@ -119,7 +119,8 @@ class TumourConfig:
     """Viable/doomed cell kinetics and stroma of every lesion (DESIGN 3.5)."""
 
     growth: str = field(default=MISSING, metadata={"choices": ("exponential", "gompertz")})
-    volume_growth_percent_per_month: float = bounded(0.0, 100.0, unit="%/month")
+    # < 0: a regressing tumour (net cell loss)
+    volume_growth_percent_per_month: float = bounded(-50.0, 100.0, unit="%/month")
     gompertz_max_volume_ml: float = bounded(1.0, 1e5, unit="mL")
     doomed_clearance_half_time_d: float = bounded(0.1, 3650.0, unit="d")
     stroma_fraction: float = bounded(0.0, 0.95)

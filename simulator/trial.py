@@ -1,0 +1,93 @@
+"""A virtual two-arm trial: endpoints per arm and the hazard ratio between arms.
+
+The analysis of a randomised trial such as NETTER-1 (Strosberg 2017,
+doi:10.1056/NEJMoa1607427) on two cohort Datasets of the same virtual patients:
+patients with at least one RECIST 1.1 target lesion at baseline are evaluable (the
+trial required measurable disease); objective response rate with its Wilson 95 %
+interval and Kaplan-Meier PFS come from :func:`simulator.summarize`; the PFS hazard
+ratio from a Cox proportional-hazards fit (``lifelines.CoxPHFitter``, Efron ties),
+with the log-rank p-value (``lifelines.statistics.logrank_test``).  lifelines is an
+optional dependency (``pip install 'prrt-simulator[dev]'``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from .response.recist import NOT_EVALUABLE
+from .summary import summarize
+
+
+def evaluable(ds: xr.Dataset) -> xr.Dataset:
+    """The patients of ``ds`` with at least one RECIST target lesion at baseline."""
+    return ds.isel(patient=np.flatnonzero(ds["best_response"].values != NOT_EVALUABLE))
+
+
+@dataclass(frozen=True)
+class ArmEndpoints:
+    """Endpoints of one arm; rates in [0, 1], times in months."""
+
+    n: int
+    orr: float
+    orr_ci: tuple[float, float]
+    pfs: dict[float, float]                       # month -> Kaplan-Meier PFS
+    pfs_ci: dict[float, tuple[float, float]]      # month -> Greenwood 95 % interval
+    median_pfs_months: float
+
+
+def arm_endpoints(ds: xr.Dataset, months=(8.4, 20.0)) -> ArmEndpoints:
+    """ORR and Kaplan-Meier PFS at ``months`` of the evaluable patients of one arm."""
+    s = summarize(evaluable(ds), quantiles=(0.5,), pfs_months=np.asarray(months, dtype=float))
+    grid = [float(m) for m in s.month.values]
+    return ArmEndpoints(
+        n=int(s.attrs["n_patients"]), orr=float(s.orr), orr_ci=(float(s.orr_ci_low),
+                                                                  float(s.orr_ci_high)),
+        pfs=dict(zip(grid, s.pfs.values.tolist(), strict=True)),
+        pfs_ci={m: (float(lo), float(hi)) for m, lo, hi in zip(grid, s.pfs_ci_low.values,
+                                                                 s.pfs_ci_high.values,
+                                                                 strict=True)},
+        median_pfs_months=float(s.median_pfs_months))
+
+
+@dataclass(frozen=True)
+class HazardRatio:
+    """PFS hazard ratio of arm A versus arm B (Cox), its 95 % interval, log-rank p."""
+
+    hr: float
+    ci: tuple[float, float]
+    logrank_p: float
+
+
+def hazard_ratio(time_a, event_a, time_b, event_b) -> HazardRatio:
+    """Cox proportional-hazards hazard ratio of arm A relative to arm B.
+
+    Parameters
+    ----------
+    time_a, time_b : array_like [months]
+        Time to progression or censoring per patient.
+    event_a, event_b : array_like of bool
+        True where progression was observed.
+    """
+    import pandas as pd
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import logrank_test
+
+    df = pd.DataFrame({
+        "time": np.concatenate([np.asarray(time_a, float), np.asarray(time_b, float)]),
+        "event": np.concatenate([np.asarray(event_a, bool), np.asarray(event_b, bool)]),
+        "arm_a": np.r_[np.ones(len(time_a)), np.zeros(len(time_b))]})
+    cph = CoxPHFitter().fit(df, duration_col="time", event_col="event")
+    ci = np.exp(cph.confidence_intervals_.loc["arm_a"].to_numpy())
+    p = logrank_test(time_a, time_b, event_observed_A=event_a, event_observed_B=event_b).p_value
+    return HazardRatio(hr=float(np.exp(cph.params_["arm_a"])), ci=(float(ci[0]), float(ci[1])),
+                       logrank_p=float(p))
+
+
+def trial_hazard_ratio(treated: xr.Dataset, control: xr.Dataset) -> HazardRatio:
+    """PFS hazard ratio treated vs control over the evaluable patients of each arm."""
+    a, b = evaluable(treated), evaluable(control)
+    return hazard_ratio(a.progression_time_months.values, a.progression_observed.values,
+                        b.progression_time_months.values, b.progression_observed.values)

@@ -1,0 +1,46 @@
+"""Virtual NETTER-1 (Strosberg 2017, NEJM 376:125, doi:10.1056/NEJMoa1607427).
+
+The committed ``cohort=netter1`` (calibrated by experiments/calibrate_netter1.py) on a small
+cohort: endpoints inside the published 95 % intervals (experiments/netter1.PUBLISHED), with a
+Monte Carlo margin of 2 SE of the simulated estimate.  The 10,000-patient confirmation is
+experiments/results/netter1.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import simulator
+from simulator.trial import arm_endpoints, trial_hazard_ratio
+
+N = 600
+
+
+def _arm(therapy):
+    return simulator.simulate(simulator.compose([
+        "cohort=netter1", f"cohort.n_patients={N}", f"therapy={therapy}",
+        "output.progress=false"]))
+
+
+def _inside(x, se, low, high):
+    return low - 2 * se <= x <= high + 2 * se
+
+
+@pytest.mark.slow
+def test_virtual_netter1_matches_the_published_intervals():
+    pytest.importorskip("lifelines")
+    treated, control = _arm("standard"), _arm("none")
+    a, b = arm_endpoints(treated), arm_endpoints(control)
+
+    def se(p):
+        return np.sqrt(p * (1 - p) / a.n)
+
+    assert _inside(a.orr, se(a.orr), 0.116, 0.268)
+    assert _inside(a.pfs[20.0], se(a.pfs[20.0]), 0.500, 0.768)
+    assert _inside(b.pfs[20.0], se(b.pfs[20.0]), 0.035, 0.230)
+    assert 0.75 * 8.4 <= b.median_pfs_months <= 1.25 * 8.4
+    hr = trial_hazard_ratio(treated, control)
+    assert hr.hr < 0.5 and hr.ci[1] < 1.0
+    kidney = (treated.kidney_dose_gy / treated.injected_activity_gbq).isel(cycle=0)
+    assert 0.38 <= float(kidney.median()) <= 0.57
