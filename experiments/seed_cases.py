@@ -58,7 +58,13 @@ SENSITIVITY = {  # one at a time around the assumed case; the assumed value is i
 }
 #: per-patient outcomes kept from every simulated grid point
 KEEP = ("best_response", "near_complete_response", "complete_metabolic_response", "tcp",
-        "kidney_bed_cumulative_gy", "kidney_bed_limit_exceeded", "best_decrease")
+        "kidney_bed_cumulative_gy", "kidney_bed_limit_exceeded", "best_decrease",
+        "pet_positive_at_baseline")
+#: the stroma fraction of the report-consistent map panel: inside the window that a
+#: near-complete but not complete response of these lesion sets implies (docs/seed_cases.md)
+LOW_STROMA = 0.01
+OUTCOMES = ("no_CMR", "CMR_only", "CMR_and_near_complete", "complete_anatomic_CR",
+            "near_complete_without_CMR")
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ class RunSize:
     sensitivity: bool
 
 
-FULL = RunSize(200, 12, (1.85, 3.7, 5.55, 7.4, 11.1, 14.8, 22.2),
+FULL = RunSize(200, 16, (1.85, 3.7, 5.55, 7.4, 11.1, 14.8, 22.2),
                (5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0), True)
 SMALL = RunSize(4, 2, (3.7, 7.4), (20.0, 150.0), False)
 
@@ -85,6 +91,14 @@ def best_decrease(ds: xr.Dataset) -> xr.DataArray:
     dec = 1.0 - sums.isel(time=slice(1, None)).min("time") / sums.isel(time=0)
     return dec.assign_attrs(units="1", long_name="best decrease of the sum of target diameters "
                                                  "from baseline (1 = all targets gone)")
+
+
+def add_derived(ds: xr.Dataset) -> xr.Dataset:
+    """Add ``best_decrease`` and ``pet_positive_at_baseline`` (any lesion visible at time 0)."""
+    ds["best_decrease"] = best_decrease(ds)
+    ds["pet_positive_at_baseline"] = ds.lesion_pet_visible.isel(time=0).any("lesion").assign_attrs(
+        units="1", long_name="some lesion visible on SSTR-PET at baseline")
+    return ds
 
 
 def _set(cfg: DictConfig, name: str, value: float) -> None:
@@ -111,8 +125,7 @@ def evaluate_grid(cfg: DictConfig, axes: dict[str, Sequence[float]],
         point = cfg.copy()
         for name, value in zip(axes, values, strict=True):
             apply(point, name, value)
-        ds = simulator.simulate(point)
-        ds["best_decrease"] = best_decrease(ds)
+        ds = add_derived(simulator.simulate(point))
         pieces.append(ds[list(KEEP)].drop_vars(["time", "is_assessment"], errors="ignore"))
     dims = [name.split(".")[-1] for name in axes]
     index = pd.MultiIndex.from_product([np.asarray(v, dtype=float) for v in axes.values()],
@@ -128,26 +141,50 @@ def kidney_bed_limit_gy(cfg: DictConfig) -> float:
                  else limits.kidney_bed_gy)
 
 
+def reported_outcome(grid: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
+    """CMR (of PET-positive disease: a lesion never visible cannot respond) and CMR + near."""
+    cmr = grid.complete_metabolic_response & grid.pet_positive_at_baseline
+    return cmr, cmr & grid.near_complete_response
+
+
+def outcome_category(grid: xr.Dataset) -> xr.DataArray:
+    """Index into :data:`OUTCOMES` per patient."""
+    cmr, both = reported_outcome(grid)
+    near, cr = grid.near_complete_response, grid.best_response == 0
+    code = xr.where(cr, 3, xr.where(both, 2, xr.where(near, 4, xr.where(cmr, 1, 0))))
+    return code.assign_attrs(flag_values=list(range(len(OUTCOMES))),
+                             flag_meanings=" ".join(OUTCOMES), units="1")
+
+
 def response_map(experiment: str, size: RunSize) -> xr.Dataset:
-    """Probabilities of CMR / near-complete / both over the activity x SSTR density grid."""
+    """Probabilities of CMR / near-complete / both over the activity x SSTR density grid.
+
+    Twins of the case at every grid point, plus the deterministic case with the stroma
+    fraction :data:`LOW_STROMA` (the report-consistent panel).
+    """
     cfg = compose(f"{experiment}_twins", f"cohort.n_patients={size.map_twins}")
-    grid = evaluate_grid(cfg, {MAP_AXES[0]: size.activities_gbq,
-                               MAP_AXES[1]: size.densities_nmol_per_l})
-    both = grid.complete_metabolic_response & grid.near_complete_response
+    axes = {MAP_AXES[0]: size.activities_gbq, MAP_AXES[1]: size.densities_nmol_per_l}
+    grid = evaluate_grid(cfg, axes)
+    cmr, both = reported_outcome(grid)
     out = xr.Dataset({
-        "p_complete_metabolic": grid.complete_metabolic_response.mean("patient"),
+        "p_complete_metabolic": cmr.mean("patient"),
         "p_near_complete": grid.near_complete_response.mean("patient"),
         "p_cmr_and_near_complete": both.mean("patient"),
         "p_complete_anatomic": (grid.best_response == 0).mean("patient"),
         "kidney_bed_median_gy": grid.kidney_bed_cumulative_gy.median("patient"),
     })
-    for name, what in [("p_complete_metabolic", "complete metabolic response"),
+    for name, what in [("p_complete_metabolic", "complete metabolic response (PET-positive "
+                                                "at baseline)"),
                        ("p_near_complete", "near-complete anatomic response (PR, >= 80 %)"),
                        ("p_cmr_and_near_complete", "complete metabolic + near-complete anatomic"),
                        ("p_complete_anatomic", "complete anatomic response (RECIST CR)")]:
         out[name].attrs = {"units": "1", "long_name": f"probability over twins of {what}"}
     out["kidney_bed_median_gy"].attrs = {"units": "Gy",
                                          "long_name": "median cumulative kidney BED over twins"}
+    low = evaluate_grid(compose(experiment, f"tumour.stroma_fraction={LOW_STROMA}"), axes)
+    out["low_stroma_outcome"] = outcome_category(low.isel(patient=0, drop=True)).assign_attrs(
+        long_name=f"outcome of the assumed case with stroma fraction {LOW_STROMA:g} "
+                  "(deterministic, report-consistent scenario)", stroma_fraction=LOW_STROMA)
     for name in KEEP:
         out[f"twin_{name}"] = grid[name]
     out["activity_gbq"].attrs = {"units": "GBq", "long_name": "activity per cycle"}
@@ -162,7 +199,8 @@ def response_map(experiment: str, size: RunSize) -> xr.Dataset:
     out["kidney_bed_limit_risk_factors_gy"] = xr.DataArray(
         float(cfg.limits.kidney_bed_gy_with_risk_factors),
         attrs={"units": "Gy", "long_name": "kidney BED limit with renal risk factors"})
-    out.attrs.update(n_twins=size.map_twins, seed=int(cfg.seed), n_cycles=int(cfg.therapy.n_cycles),
+    out.attrs.update(n_twins=size.map_twins, seed=int(cfg.seed),
+                     n_cycles=int(cfg.therapy.n_cycles),
                      peptide_nmol=float(cfg.therapy.peptide_nmol))
     return out
 
@@ -189,9 +227,7 @@ def wilson(flags) -> str:
 def deterministic(experiment: str) -> tuple[xr.Dataset, DictConfig]:
     """The case at its assumed values, with the refined time axis for volume curves."""
     cfg = compose(experiment, "output.save_timeseries=true")
-    ds = simulator.simulate(cfg).isel(patient=0)
-    ds["best_decrease"] = best_decrease(ds)
-    return ds, cfg
+    return add_derived(simulator.simulate(cfg)).isel(patient=0), cfg
 
 
 def case_tables(ds: xr.Dataset, cfg: DictConfig) -> list[str]:
@@ -233,14 +269,14 @@ def case_tables(ds: xr.Dataset, cfg: DictConfig) -> list[str]:
 
 def twin_table(ds: xr.Dataset) -> list[str]:
     """Outcome probabilities over the twins, Wilson 95 % intervals."""
-    cmr, near = ds.complete_metabolic_response.values, ds.near_complete_response.values
+    cmr, both = (a.values for a in reported_outcome(ds))
     dec = ds.best_decrease.values
     q = np.percentile(dec, [5, 50, 95]) * 100
     kq = np.percentile(ds.kidney_bed_cumulative_gy.values, [5, 50, 95])
     return ["| outcome over twins | probability |", "|---|---|",
-            f"| complete metabolic response (CMR) | {wilson(cmr)} |",
-            f"| near-complete anatomic response | {wilson(near)} |",
-            f"| **CMR + near-complete anatomic** | **{wilson(cmr & near)}** |",
+            f"| complete metabolic response (CMR) of PET-positive disease | {wilson(cmr)} |",
+            f"| near-complete anatomic response | {wilson(ds.near_complete_response.values)} |",
+            f"| **CMR + near-complete anatomic** | **{wilson(both)}** |",
             f"| complete anatomic response (RECIST CR) | {wilson(ds.best_response.values == 0)} |",
             f"| partial response or better | {wilson(ds.best_response.values <= 1)} |",
             f"| kidney BED above its limit | {wilson(ds.kidney_bed_limit_exceeded.values)} |",
@@ -281,8 +317,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{experiment}: deterministic, twins, sensitivity", flush=True)
         ds, cfg = deterministic(experiment)
         cases[experiment] = ds
-        tw = simulator.simulate(compose(f"{experiment}_twins", f"cohort.n_patients={size.n_twins}"))
-        tw["best_decrease"] = best_decrease(tw)
+        tw = add_derived(simulator.simulate(
+            compose(f"{experiment}_twins", f"cohort.n_patients={size.n_twins}")))
         twins.append(tw[list(KEEP) + ["parameter_value"]].expand_dims(case=[experiment]))
         report += [f"## {experiment}", "", "### Assumed patient (deterministic)", "",
                    *case_tables(ds, cfg), "", f"### {size.n_twins} virtual twins", "",
