@@ -53,7 +53,8 @@ def test_twins_centre_on_the_case_and_follow_overrides():
     params = cfg["cohort"]["parameters"]
     assert params["patient.sstr_density_nmol_per_l"]["median"] == 80.0
     assert params["lesions.retroperitoneum_1.volume_ml"]["median"] == 20.0
-    assert params["tumour.stroma_fraction"]["median"] == cfg["tumour"]["stroma_fraction"]
+    assert params["radiobiology.tumour_alpha_per_gy"]["median"] == \
+        cfg["radiobiology"]["tumour_alpha_per_gy"]
 
 
 @pytest.mark.parametrize("override, field", [
@@ -73,7 +74,9 @@ def test_notebook_redraws_a_small_response_map(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "experiments"))
     import seed_cases
 
-    rmap = seed_cases.response_maps(["seed_case1"], seed_cases.SMALL)   # 2 x 2 grid, 2 twins
+    tiny = seed_cases.RunSize(n_twins=1, map_twins=1, activities_gbq=(3.7, 7.4),
+                              densities_nmol_per_l=(20.0, 150.0), sensitivity=False)
+    rmap = seed_cases.response_maps(["seed_case1"], tiny)   # 2 x 2 grid, 1 twin
     for name in ("p_complete_metabolic", "p_near_complete", "p_cmr_and_near_complete"):
         assert ((rmap[name] >= 0) & (rmap[name] <= 1)).all()
     bed = rmap.kidney_bed_median_gy.isel(case=0)
