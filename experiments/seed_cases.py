@@ -49,7 +49,8 @@ OUT = HERE / "results" / "seed_cases"
 CASES = ("seed_case1", "seed_case2")
 MAP_AXES = ("therapy.activity_gbq", "patient.sstr_density_nmol_per_l")
 LESION_SCALE = "lesion_volume_scale"   # not a config path: every lesion volume x this factor
-SENSITIVITY = {  # one at a time around the assumed case; the assumed value is in each list
+SENSITIVITY = {  # one at a time around the assumed case (alpha: the default 0.0172 is listed;
+    # the assumed NETTER-1 value 0.018 differs by 5 %, results.md has both)
     "tumour.stroma_fraction": (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.3),
     "tumour.doomed_clearance_half_time_d": (7.0, 15.0, 30.0, 60.0, 120.0, 240.0),
     "tumour.volume_growth_percent_per_month": (0.0, 0.4, 0.8, 2.0, 4.0, 8.0),

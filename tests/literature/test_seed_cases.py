@@ -2,7 +2,8 @@
 doi:10.2967/jnmt.119.227058 (issue 7; experiments/seed_cases.py, docs/seed_cases.md).
 
 The case configs compose and validate, share one population block, the twins centre on the
-case, bad input is a ConfigError, and the notebook redraws a (tiny) response map.
+case, bad input is a ConfigError, and the notebook redraws the committed response map and
+(slow) a map from a tiny run of experiments/seed_cases.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "experiments" / "notebooks" / "seed_cases.ipynb"
+COMMITTED_MAP = ROOT / "experiments" / "results" / "seed_cases" / "response_map.nc"
 CASES = {"seed_case1": "retroperitoneum", "seed_case2": "pelvis"}
 POPULATION = ("radiobiology.tumour_alpha_per_gy", "tumour.stroma_fraction",
               "tumour.doomed_clearance_half_time_d", "tumour.clonogenic_fraction")
@@ -67,9 +69,29 @@ def test_bad_case_input_is_a_config_error(override, field):
         simulator.compose(["experiment=seed_case1", override])
 
 
-def test_notebook_redraws_a_small_response_map(tmp_path, monkeypatch):
+def _run_notebook(monkeypatch, map_path: Path | None) -> int:
+    """Execute the notebook (on ``map_path``, else the committed map); count its images."""
     nbclient = pytest.importorskip("nbclient")
     nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("matplotlib")
+    if map_path is None:
+        monkeypatch.delenv("SEED_CASES_MAP", raising=False)
+    else:
+        monkeypatch.setenv("SEED_CASES_MAP", str(map_path))
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    return sum("image/png" in out.get("data", {}) for cell in nb.cells
+               if cell.cell_type == "code" for out in cell.outputs)
+
+
+def test_notebook_redraws_the_committed_map(monkeypatch):
+    assert COMMITTED_MAP.is_file()
+    assert _run_notebook(monkeypatch, None) == len(CASES)
+
+
+@pytest.mark.slow   # a small simulation (8 patients) plus a kernel: ~30 s on 2 busy cores
+def test_notebook_redraws_a_small_response_map(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     monkeypatch.syspath_prepend(str(ROOT / "experiments"))
     import seed_cases
@@ -83,12 +105,6 @@ def test_notebook_redraws_a_small_response_map(tmp_path, monkeypatch):
     assert np.all(bed.isel(activity_gbq=1) > 1.5 * bed.isel(activity_gbq=0))  # 7.4 vs 3.7 GBq
     path = tmp_path / "response_map.nc"
     rmap.to_netcdf(path)
-    monkeypatch.setenv("SEED_CASES_MAP", str(path))
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    images = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
-              if "image/png" in out.get("data", {})]
-    assert len(images) == 1
+    assert _run_notebook(monkeypatch, path) == 1
     sys.modules.pop("seed_cases", None)
     sys.modules.pop("seed_case_figures", None)
