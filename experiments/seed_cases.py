@@ -1,0 +1,346 @@
+"""Founding case report reproduced, and a map of where near-complete responses arise (issue 7).
+
+Adnan A, Basu S. Rare-site primary soft-tissue neuroendocrine tumor with metastases and
+near-complete resolution with 177Lu-DOTATATE. J Nucl Med Technol 2020;48(1):36-39,
+doi:10.2967/jnmt.119.227058. Both patients reached a complete metabolic and a near-complete
+anatomic response on PRRT alone. Their assumed description is in
+``conf/experiment/seed_case1.yaml`` and ``seed_case2.yaml`` (population block:
+``conf/experiment/seed_population.yaml``); docs/seed_cases.md argues every value.
+
+Regenerate every table, figure and Dataset (about 20 min on 2 shared cores)::
+
+    NUMBA_NUM_THREADS=2 .venv/bin/python experiments/seed_cases.py
+
+For each case it runs
+
+1. the deterministic patient: lesion doses and BED per cycle, kidney and marrow against their
+   limits, volume curves, best RECIST 1.1 response, near-complete anatomic response, complete
+   metabolic response (CMR), TCP;
+2. its virtual twins (``experiment=seed_caseN_twins``): the probability of CMR + near-complete;
+3. the response map: therapy.activity_gbq x patient.sstr_density_nmol_per_l, a small twin
+   cohort at every point (:func:`evaluate_grid`), with the kidney-BED-limit frontier;
+4. the sensitivity of the outcome to stroma fraction, doomed-cell clearance half-time, growth
+   rate, tumour alpha and lesion size (one at a time, the others at the assumed values).
+
+Everything goes to ``experiments/results/seed_cases/`` (``--out``): ``results.md`` (tables),
+``response_map.nc`` and ``twins.nc`` (small), ``response_map_<case>.png``,
+``volumes.png``, ``sensitivity.png``. ``--small`` is a tiny run for tests and the notebook
+(``experiments/notebooks/seed_cases.ipynb``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from omegaconf import DictConfig, OmegaConf
+from scipy import stats
+
+import simulator
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "results" / "seed_cases"
+CASES = ("seed_case1", "seed_case2")
+MAP_AXES = ("therapy.activity_gbq", "patient.sstr_density_nmol_per_l")
+LESION_SCALE = "lesion_volume_scale"   # not a config path: every lesion volume x this factor
+SENSITIVITY = {  # one at a time around the assumed case (alpha: the default 0.0172 is listed;
+    # the assumed NETTER-1 value 0.018 differs by 5 %, results.md has both)
+    "tumour.stroma_fraction": (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.3),
+    "tumour.doomed_clearance_half_time_d": (7.0, 15.0, 30.0, 60.0, 120.0, 240.0),
+    "tumour.volume_growth_percent_per_month": (0.0, 0.4, 0.8, 2.0, 4.0, 8.0),
+    "radiobiology.tumour_alpha_per_gy": (0.005, 0.01, 0.0172, 0.03, 0.05, 0.1),
+    LESION_SCALE: (0.25, 0.5, 1.0, 2.0, 4.0),
+}
+#: per-patient outcomes kept from every simulated grid point
+KEEP = ("best_response", "near_complete_response", "complete_metabolic_response", "tcp",
+        "kidney_bed_cumulative_gy", "kidney_bed_limit_exceeded", "best_decrease",
+        "pet_positive_at_baseline")
+#: the stroma fraction of the report-consistent map panel: inside the window that a
+#: near-complete but not complete response of these lesion sets implies (docs/seed_cases.md)
+LOW_STROMA = 0.01
+OUTCOMES = ("no_CMR", "CMR_only", "CMR_and_near_complete", "complete_anatomic_CR",
+            "near_complete_without_CMR")
+
+
+@dataclass(frozen=True)
+class RunSize:
+    n_twins: int                 # twins per case (section 2)
+    map_twins: int               # twins per grid point of the response map
+    activities_gbq: tuple
+    densities_nmol_per_l: tuple
+    sensitivity: bool
+
+
+FULL = RunSize(200, 16, (1.85, 3.7, 5.55, 7.4, 11.1, 14.8, 22.2),
+               (5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0), True)
+SMALL = RunSize(4, 2, (3.7, 7.4), (20.0, 150.0), False)
+
+
+def compose(experiment: str, *overrides: str) -> DictConfig:
+    return simulator.compose([f"experiment={experiment}", "output.progress=false", *overrides])
+
+
+def best_decrease(ds: xr.Dataset) -> xr.DataArray:
+    """Largest fractional decrease of the sum of target diameters at any assessment (1 = CR)."""
+    sums = ds.sum_diameters_mm.where(ds.is_assessment, drop=True)
+    dec = 1.0 - sums.isel(time=slice(1, None)).min("time") / sums.isel(time=0)
+    return dec.assign_attrs(units="1", long_name="best decrease of the sum of target diameters "
+                                                 "from baseline (1 = all targets gone)")
+
+
+def add_derived(ds: xr.Dataset) -> xr.Dataset:
+    """Add ``best_decrease`` and ``pet_positive_at_baseline`` (any lesion visible at time 0)."""
+    ds["best_decrease"] = best_decrease(ds)
+    ds["pet_positive_at_baseline"] = ds.lesion_pet_visible.isel(time=0).any("lesion").assign_attrs(
+        units="1", long_name="some lesion visible on SSTR-PET at baseline")
+    return ds
+
+
+def _set(cfg: DictConfig, name: str, value: float) -> None:
+    if name == LESION_SCALE:
+        for lesion in cfg.lesions:
+            cfg.lesions[lesion].volume_ml = float(cfg.lesions[lesion].volume_ml) * value
+    else:
+        OmegaConf.update(cfg, name, float(value))
+
+
+def evaluate_grid(cfg: DictConfig, axes: dict[str, Sequence[float]],
+                  apply: Callable[[DictConfig, str, float], None] = _set) -> xr.Dataset:
+    """Simulate the cohort of ``cfg`` at every point of a grid, in this process.
+
+    ``axes`` maps a dotted config path (e.g. ``therapy.activity_gbq``) to its values; each
+    point is ``cfg`` with those values set, as a Hydra override would set them, so values that
+    interpolate them (the twins' medians in ``conf/cohort/seed_twins.yaml``) follow. Every
+    point simulates the same patients (same seed: common random numbers). Returns the
+    per-patient outcomes :data:`KEEP` with one dimension per axis, named after the path's last
+    part. A stand-in for the sweeps issue's in-process ``grid:`` (issue 5).
+    """
+    pieces = []
+    for values in itertools.product(*axes.values()):
+        point = cfg.copy()
+        for name, value in zip(axes, values, strict=True):
+            apply(point, name, value)
+        ds = add_derived(simulator.simulate(point))
+        pieces.append(ds[list(KEEP)].drop_vars(["time", "is_assessment"], errors="ignore"))
+    dims = [name.split(".")[-1] for name in axes]
+    index = pd.MultiIndex.from_product([np.asarray(v, dtype=float) for v in axes.values()],
+                                       names=dims)
+    grid = xr.concat(pieces, dim="point").assign_coords(
+        xr.Coordinates.from_pandas_multiindex(index, "point")).unstack("point")
+    return grid.transpose(*dims, "patient")
+
+
+def kidney_bed_limit_gy(cfg: DictConfig) -> float:
+    limits = cfg.limits
+    return float(limits.kidney_bed_gy_with_risk_factors if cfg.patient.renal_risk_factors
+                 else limits.kidney_bed_gy)
+
+
+def reported_outcome(grid: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
+    """CMR (of PET-positive disease: a lesion never visible cannot respond) and CMR + near."""
+    cmr = grid.complete_metabolic_response & grid.pet_positive_at_baseline
+    return cmr, cmr & grid.near_complete_response
+
+
+def outcome_category(grid: xr.Dataset) -> xr.DataArray:
+    """Index into :data:`OUTCOMES` per patient."""
+    cmr, both = reported_outcome(grid)
+    near, cr = grid.near_complete_response, grid.best_response == 0
+    code = xr.where(cr, 3, xr.where(both, 2, xr.where(near, 4, xr.where(cmr, 1, 0))))
+    return code.assign_attrs(flag_values=list(range(len(OUTCOMES))),
+                             flag_meanings=" ".join(OUTCOMES), units="1")
+
+
+def response_map(experiment: str, size: RunSize) -> xr.Dataset:
+    """Probabilities of CMR / near-complete / both over the activity x SSTR density grid.
+
+    Twins of the case at every grid point, plus the deterministic case with the stroma
+    fraction :data:`LOW_STROMA` (the report-consistent panel).
+    """
+    cfg = compose(f"{experiment}_twins", f"cohort.n_patients={size.map_twins}")
+    axes = {MAP_AXES[0]: size.activities_gbq, MAP_AXES[1]: size.densities_nmol_per_l}
+    grid = evaluate_grid(cfg, axes)
+    cmr, both = reported_outcome(grid)
+    out = xr.Dataset({
+        "p_complete_metabolic": cmr.mean("patient"),
+        "p_near_complete": grid.near_complete_response.mean("patient"),
+        "p_cmr_and_near_complete": both.mean("patient"),
+        "p_complete_anatomic": (grid.best_response == 0).mean("patient"),
+        "kidney_bed_median_gy": grid.kidney_bed_cumulative_gy.median("patient"),
+    })
+    for name, what in [("p_complete_metabolic", "complete metabolic response (PET-positive "
+                                                "at baseline)"),
+                       ("p_near_complete", "near-complete anatomic response (PR, >= 80 %)"),
+                       ("p_cmr_and_near_complete", "complete metabolic + near-complete anatomic"),
+                       ("p_complete_anatomic", "complete anatomic response (RECIST CR)")]:
+        out[name].attrs = {"units": "1", "long_name": f"probability over twins of {what}"}
+    out["kidney_bed_median_gy"].attrs = {"units": "Gy",
+                                         "long_name": "median cumulative kidney BED over twins"}
+    low = evaluate_grid(compose(experiment, f"tumour.stroma_fraction={LOW_STROMA}"), axes)
+    out["low_stroma_outcome"] = outcome_category(low.isel(patient=0, drop=True)).assign_attrs(
+        long_name=f"outcome of the assumed case with stroma fraction {LOW_STROMA:g} "
+                  "(deterministic, report-consistent scenario)", stroma_fraction=LOW_STROMA)
+    for name in KEEP:
+        out[f"twin_{name}"] = grid[name]
+    out["activity_gbq"].attrs = {"units": "GBq", "long_name": "activity per cycle"}
+    out["sstr_density_nmol_per_l"].attrs = {
+        "units": "nmol/L", "long_name": "tumour SSTR2 density (median of the twins)"}
+    out["assumed_activity_gbq"] = xr.DataArray(float(cfg.therapy.activity_gbq),
+                                               attrs={"units": "GBq"})
+    out["assumed_sstr_density_nmol_per_l"] = xr.DataArray(
+        float(cfg.patient.sstr_density_nmol_per_l), attrs={"units": "nmol/L"})
+    out["kidney_bed_limit_gy"] = xr.DataArray(kidney_bed_limit_gy(cfg), attrs={
+        "units": "Gy", "long_name": "applicable kidney BED limit (conf/limits)"})
+    out["kidney_bed_limit_risk_factors_gy"] = xr.DataArray(
+        float(cfg.limits.kidney_bed_gy_with_risk_factors),
+        attrs={"units": "Gy", "long_name": "kidney BED limit with renal risk factors"})
+    out.attrs.update(n_twins=size.map_twins, seed=int(cfg.seed),
+                     n_cycles=int(cfg.therapy.n_cycles),
+                     peptide_nmol=float(cfg.therapy.peptide_nmol))
+    return out
+
+
+def response_maps(experiments: Sequence[str], size: RunSize) -> xr.Dataset:
+    """:func:`response_map` of several cases along a ``case`` dimension (response_map.nc)."""
+    return xr.concat([response_map(e, size).expand_dims(case=[e]) for e in experiments],
+                     dim="case")
+
+
+def sensitivity(experiment: str) -> dict[str, xr.Dataset]:
+    """The deterministic case with one assumption varied at a time (:data:`SENSITIVITY`)."""
+    cfg = compose(experiment)
+    return {name: evaluate_grid(cfg, {name: values}).isel(patient=0)
+            for name, values in SENSITIVITY.items()}
+
+
+def wilson(flags) -> str:
+    k, n = int(np.sum(flags)), int(np.size(flags))
+    ci = stats.binomtest(k, n).proportion_ci(method="wilson")
+    return f"{k}/{n} = {k / n:.2f} (95 % CI {ci.low:.2f}-{ci.high:.2f})"
+
+
+def deterministic(experiment: str) -> tuple[xr.Dataset, DictConfig]:
+    """The case at its assumed values, with the refined time axis for volume curves."""
+    cfg = compose(experiment, "output.save_timeseries=true")
+    return add_derived(simulator.simulate(cfg)).isel(patient=0), cfg
+
+
+def case_tables(ds: xr.Dataset, cfg: DictConfig) -> list[str]:
+    """Markdown tables of one deterministic case."""
+    vol0 = ds.lesion_volume_ml.isel(time=0)
+    lines = ["| lesion | site | V0 (mL) | diameter (mm) | target | dose per cycle (Gy) | "
+             "BED per cycle (Gy) | total dose (Gy) | total BED (Gy) |", "|---" * 9 + "|"]
+    for k, name in enumerate(ds.lesion.values):
+        dose, bed = ds.lesion_dose_gy.isel(lesion=k), ds.lesion_bed_gy.isel(lesion=k)
+        lines.append(
+            f"| {name} | {cfg.lesions[name].site} | {float(vol0[k]):.1f} | "
+            f"{(6 * float(vol0[k]) * 1e3 / np.pi) ** (1 / 3):.1f} | "
+            f"{'yes' if bool(ds.lesion_is_target[k]) else 'no'} | "
+            f"{' / '.join(f'{v:.1f}' for v in dose.values)} | "
+            f"{' / '.join(f'{v:.1f}' for v in bed.values)} | {float(dose.sum()):.1f} | "
+            f"{float(bed.sum()):.1f} |")
+    limit = kidney_bed_limit_gy(cfg)
+    kidney_dose = float(ds.kidney_dose_gy.sum())
+    marrow = float(ds.marrow_dose_gy.sum())
+    kidney_bed = float(ds.kidney_bed_cumulative_gy)
+    codes = dict(zip(ds.best_response.attrs["flag_values"],
+                     ds.best_response.attrs["flag_meanings"].split(), strict=True))
+    lines += ["", "| quantity | value | limit |", "|---|---|---|",
+              f"| kidney absorbed dose, 4 cycles | {kidney_dose:.1f} Gy "
+              f"({kidney_dose / float(ds.injected_activity_gbq.sum()):.2f} Gy/GBq) | "
+              f"{cfg.limits.kidney_dose_gy:g} Gy |",
+              f"| kidney BED, cumulative | {kidney_bed:.1f} Gy | {limit:g} Gy "
+              f"({cfg.limits.kidney_bed_gy_with_risk_factors:g} Gy with risk factors) |",
+              f"| red-marrow absorbed dose | {marrow:.2f} Gy | {cfg.limits.marrow_dose_gy:g} Gy |",
+              f"| best RECIST 1.1 response | {codes[int(ds.best_response)]} | |",
+              f"| best decrease of the sum of target diameters | "
+              f"{100 * float(ds.best_decrease):.1f} % | PR >= 30 %, near-complete >= "
+              f"{100 * cfg.response.near_complete_threshold:g} % |",
+              f"| near-complete anatomic response | {bool(ds.near_complete_response)} | |",
+              f"| complete metabolic response | {bool(ds.complete_metabolic_response)} | |",
+              f"| TCP (Zaider-Minerbo) | {float(ds.tcp):.3g} | |"]
+    return lines
+
+
+def twin_table(ds: xr.Dataset) -> list[str]:
+    """Outcome probabilities over the twins, Wilson 95 % intervals."""
+    cmr, both = (a.values for a in reported_outcome(ds))
+    dec = ds.best_decrease.values
+    q = np.percentile(dec, [5, 50, 95]) * 100
+    kq = np.percentile(ds.kidney_bed_cumulative_gy.values, [5, 50, 95])
+    return ["| outcome over twins | probability |", "|---|---|",
+            f"| complete metabolic response (CMR) of PET-positive disease | {wilson(cmr)} |",
+            f"| near-complete anatomic response | {wilson(ds.near_complete_response.values)} |",
+            f"| **CMR + near-complete anatomic** | **{wilson(both)}** |",
+            f"| complete anatomic response (RECIST CR) | {wilson(ds.best_response.values == 0)} |",
+            f"| partial response or better | {wilson(ds.best_response.values <= 1)} |",
+            f"| kidney BED above its limit | {wilson(ds.kidney_bed_limit_exceeded.values)} |",
+            "", f"Best decrease of the sum of diameters, 5/50/95th percentiles: "
+            f"{q[0]:.0f} / {q[1]:.0f} / {q[2]:.0f} %; cumulative kidney BED "
+            f"{kq[0]:.1f} / {kq[1]:.1f} / {kq[2]:.1f} Gy."]
+
+
+def sensitivity_table(sens: dict[str, xr.Dataset]) -> list[str]:
+    lines = ["| varied assumption | value | best response | best decrease | near-complete | CMR |",
+             "|---|---|---|---|---|---|"]
+    names = {0: "CR", 1: "PR", 2: "SD", 3: "PD", -1: "NE"}
+    for path, res in sens.items():
+        dim = path.split(".")[-1]
+        for value in res[dim].values:
+            r = res.sel({dim: value})
+            lines.append(f"| {path} | {value:g} | {names[int(r.best_response)]} | "
+                         f"{100 * float(r.best_decrease):.0f} % | "
+                         f"{bool(r.near_complete_response)} | "
+                         f"{bool(r.complete_metabolic_response)} |")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from seed_case_figures import save_map, save_sensitivity, save_volumes
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="tiny run (tests, notebook)")
+    parser.add_argument("--out", type=Path, default=OUT, help="output folder")
+    args = parser.parse_args(argv)
+    size = SMALL if args.small else FULL
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = ["# Founding case report: measured outcomes", "",
+              "Written by `experiments/seed_cases.py`" + (" (--small)" if args.small else "")
+              + "; assumptions and discussion in `docs/seed_cases.md`.", ""]
+    twins, cases, sens = [], {}, {}
+    for experiment in CASES:
+        print(f"{experiment}: deterministic, twins, sensitivity", flush=True)
+        ds, cfg = deterministic(experiment)
+        cases[experiment] = ds
+        tw = add_derived(simulator.simulate(
+            compose(f"{experiment}_twins", f"cohort.n_patients={size.n_twins}")))
+        twins.append(tw[list(KEEP) + ["parameter_value"]].expand_dims(case=[experiment]))
+        report += [f"## {experiment}", "", "### Assumed patient (deterministic)", "",
+                   *case_tables(ds, cfg), "", f"### {size.n_twins} virtual twins", "",
+                   *twin_table(tw)]
+        if size.sensitivity:
+            sens[experiment] = sensitivity(experiment)
+            report += ["", "### Sensitivity (one assumption at a time)", "",
+                       *sensitivity_table(sens[experiment])]
+        report.append("")
+    print("response maps", flush=True)
+    rmap = response_maps(CASES, size)
+    rmap.to_netcdf(args.out / "response_map.nc")
+    xr.concat(twins, dim="case", join="outer").to_netcdf(args.out / "twins.nc")
+    for experiment in CASES:
+        save_map(rmap, experiment, args.out / f"response_map_{experiment}.png")
+    save_volumes(cases, args.out / "volumes.png")
+    if sens:
+        save_sensitivity(sens, args.out / "sensitivity.png")
+    (args.out / "results.md").write_text("\n".join(report))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
