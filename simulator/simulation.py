@@ -9,6 +9,7 @@ chunk size or on the number of threads.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 
@@ -23,13 +24,45 @@ from .population import Columns
 from .results.dataset import to_dataset
 from .summary import summary_inputs
 
+log = logging.getLogger(__name__)
 
-def _progress(total: int, enabled: bool):
-    if not enabled or not sys.stderr.isatty() or total <= 1:
-        return None
-    from tqdm import tqdm
+#: Seconds between progress log lines when stderr is not a terminal (batch jobs).
+LOG_INTERVAL_S = 60.0
 
-    return tqdm(total=total, unit="patient", desc="prrt-sim", file=sys.stderr)
+
+class _Progress:
+    """Progress of a cohort run: a tqdm bar on a terminal, else a log line every minute.
+
+    The log lines (patients done, patients/s, estimated time left) reach Hydra's
+    ``cli.log`` and the job's stderr, so batch jobs (SLURM, nohup) show progress too.
+    """
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.done = total, 0
+        self.enabled = enabled and total > 1
+        self.start = self.last_log = time.perf_counter()
+        self.bar = None
+        if self.enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="patient", desc="prrt-sim", file=sys.stderr)
+
+    def update(self, count: int) -> None:
+        self.done += count
+        if self.bar is not None:
+            self.bar.update(count)
+            return
+        now = time.perf_counter()
+        if self.enabled and self.done < self.total and now - self.last_log >= LOG_INTERVAL_S:
+            self.last_log = now
+            rate = self.done / (now - self.start)
+            log.info("%d/%d patients (%.1f %%), %.1f patients/s, about %.0f min left",
+                     self.done, self.total, 100.0 * self.done / self.total, rate,
+                     (self.total - self.done) / rate / 60.0)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _sampled_variables(cfg: dict, sampled: dict[str, np.ndarray]) -> dict:
@@ -109,18 +142,16 @@ def simulate_cohort(cfg: dict) -> xr.Dataset:
     """
     n = int(cfg["cohort"]["n_patients"])
     chunk = int(cfg["solver"]["chunk_size"])
-    bar = _progress(n, cfg["output"]["progress"])
+    progress = _Progress(n, cfg["output"]["progress"])
     start_time, pieces = time.perf_counter(), []
     try:
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             piece = simulate_chunk(cfg, start, stop)
             pieces.append(piece if cfg["output"]["per_patient"] else summary_inputs(piece))
-            if bar is not None:
-                bar.update(stop - start)
+            progress.update(stop - start)
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()
     ds = join_chunks(pieces)
     elapsed = time.perf_counter() - start_time
     ds.attrs["n_patients"] = n
