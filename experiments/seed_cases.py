@@ -143,8 +143,8 @@ def kidney_bed_limit_gy(cfg: DictConfig) -> float:
 
 
 def reported_outcome(grid: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
-    """CMR (of PET-positive disease: a lesion never visible cannot respond) and CMR + near."""
-    cmr = grid.complete_metabolic_response & grid.pet_positive_at_baseline
+    """CMR (the simulator's flag requires PET-visible disease at baseline) and CMR + near."""
+    cmr = grid.complete_metabolic_response
     return cmr, cmr & grid.near_complete_response
 
 

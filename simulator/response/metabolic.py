@@ -4,7 +4,9 @@ Operational definition of this simulator, not a published criterion: a lesion is
 visible on SSTR-PET while its mean receptor concentration (over the whole lesion
 volume) exceeds the liver background receptor concentration AND its receptor-bearing
 volume exceeds the PET detectability volume; complete metabolic response (CMR) =
-no lesion visible. It is a receptor-based analogue of the "disappearance of all
+no lesion visible at a PET assessment, in a patient with at least one lesion visible
+at baseline (the first time; without baseline PET-visible disease a metabolic response
+is not evaluable, as with the measurable-disease rule of RECIST 1.1). It is a receptor-based analogue of the "disappearance of all
 target lesions" complete response of RECIST 1.1 (Eisenhauer EA et al., "New response
 evaluation criteria in solid tumours: revised RECIST guideline (version 1.1)", Eur J
 Cancer 2009;45:228-247, doi:10.1016/j.ejca.2008.10.026), which is anatomic only.
@@ -48,7 +50,8 @@ def _none_visible(visible, assessment):
     a = np.asarray(assessment, dtype=bool)
     if v.ndim != 3 or a.shape != (v.shape[2],):
         raise ValueError(f"need visible (P, L, T) and assessment (T,); got {v.shape}, {a.shape}")
-    return ~v.any(axis=1) & a[None, :]
+    evaluable = v[:, :, 0].any(axis=1)  # some lesion PET-visible at baseline (time 0)
+    return ~v.any(axis=1) & a[None, :] & evaluable[:, None]
 
 
 def complete_metabolic_response(visible, assessment):
@@ -57,14 +60,14 @@ def complete_metabolic_response(visible, assessment):
     Parameters
     ----------
     visible : array_like of bool, shape (n_patients, n_lesions, n_times)
-        Lesion visibility (`pet_visible`).
+        Lesion visibility (`pet_visible`); time 0 is the baseline.
     assessment : array_like of bool, shape (n_times,)
         True at PET assessment times (baseline excluded).
 
     Returns
     -------
     numpy.ndarray of bool, shape (n_patients,)
-        True when no lesion is visible at some assessment time.
+        True when some lesion is visible at baseline and none at some assessment time.
     """
     return _none_visible(visible, assessment).any(axis=1)
 

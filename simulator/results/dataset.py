@@ -98,7 +98,7 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
     for name, long_name in (
         ("near_complete_response",
          f"PR with >= {cfg['response']['near_complete_threshold']:.0%} decrease of the sum"),
-        ("complete_metabolic_response", "no lesion visible on SSTR-PET at some assessment"),
+        ("complete_metabolic_response", "no lesion visible on SSTR-PET at some assessment (some visible at baseline)"),
         ("progression_observed", "RECIST progression observed"),
         ("kidney_bed_limit_exceeded",
          "cumulative kidney BED above limits.kidney_bed_gy(_with_risk_factors)"),

@@ -37,15 +37,19 @@ def test_pet_visible_per_patient_broadcast():
 
 
 def test_complete_metabolic_response():
-    # (3 patients, 2 lesions, 4 times); times 1..3 are PET assessments
-    vis = np.ones((3, 2, 4), dtype=bool)
+    # (5 patients, 2 lesions, 4 times); time 0 is the baseline, times 1..3 PET assessments
+    vis = np.ones((5, 2, 4), dtype=bool)
     vis[0, :, 2:] = False  # patient 0: none visible from time 2
     vis[1, 0, 1:] = False  # patient 1: lesion 1 stays visible
     vis[2, :, 0] = False  # patient 2: none visible only at baseline (not an assessment)
+    vis[3] = False  # patient 3: never PET-visible -> not evaluable, no CMR
+    vis[4, 0, :] = False  # patient 4: only lesion 1 visible at baseline, gone from time 3
+    vis[4, 1, 3:] = False
     assessment = np.array([False, True, True, True])
     np.testing.assert_array_equal(complete_metabolic_response(vis, assessment),
-                                  [True, False, False])  # fmt: skip
-    np.testing.assert_array_equal(metabolic_response_time_index(vis, assessment), [2, -1, -1])
+                                  [True, False, False, False, True])  # fmt: skip
+    np.testing.assert_array_equal(metabolic_response_time_index(vis, assessment),
+                                  [2, -1, -1, -1, 3])  # fmt: skip
     # a none-visible time that is not an assessment does not count
     only_3 = np.array([False, True, False, False])
     assert not complete_metabolic_response(vis, only_3)[0]
