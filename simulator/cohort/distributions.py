@@ -8,7 +8,11 @@ A spec is a mapping from the cohort config (or a plain number, meaning fixed):
   [a, b] when ``low`` and/or ``high`` is given (``scipy.stats.truncnorm``);
 * ``{dist: uniform, low: a, high: b}`` and ``{dist: loguniform, low: a, high: b}``;
 * ``{dist: choice, values: [...], weights: [...]}``: an empirical (discrete)
-  distribution over numbers, equal weights unless given.
+  distribution over numbers, equal weights unless given;
+* ``{dist: mixture, weights: [...], components: [spec, ...]}``: a finite mixture of
+  continuous specs (lognormal, normal, uniform, loguniform), e.g. a subgroup of patients
+  with a different growth rate.  Its ``ppf`` is the true inverse of the mixture CDF
+  (bisection to machine precision), so a copula or a Sobol' sequence keeps its meaning.
 
 Values are produced from uniform variates ``u`` in (0, 1) by :meth:`Distribution.ppf`,
 so any source of uniforms (independent streams, a copula, a Sobol' sequence) can drive them.
@@ -35,7 +39,11 @@ SPECS = {
     "uniform": (("low", "high"), ()),
     "loguniform": (("low", "high"), ()),
     "choice": (("values",), ("weights",)),
+    "mixture": (("weights", "components"), ()),
 }
+
+#: bisection steps of the mixture inverse CDF (the bracket shrinks 2^-80: machine precision)
+_BISECTION_STEPS = 80
 
 
 def fail(field: str, value: Any, allowed: str) -> None:
@@ -56,6 +64,14 @@ def _normal_ppf(u: np.ndarray, mean: float, sd: float, low: float, high: float) 
     return stats.truncnorm.ppf(u, (low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd)
 
 
+def _normal_cdf(x: np.ndarray, mean: float, sd: float, low: float, high: float) -> np.ndarray:
+    """CDF of N(mean, sd) truncated to [low, high] (infinite bounds: untruncated)."""
+    z = special.ndtr((np.clip(x, low, high) - mean) / sd)
+    z_low = special.ndtr((low - mean) / sd) if np.isfinite(low) else 0.0
+    z_high = special.ndtr((high - mean) / sd) if np.isfinite(high) else 1.0
+    return (z - z_low) / (z_high - z_low)
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A parsed marginal distribution.
@@ -63,9 +79,11 @@ class Distribution:
     Attributes
     ----------
     kind : str
-        ``fixed``, ``lognormal``, ``normal``, ``uniform``, ``loguniform`` or ``choice``.
+        ``fixed``, ``lognormal``, ``normal``, ``uniform``, ``loguniform``, ``choice`` or
+        ``mixture``.
     params : dict
-        The numeric parameters of the spec (weights normalised for ``choice``).
+        The numeric parameters of the spec (weights normalised for ``choice`` and
+        ``mixture``; a mixture's ``components`` are parsed distributions).
     """
 
     kind: str
@@ -92,9 +110,48 @@ class Distribution:
         if self.kind == "loguniform":
             log_low, log_high = math.log(p["low"]), math.log(p["high"])
             return np.exp(log_low + (log_high - log_low) * u)
+        if self.kind == "mixture":
+            return self._mixture_ppf(u)
         values, cdf = np.asarray(p["values"]), np.cumsum(p["weights"])
         index = np.searchsorted(cdf / cdf[-1], u, side="right")
         return values[np.minimum(index, len(values) - 1)]
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """CDF at ``x`` (continuous kinds and mixtures of them)."""
+        x = np.asarray(x, dtype=float)
+        p = self.params
+        if self.kind == "lognormal":
+            log_low = math.log(p["low"]) if "low" in p else -np.inf
+            log_high = math.log(p["high"]) if "high" in p else np.inf
+            with np.errstate(divide="ignore"):
+                log_x = np.log(np.maximum(x, 0.0))
+            if p["gsd"] == 1.0:
+                return (x >= p["median"]).astype(float)
+            return _normal_cdf(log_x, math.log(p["median"]), math.log(p["gsd"]), log_low, log_high)
+        if self.kind == "normal":
+            return _normal_cdf(x, p["mean"], p["sd"], p.get("low", -np.inf), p.get("high", np.inf))
+        if self.kind == "uniform":
+            return np.clip((x - p["low"]) / (p["high"] - p["low"]), 0.0, 1.0)
+        if self.kind == "loguniform":
+            log_low, log_high = math.log(p["low"]), math.log(p["high"])
+            with np.errstate(divide="ignore"):
+                log_x = np.log(np.maximum(x, 0.0))
+            return np.clip((log_x - log_low) / (log_high - log_low), 0.0, 1.0)
+        if self.kind == "mixture":
+            return sum(w * c.cdf(x) for w, c in zip(p["weights"], p["components"], strict=True))
+        raise ValueError(f"no continuous CDF for a {self.kind} distribution")
+
+    def _mixture_ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse of the mixture CDF by bisection between the components' quantiles."""
+        quantiles = np.array([c.ppf(u) for c in self.params["components"]])
+        # every component CDF is <= u at the smallest component quantile and >= u at the
+        # largest, so the mixture CDF (their weighted mean) is too: a valid bracket
+        lo, hi = quantiles.min(axis=0), quantiles.max(axis=0)
+        for _ in range(_BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            below = self.cdf(mid) < u
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
 
     def median(self) -> float:
         """The median of the distribution (value at u = 0.5)."""
@@ -119,6 +176,8 @@ class Distribution:
             return p["value"] > 0
         if self.kind == "choice":
             return min(p["values"]) > 0
+        if self.kind == "mixture":
+            return all(c.positive for c in p["components"])
         return p.get("low", -np.inf) > 0
 
 
@@ -152,6 +211,31 @@ def _parse_choice(field: str, spec: dict) -> dict:
     return {"values": values, "weights": [w / total for w in weights]}
 
 
+def _parse_mixture(field: str, spec: dict, prefix: str) -> dict:
+    components, weights = spec["components"], spec["weights"]
+    if not isinstance(components, list) or len(components) < 2:
+        fail(f"{field}.components", components, "expected a list of at least 2 distributions")
+    if not isinstance(weights, list) or len(weights) != len(components):
+        fail(f"{field}.weights", weights,
+             f"expected a list of {len(components)} weights, one per component")
+    weights = [_number(f"{field}.weights", w) for w in weights]
+    if min(weights) <= 0:
+        fail(f"{field}.weights", weights, "every mixture weight must be > 0")
+    parsed = []
+    for k, comp in enumerate(components):
+        if not isinstance(comp, dict) or comp.get("dist") not in CONTINUOUS:
+            fail(f"{field}.components[{k}]", comp,
+                 f"a mixture component is a continuous distribution {list(CONTINUOUS)}")
+        parsed.append(parse_distribution(f"{field[len(prefix) + 1:]}.components[{k}]", comp,
+                                         prefix))
+    total = float(sum(weights))
+    return {"weights": [w / total for w in weights], "components": parsed}
+
+
+#: distributions with a density (allowed as mixture components)
+CONTINUOUS = ("lognormal", "normal", "uniform", "loguniform")
+
+
 def parse_distribution(path: str, spec: Any, prefix: str = PREFIX) -> Distribution:
     """Parse and validate one distribution spec.
 
@@ -170,7 +254,8 @@ def parse_distribution(path: str, spec: Any, prefix: str = PREFIX) -> Distributi
     ConfigError
         Naming ``<prefix>.<path>`` for an unknown distribution, missing or extra keys,
         ``gsd < 1``, ``sd <= 0``, ``low >= high``, a non-positive lognormal median or
-        log-uniform bound, or weights that do not match the values.
+        log-uniform bound, weights that do not match the values, or a mixture component
+        that is not a continuous distribution.
     """
     field = f"{prefix}.{path}"
     if not isinstance(spec, dict):
@@ -182,6 +267,8 @@ def parse_distribution(path: str, spec: Any, prefix: str = PREFIX) -> Distributi
     _check_keys(field, spec, name)
     if name == "choice":
         return Distribution(name, _parse_choice(field, spec))
+    if name == "mixture":
+        return Distribution(name, _parse_mixture(field, spec, prefix))
     p = {k: _number(f"{field}.{k}", v) for k, v in spec.items() if k != "dist"}
     if name == "lognormal":
         if p["median"] <= 0:

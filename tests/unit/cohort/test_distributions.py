@@ -114,7 +114,48 @@ def test_zero_weight_value_is_never_drawn(u):
     assert not np.any(x == 2)
 
 
+MIXTURE = {"dist": "mixture", "weights": [3.0, 1.0],  # normalised to 0.75 / 0.25
+           "components": [{"dist": "normal", "mean": 9.0, "sd": 4.0, "low": -20, "high": 60},
+                          {"dist": "lognormal", "median": 2.0, "gsd": 1.5}]}
+
+
+def test_mixture_ppf_inverts_the_weighted_component_cdfs(u):
+    dist = parse_distribution("p", MIXTURE)
+    x = dist.ppf(u)
+    # the exact mixture CDF, from scipy's own distributions (not our code)
+    lo, hi = (-20 - 9.0) / 4.0, (60 - 9.0) / 4.0
+    exact = (0.75 * stats.truncnorm.cdf(x, lo, hi, loc=9.0, scale=4.0)
+             + 0.25 * stats.lognorm.cdf(x, math.log(1.5), scale=2.0))
+    np.testing.assert_allclose(exact, u, atol=1e-12)
+    assert np.all(np.diff(x[np.argsort(u)]) >= 0)  # monotone: copulas and QMC keep meaning
+    assert dist.median() == pytest.approx(float(dist.ppf(np.array([0.5]))[0]))
+    assert not dist.positive
+    assert parse_distribution("p", {**MIXTURE, "components": [
+        {"dist": "uniform", "low": 1, "high": 2}, {"dist": "loguniform", "low": 3, "high": 4}]}
+                              ).positive
+
+
+def test_mixture_weights_give_the_subgroup_frequency(u):
+    # components that do not overlap: the share below 5 is the first weight
+    spec = {"dist": "mixture", "weights": [0.97, 0.03],
+            "components": [{"dist": "uniform", "low": 10, "high": 20},
+                           {"dist": "normal", "mean": -4.0, "sd": 1.0, "low": -10, "high": 0}]}
+    x = parse_distribution("p", spec).ppf(u)
+    assert abs(np.mean(x < 5) - 0.03) < 4 * math.sqrt(0.03 * 0.97 / N)
+    assert np.all(((x >= 10) & (x <= 20)) | ((x >= -10) & (x <= 0)))
+
+
 @pytest.mark.parametrize("spec, field, fragment", [
+    ({"dist": "mixture", "weights": [1.0], "components": [{"dist": "normal", "mean": 1,
+                                                            "sd": 1}]},
+     "cohort.parameters.x.components", "at least 2"),
+    ({**MIXTURE, "weights": [1.0]}, "cohort.parameters.x.weights", "one per component"),
+    ({**MIXTURE, "weights": [1.0, 0.0]}, "cohort.parameters.x.weights", "> 0"),
+    ({**MIXTURE, "components": [MIXTURE["components"][0], {"dist": "choice", "values": [1]}]},
+     "cohort.parameters.x.components[1]", "continuous"),
+    ({**MIXTURE, "components": [MIXTURE["components"][0],
+                                {"dist": "lognormal", "median": 1, "gsd": 0.5}]},
+     "cohort.parameters.x.components[1].gsd", ">= 1"),
     ({"dist": "gamma", "shape": 2}, "cohort.parameters.x.dist", "allowed distributions"),
     ({"median": 1, "gsd": 2}, "cohort.parameters.x.dist", "lognormal"),
     ({"dist": "lognormal", "median": 50}, "cohort.parameters.x", "missing ['gsd']"),
