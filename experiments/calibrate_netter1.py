@@ -10,14 +10,21 @@ literature value or stated assumption, and the PK is not touched):
 =====================================================  =========================================
 fitted                                                 to
 =====================================================  =========================================
-``tumour.volume_growth_percent_per_month`` normal      control arm (``therapy=none``): PFS at
-mean and sd (net growth on octreotide LAR)             8.4 months = 0.5 (the median), PFS at 20
-                                                       months 10.8 %, ORR 3 %
+``tumour.volume_growth_percent_per_month``: a mixture  control arm (``therapy=none``): PFS at
+of the progressive majority (normal mean, sd) and a    8.4 months = 0.5 (the median), PFS at 20
+regressing somatostatin-analogue-responder subgroup    months 10.8 %, ORR 3 %
+(its weight; its own distribution is assumed)
 ``radiobiology.tumour_alpha_per_gy`` lognormal median  177Lu-DOTATATE arm: ORR 18 %, PFS at 20
 (GSD kept at 1.4)                                      months 65.2 %
-``tumour.stroma_fraction`` uniform(f/2, 3f/2), centre  the same (the stroma caps shrinkage:
-f                                                      ORR; alpha sets the cell kill: PFS)
+``tumour.doomed_clearance_half_time_d`` lognormal      the same (alpha sets the cell kill and so
+median (GSD kept at 1.5)                               PFS; the clearance of the lethally
+                                                       damaged cells sets how far a tumour has
+                                                       shrunk by each assessment, and so ORR)
 =====================================================  =========================================
+
+The stroma fraction is *not* fitted (an earlier calibration fitted it to 0.15-0.45, which caps
+every RECIST response at 1 - f^(1/3) <= 47 % and so rules out any complete response and any
+control-arm response; see docs/validation.md).
 
 Objective: the sum of squared standardised residuals ((simulated - published) / SE)^2,
 SE from the published interval ((high - low) / 3.92) or, for a rate without one, the
@@ -26,14 +33,13 @@ around 0.5, the binomial SE of a proportion 0.5 in 100 patients).  Procedure, wi
 random numbers (one seed, the same virtual patients for every evaluation, one process, so
 the numba kernel compiles once):
 
-1. for every stroma centre f of a coarse grid, fit the growth mean and sd to the control
-   arm (closed-form pure growth, cheap) by Nelder-Mead on ``--n-control`` patients;
-2. for each f (with its growth fit) and each alpha median of a coarse grid, simulate the
-   177Lu-DOTATATE arm on ``--n-prrt`` patients and evaluate its objective;
-3. take the grid point of the smallest total objective; if its alpha is on the edge of the
-   grid, add one geometric grid step beyond it (``--max-extensions`` times, default 0); then
-   refine alpha by a parabola through the objective (in ln alpha) at the neighbouring grid
-   points; one more simulation checks the refined point (kept only if it is better).
+1. fit the growth mixture (majority mean and sd, responder weight) to the control arm
+   (closed-form pure growth, cheap) by Nelder-Mead on ``--n-control`` patients; the control
+   arm does not depend on alpha or on the clearance;
+2. simulate the 177Lu-DOTATATE arm on ``--n-prrt`` patients on the grid of alpha medians x
+   clearance medians and evaluate its objective;
+3. fit a quadratic surface to the objective in (ln alpha, ln clearance) over the grid and
+   simulate its minimum once (kept only if better than the best grid point).
 
 The fit is then confirmed once on >= 10,000 patients by ``experiments/netter1.py``.
 """
@@ -48,18 +54,22 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy import special
 from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from netter1 import PUBLISHED, RESULTS, run_arm  # noqa: E402
 
 from simulator.config import config_dir  # noqa: E402
-from simulator.trial import arm_endpoints  # noqa: E402
+from simulator.response.recist import CR  # noqa: E402
+from simulator.trial import arm_endpoints, evaluable  # noqa: E402
 
 GROWTH = "tumour.volume_growth_percent_per_month"
 ALPHA = "radiobiology.tumour_alpha_per_gy"
-STROMA = "tumour.stroma_fraction"
+CLEARANCE = "tumour.doomed_clearance_half_time_d"
 COHORT_YAML = config_dir() / "cohort" / "netter1.yaml"
+#: marks a fitted number in the cohort YAML: ``key: value  # [FIT:name] ...``
+FIT_TAG = re.compile(r"^(\s*[-\w.]+:\s*)(\S.*?)(\s+#\s*\[FIT:([\w.]+)\].*)$")
 
 
 def _se(key: str, n_trial: int | None = None) -> float:
@@ -79,161 +89,167 @@ TREATED_TARGETS = (("orr", 0.18, _se("orr_treated", 101)),
 def endpoints(ds) -> dict:
     e = arm_endpoints(ds)
     return {"orr": e.orr, "pfs_8.4": e.pfs[8.4], "pfs_20": e.pfs[20.0],
-            "median": e.median_pfs_months, "n": e.n}
+            "median": e.median_pfs_months, "n": e.n,
+            "cr": float(np.mean(evaluable(ds).best_response.values == CR))}
 
 
 def objective(values: dict, targets) -> float:
     return float(sum(((values[k] - v) / se) ** 2 for k, v, se in targets))
 
 
-def editor(growth=None, alpha_median=None, stroma=None):
-    """A config edit setting the declared parameters (None: keep the YAML value)."""
+def editor(growth=None, alpha_median=None, clearance_median=None):
+    """A config edit setting the declared parameters (None: keep the YAML value).
+
+    ``growth`` = (majority mean, majority sd, responder weight) of the growth mixture.
+    """
     def edit(cfg):
         params = cfg["cohort"]["parameters"]
         if growth is not None:
-            params[GROWTH]["mean"], params[GROWTH]["sd"] = float(growth[0]), float(growth[1])
+            mix = params[GROWTH]
+            mix["components"][0]["mean"], mix["components"][0]["sd"] = map(float, growth[:2])
+            mix["weights"] = [1.0 - float(growth[2]), float(growth[2])]
         if alpha_median is not None:
             params[ALPHA]["median"] = float(alpha_median)
-        if stroma is not None:
-            params[STROMA] = {"dist": "uniform", "low": 0.5 * stroma, "high": 1.5 * stroma}
+        if clearance_median is not None:
+            params[CLEARANCE]["median"] = float(clearance_median)
     return edit
 
 
-def fit_growth(stroma: float, n: int, seed: int, start=(6.0, 5.0)):
-    """Nelder-Mead fit of the growth mean and sd to the control arm at stroma centre f."""
+def fit_growth(n: int, seed: int, start=(9.24, 4.06, 0.04)):
+    """Nelder-Mead fit of the growth mixture to the control arm (weight via its logit)."""
     cache = {}
 
+    def unpack(x):
+        return (float(x[0]), max(float(x[1]), 0.05), float(special.expit(x[2])))
+
     def f(x):
-        mean, sd = float(x[0]), max(float(x[1]), 0.05)
-        ds = run_arm(n, seed, control=True, edit=editor((mean, sd), None, stroma))
-        vals = endpoints(ds)
-        cache[(mean, sd)] = vals
+        growth = unpack(x)
+        vals = endpoints(run_arm(n, seed, control=True, edit=editor(growth)))
+        cache[growth] = vals
         return objective(vals, CONTROL_TARGETS)
 
-    res = minimize(f, np.asarray(start), method="Nelder-Mead",
-                   options={"xatol": 0.05, "fatol": 0.02, "maxfev": 60})
-    mean, sd = float(res.x[0]), max(float(res.x[1]), 0.05)
-    return (round(mean, 2), round(sd, 2)), cache[(mean, sd)], float(res.fun), int(res.nfev)
+    x0 = np.array([start[0], start[1], special.logit(start[2])])
+    res = minimize(f, x0, method="Nelder-Mead",
+                   options={"xatol": 0.02, "fatol": 0.02, "maxfev": 120})
+    growth = unpack(res.x)
+    return growth, cache[growth], float(res.fun), int(res.nfev)
 
 
-def treated_row(n: int, seed: int, f: float, growth, alpha: float, j_c: float) -> dict:
-    """Simulate the 177Lu-DOTATATE arm at one grid point: endpoints and objectives."""
-    vals = endpoints(run_arm(n, seed, control=False, edit=editor(growth, alpha, f)))
-    return {"f": f, "alpha": alpha, "growth": growth, "J_t": objective(vals, TREATED_TARGETS),
-            "J_c": j_c, **vals}
+def treated_row(n: int, seed: int, growth, alpha: float, clearance: float) -> dict:
+    """Simulate the 177Lu-DOTATATE arm at one grid point: endpoints and objective."""
+    vals = endpoints(run_arm(n, seed, control=False, edit=editor(growth, alpha, clearance)))
+    return {"alpha": alpha, "clearance": clearance, "J_t": objective(vals, TREATED_TARGETS),
+            **vals}
+
+
+def quadratic_minimum(rows):
+    """Minimum of a quadratic fitted to J_t over (ln alpha, ln clearance); None if not convex."""
+    x = np.log([[r["alpha"], r["clearance"]] for r in rows])
+    design = np.column_stack([np.ones(len(x)), x, x[:, 0] ** 2, x[:, 0] * x[:, 1], x[:, 1] ** 2])
+    c = np.linalg.lstsq(design, [r["J_t"] for r in rows], rcond=None)[0]
+    hess = np.array([[2 * c[3], c[4]], [c[4], 2 * c[5]]])
+    if np.any(np.linalg.eigvalsh(hess) <= 0):
+        return None
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    return np.exp(np.clip(np.linalg.solve(hess, -c[1:3]), lo, hi))
+
+
+def _number(value: float) -> str:
+    """4 significant digits, always with a decimal point (a YAML float, never an int)."""
+    text = f"{value:.4g}"
+    return text if any(c in text for c in ".en") else f"{text}.0"
 
 
 def write_fitted(path: Path, fitted: dict) -> None:
-    """Replace the numbers of the fitted keys in the cohort YAML, keeping the comments.
+    """Rewrite the values of the lines tagged ``# [FIT:name]`` in the cohort YAML.
 
-    ``fitted`` maps a parameter path to {key: value}; each key line is rewritten in place.
+    ``fitted`` maps a tag name to its new value (a number or a list of numbers); comments
+    and every other line are kept.  A tag in ``fitted`` that is not in the file is an error.
     """
-    lines = path.read_text().splitlines()
-    for param, keys in fitted.items():
-        start = next(i for i, line in enumerate(lines) if line.startswith(f"  {param}:"))
-        for key, value in keys.items():
-            pattern = re.compile(rf"^(\s{{4}}{re.escape(key)}:\s*)([-+0-9.eE]+)(.*)$")
-            for i in range(start + 1, len(lines)):
-                if re.match(r"^\s{0,2}\S", lines[i]):
-                    raise ValueError(f"{param}.{key} not found in {path}")
-                m = pattern.match(lines[i])
-                if m:
-                    lines[i] = f"{m.group(1)}{value:.4g}{m.group(3)}"
-                    break
+    lines, seen = path.read_text().splitlines(), set()
+    for i, line in enumerate(lines):
+        m = FIT_TAG.match(line)
+        if m and m.group(4) in fitted:
+            value = fitted[m.group(4)]
+            text = (f"[{', '.join(_number(v) for v in value)}]" if isinstance(value, list)
+                    else _number(value))
+            lines[i] = f"{m.group(1)}{text}{m.group(3)}"
+            seen.add(m.group(4))
+    missing = sorted(set(fitted) - seen)
+    if missing:
+        raise ValueError(f"no '# [FIT:name]' line for {missing} in {path}")
     path.write_text("\n".join(lines) + "\n")
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-control", type=int, default=2000)
-    parser.add_argument("--n-prrt", type=int, default=800)
+    parser.add_argument("--n-control", type=int, default=4000)
+    parser.add_argument("--n-prrt", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--stroma-grid", type=float, nargs="+", default=[0.15, 0.3])
-    parser.add_argument("--alpha-grid", type=float, nargs="+",
-                        default=[0.008, 0.012, 0.018])
-    parser.add_argument("--max-extensions", type=int, default=0,
-                        help="grid steps added beyond an alpha grid edge holding the optimum")
+    parser.add_argument("--alpha-grid", type=float, nargs="+", default=[0.012, 0.015, 0.018])
+    parser.add_argument("--clearance-grid", type=float, nargs="+",
+                        default=[120.0, 180.0, 240.0], help="clearance half-time medians [d]")
     parser.add_argument("--write", action="store_true",
                         help="write the fitted values into conf/cohort/netter1.yaml")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    rows, growth_rows = [], []
-    for f in args.stroma_grid:
-        growth, vals_c, j_c, nfev = fit_growth(f, args.n_control, args.seed)
-        growth_rows.append((f, growth, vals_c, j_c, nfev))
-        print(f"stroma {f:g}: growth mean/sd {growth}, control {vals_c}, J {j_c:.2f} "
-              f"({nfev} evaluations)", flush=True)
-        for a in args.alpha_grid:
-            rows.append(treated_row(args.n_prrt, args.seed, f, growth, a, j_c))
-            print(f"  alpha {a:g}: {rows[-1]} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    best = min(rows, key=lambda r: r["J_t"] + r["J_c"])
-    f_best, growth_best = best["f"], best["growth"]
-    line = sorted((r for r in rows if r["f"] == f_best), key=lambda r: r["alpha"])
-    for _ in range(args.max_extensions):   # best alpha on the grid's edge: one step beyond
-        k = next(i for i, r in enumerate(line) if r is best)
-        if 0 < k < len(line) - 1 or len(line) < 2:
-            break
-        edge, inner = (line[0], line[1]) if k == 0 else (line[-1], line[-2])
-        row = treated_row(args.n_prrt, args.seed, f_best, growth_best,
-                          edge["alpha"] ** 2 / inner["alpha"], best["J_c"])
-        print(f"  extended: {row}", flush=True)
-        rows.append(row)
-        line = sorted(line + [row], key=lambda r: r["alpha"])
-        best = min(rows, key=lambda r: r["J_t"] + r["J_c"])
-    k = next(i for i, r in enumerate(line) if r is best)
+    growth, vals_c, j_c, nfev = fit_growth(args.n_control, args.seed)
+    print(f"growth {growth}: control {vals_c}, J {j_c:.2f} ({nfev} evaluations)", flush=True)
+    rows = []
+    for clearance in args.clearance_grid:
+        for alpha in args.alpha_grid:
+            rows.append(treated_row(args.n_prrt, args.seed, growth, alpha, clearance))
+            print(f"  {rows[-1]} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    best = min(rows, key=lambda r: r["J_t"])
     refined = None
-    if 0 < k < len(line) - 1:
-        x = np.log([line[k - 1]["alpha"], line[k]["alpha"], line[k + 1]["alpha"]])
-        y = [line[k - 1]["J_t"], line[k]["J_t"], line[k + 1]["J_t"]]
-        c2, c1, _ = np.polyfit(x, y, 2)
-        if c2 > 0:
-            refined = treated_row(args.n_prrt, args.seed, f_best, growth_best,
-                                  float(np.exp(-c1 / (2 * c2))), best["J_c"])
-            print(f"refined: {refined}", flush=True)
-            if refined["J_t"] < best["J_t"]:
-                best = refined
+    point = quadratic_minimum(rows)
+    if point is not None:
+        refined = treated_row(args.n_prrt, args.seed, growth, float(point[0]), float(point[1]))
+        print(f"refined: {refined}", flush=True)
+        if refined["J_t"] < best["J_t"]:
+            best = refined
     wall = time.perf_counter() - t0
-    fitted = {GROWTH: {"mean": best["growth"][0], "sd": best["growth"][1]},
-              ALPHA: {"median": round(best["alpha"], 5)},
-              STROMA: {"low": round(0.5 * best["f"], 4), "high": round(1.5 * best["f"], 4)}}
-    report(args, growth_rows, rows, refined, best, fitted, wall)
+    fitted = {"growth_mean": round(growth[0], 2), "growth_sd": round(growth[1], 2),
+              "growth_weights": [round(1.0 - growth[2], 4), round(growth[2], 4)],
+              "alpha_median": round(best["alpha"], 5),
+              "clearance_median": round(best["clearance"], 1)}
+    report(args, growth, vals_c, j_c, nfev, rows, refined, best, fitted, wall)
     if args.write:
         write_fitted(COHORT_YAML, fitted)
         print(f"wrote the fitted values into {COHORT_YAML}")
 
 
-def report(args, growth_rows, rows, refined, best, fitted, wall) -> None:
+def report(args, growth, vals_c, j_c, nfev, rows, refined, best, fitted, wall) -> None:
     lines = [
         "# Calibration of the virtual NETTER-1 population (experiments/calibrate_netter1.py)",
         "",
         f"`python experiments/calibrate_netter1.py --n-control {args.n_control} --n-prrt "
-        f"{args.n_prrt} --seed {args.seed} --stroma-grid {' '.join(map(str, args.stroma_grid))}"
-        f" --alpha-grid {' '.join(map(str, args.alpha_grid))}{' --write' if args.write else ''}"
-        f"`; wall time {wall:.0f} s (2 cores, shared).", "",
+        f"{args.n_prrt} --seed {args.seed} --alpha-grid {' '.join(map(str, args.alpha_grid))}"
+        f" --clearance-grid {' '.join(map(str, args.clearance_grid))}"
+        f"{' --write' if args.write else ''}`; wall time {wall:.0f} s (2 cores).", "",
         "Objective: sum of ((simulated - published) / SE)^2; control targets PFS(8.4 mo) = 0.5 "
         "(SE 0.05), PFS(20 mo) = 0.108 (SE 0.050), ORR 0.03 (SE 0.017); treated targets "
         "ORR 0.18 (SE 0.038), PFS(20 mo) = 0.652 (SE 0.068).", "",
-        "## Step 1: growth (normal mean, sd) fitted to the control arm for each stroma centre",
-        "", "| stroma centre f | growth mean %/mo | growth sd %/mo | ORR | PFS 8.4 mo | "
+        "## Step 1: growth mixture fitted to the control arm", "",
+        "| majority mean %/mo | majority sd %/mo | responder weight | ORR | PFS 8.4 mo | "
         "PFS 20 mo | median PFS mo | J_control | evaluations |",
-        "|---|---|---|---|---|---|---|---|---|"]
-    for f, g, v, j, nfev in growth_rows:
-        lines.append(f"| {f:g} | {g[0]:.2f} | {g[1]:.2f} | {v['orr']:.3f} | {v['pfs_8.4']:.3f} | "
-                     f"{v['pfs_20']:.3f} | {v['median']:.2f} | {j:.2f} | {nfev} |")
-    lines += ["", "## Step 2: alpha median (GSD 1.4) on the 177Lu-DOTATATE arm", "",
-              "| stroma centre f | alpha median /Gy | ORR | PFS 20 mo | median PFS mo | "
-              "J_treated | J_total |", "|---|---|---|---|---|---|---|"]
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {growth[0]:.2f} | {growth[1]:.2f} | {growth[2]:.4f} | {vals_c['orr']:.3f} | "
+        f"{vals_c['pfs_8.4']:.3f} | {vals_c['pfs_20']:.3f} | {vals_c['median']:.2f} | "
+        f"{j_c:.2f} | {nfev} |", "",
+        "## Step 2: alpha median (GSD 1.4) x doomed-cell clearance median (GSD 1.5), "
+        "177Lu-DOTATATE arm", "",
+        "| alpha median /Gy | clearance median d | ORR | CR | PFS 20 mo | median PFS mo | "
+        "J_treated |", "|---|---|---|---|---|---|---|"]
     for r in rows + ([refined] if refined else []):
         tag = " (refined)" if r is refined else ""
-        lines.append(f"| {r['f']:g} | {r['alpha']:.4g}{tag} | {r['orr']:.3f} | "
-                     f"{r['pfs_20']:.3f} | {r['median']:.2f} | {r['J_t']:.2f} | "
-                     f"{r['J_t'] + r['J_c']:.2f} |")
+        lines.append(f"| {r['alpha']:.4g}{tag} | {r['clearance']:.1f} | {r['orr']:.3f} | "
+                     f"{r['cr']:.4f} | {r['pfs_20']:.3f} | {r['median']:.2f} | "
+                     f"{r['J_t']:.2f} |")
     lines += ["", "## Fitted values (written into conf/cohort/netter1.yaml with --write)", "",
-              "| parameter | key | value |", "|---|---|---|"]
-    for param, keys in fitted.items():
-        for key, value in keys.items():
-            lines.append(f"| `{param}` | {key} | {value:g} |")
-    lines += ["", f"Best point: J_treated {best['J_t']:.2f}, J_control {best['J_c']:.2f} at "
+              "| tag | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in fitted.items()]
+    lines += ["", f"Best point: J_treated {best['J_t']:.2f}, J_control {j_c:.2f} at "
               f"{args.n_prrt} / {args.n_control} patients; confirmed on 10,000 patients per arm "
               "in [netter1.md](netter1.md).", ""]
     RESULTS.mkdir(exist_ok=True)

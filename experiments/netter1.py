@@ -23,8 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from scipy import stats
 
 import simulator
+from simulator.response.recist import CR
 from simulator.trial import ArmEndpoints, arm_endpoints, evaluable, trial_hazard_ratio
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -43,6 +45,9 @@ PUBLISHED = {
     "hazard_ratio": (0.21, (0.13, 0.33), "0.21 (0.13-0.33) [ABS]"),
     "kidney_gy_per_gbq": (0.47, (0.38, 0.57), "median 0.47 (Staanum 2021, doi:10.1186/"
                                               "s40658-021-00422-2); range 0.38-0.57 [ABS]"),
+    "cr_treated": (0.02, (0.01, 0.02), "about 1-2 %: 2 % of 310 GEP-NET patients (Kwekkeboom "
+                                       "2008, J Clin Oncol 26:2124, via a review table); "
+                                       "NETTER-1 1/101 (not retrieved) [ABS]/[INFER]"),
     "lesion_gy_per_cycle": (None, (2.0, 77.0), "2-77 Gy per cycle, 182 lesions (JNM, "
                                                "PMC8978188) [ABS]"),
 }
@@ -78,7 +83,33 @@ def _within(value, ci):
     return "yes" if ci[0] <= value <= ci[1] else "**no**"
 
 
-def table(a: ArmEndpoints, b: ArmEndpoints, hr, doses) -> list[str]:
+def interpolated_median_months(ds: xr.Dataset) -> float:
+    """Median PFS with the Kaplan-Meier curve interpolated linearly between assessments.
+
+    Progression is only seen at the 12-week assessments, so the step-function median jumps
+    from one assessment to the next when PFS there passes 0.5 by a hair. The time at which
+    the straight line between the two assessments around the crossing reaches 0.5 is the
+    usual estimate for such interval-censored data (NaN if PFS never falls to 0.5).
+    """
+    times = np.unique(ds.progression_time_months.values[ds.progression_observed.values])
+    grid = np.concatenate([[0.0], times])
+    pfs = simulator.summarize(evaluable(ds), quantiles=(0.5,), pfs_months=grid).pfs.values
+    k = int(np.argmax(pfs <= 0.5)) if np.any(pfs <= 0.5) else -1
+    if k <= 0:
+        return float("nan")
+    return float(np.interp(0.5, [pfs[k], pfs[k - 1]], [grid[k], grid[k - 1]]))
+
+
+def complete_response(ds: xr.Dataset) -> tuple[float, tuple[float, float]]:
+    """RECIST CR rate of the evaluable patients with its Wilson 95 % interval."""
+    best = evaluable(ds).best_response.values
+    test = stats.binomtest(int(np.sum(best == CR)), best.size)
+    ci = test.proportion_ci(confidence_level=0.95, method="wilson")
+    return float(np.mean(best == CR)), (float(ci.low), float(ci.high))
+
+
+def table(a: ArmEndpoints, b: ArmEndpoints, hr, doses, median_c_interp=None,
+          cr=None) -> list[str]:
     """Markdown rows: simulated vs published."""
     pub = PUBLISHED
     kid_med = float(doses["kidney"][list(doses["q"]).index(0.5)])
@@ -92,11 +123,15 @@ def table(a: ArmEndpoints, b: ArmEndpoints, hr, doses) -> list[str]:
          pub["pfs20_control"], b.pfs[20.0]),
         ("median PFS, control (months)", f"{b.median_pfs_months:.2f}",
          pub["median_pfs_control"], b.median_pfs_months),
+        ("median PFS, control, interpolated between assessments (months)",
+         f"{median_c_interp:.2f}", pub["median_pfs_control"], median_c_interp),
         ("median PFS, 177Lu-DOTATATE (months)", f"{a.median_pfs_months:.2f}",
          (None, None, "not reached at the primary analysis [ABS]"), None),
         ("PFS hazard ratio (Cox), Lu vs control", f"{hr.hr:.3f} ({hr.ci[0]:.3f}-{hr.ci[1]:.3f})",
          pub["hazard_ratio"], hr.hr),
         ("kidney Gy/GBq, median (cycle 1)", f"{kid_med:.3f}", pub["kidney_gy_per_gbq"], kid_med),
+        ("CR (RECIST), 177Lu-DOTATATE arm (not fitted)",
+         f"{cr[0]:.2%} ({_fmt_ci(cr[1], digits=2)} %)", pub["cr_treated"], cr[0]),
     ]
     out = ["| endpoint | simulated (95 % CI) | published (95 % CI) | inside the published "
            "interval | source |", "|---|---|---|---|---|"]
@@ -104,7 +139,7 @@ def table(a: ArmEndpoints, b: ArmEndpoints, hr, doses) -> list[str]:
         if value is None and ci is None:
             out.append(f"| {name} | {sim} | n/a | n/a | {src} |")
             continue
-        percent = name.startswith(("ORR", "PFS at"))
+        percent = name.startswith(("ORR", "PFS at", "CR"))
         scale, unit = (100.0, " %") if percent else (1.0, "")
         pv = f"{value * scale:g}{unit}"
         pci = f"{ci[0] * scale:g}-{ci[1] * scale:g}{unit}"
@@ -169,7 +204,8 @@ def main(argv=None) -> None:
         f"patients per arm (`cohort=netter1`), the same patients in both arms "
         f"(sampled parameters identical: {same}); {a.n} and {b.n} evaluable (>= 1 RECIST "
         f"target lesion). Wall time {wall:.0f} s. Published values: {SOURCE}.", "",
-        *table(a, b, hr, doses), "",
+        *table(a, b, hr, doses, interpolated_median_months(control), complete_response(treated)),
+        "",
         f"Log-rank p (lifelines): {hr.logrank_p:.3g}. Simulated ORR and PFS intervals are the "
         "Monte Carlo (Wilson / Greenwood) intervals of the virtual cohort; published ones are "
         "the trial's.", "",
