@@ -6,10 +6,11 @@ volume) exceeds the liver background receptor concentration AND its receptor-bea
 volume exceeds the PET detectability volume; complete metabolic response (CMR) =
 no lesion visible at a PET assessment, in a patient with at least one lesion visible
 at baseline (the first time; without baseline PET-visible disease a metabolic response
-is not evaluable, as with the measurable-disease rule of RECIST 1.1). It is a receptor-based analogue of the "disappearance of all
-target lesions" complete response of RECIST 1.1 (Eisenhauer EA et al., "New response
-evaluation criteria in solid tumours: revised RECIST guideline (version 1.1)", Eur J
-Cancer 2009;45:228-247, doi:10.1016/j.ejca.2008.10.026), which is anatomic only.
+is not evaluable, as with the measurable-disease rule of RECIST 1.1). It is a
+receptor-based analogue of the "disappearance of all target lesions" complete response of
+RECIST 1.1 (Eisenhauer EA et al., "New response evaluation criteria in solid tumours:
+revised RECIST guideline (version 1.1)", Eur J Cancer 2009;45:228-247,
+doi:10.1016/j.ejca.2008.10.026), which is anatomic only.
 Arrays carry a leading patient axis (one patient = batch of 1).
 """
 
