@@ -58,7 +58,7 @@ from scipy import special
 from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from netter1 import PUBLISHED, RESULTS, run_arm  # noqa: E402
+from netter1 import PUBLISHED, run_arm, write_report  # noqa: E402
 
 from simulator.config import config_dir  # noqa: E402
 from simulator.response.recist import CR  # noqa: E402
@@ -252,9 +252,7 @@ def report(args, growth, vals_c, j_c, nfev, rows, refined, best, fitted, wall) -
     lines += ["", f"Best point: J_treated {best['J_t']:.2f}, J_control {j_c:.2f} at "
               f"{args.n_prrt} / {args.n_control} patients; confirmed on 10,000 patients per arm "
               "in [netter1.md](netter1.md).", ""]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "calibrate_netter1.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report("calibrate_netter1.md", lines)
 
 
 if __name__ == "__main__":

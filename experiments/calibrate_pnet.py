@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibrate_netter1 import ALPHA, endpoints  # noqa: E402
-from netter1 import RESULTS, run_arm  # noqa: E402
+from netter1 import run_arm, write_report  # noqa: E402
 
 #: Ezziddin 2014: partial response in 41 of 68 pancreatic NETs [ABS]
 TARGET_ORR, N_TRIAL = 41 / 68, 68
@@ -77,9 +77,7 @@ def main(argv=None) -> None:
               for a, v in sorted(rows, key=lambda r: r[0])]
     lines += ["", f"**Effective alpha median: {alpha:.4f} /Gy** (bracket {lo:.4f}-{hi:.4f}); "
               "the NETTER-1 (midgut) median is in conf/cohort/netter1.yaml.", ""]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "calibrate_pnet.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report("calibrate_pnet.md", lines)
 
 
 if __name__ == "__main__":

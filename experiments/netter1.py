@@ -53,6 +53,13 @@ PUBLISHED = {
 }
 
 
+def write_report(name: str, lines: list[str]) -> None:
+    """Write ``lines`` as ``results/<name>`` (markdown) and print them."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / name).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
 def arm_config(n: int, seed: int, control: bool, edit=None) -> dict:
     """Validated plain config of one arm; ``edit(cfg)`` may change cohort parameters."""
     cfg = simulator.validate(simulator.compose([
@@ -225,8 +232,7 @@ def main(argv=None) -> None:
     lines += [f"| {m:.2f} | {x:.3f} | {y:.3f} |" for m, x, y in
               zip(grid, sa.pfs.values, sb.pfs.values, strict=True)]
     lines += ["", "![PFS](netter1_pfs.png)", ""]
-    (RESULTS / "netter1.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report("netter1.md", lines)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from netter1 import RESULTS, run_arm
+from netter1 import run_arm, write_report
 
 N_PATIENTS, MIN_VOLUME_ML, PUBLISHED_GY = 41, 8.0, (2.0, 77.0)
 
@@ -58,9 +58,7 @@ def main(argv=None) -> None:
              f"| maximum dose per cycle [Gy] | {np.quantile(hi, 0.5):.1f} "
              f"({np.quantile(hi, q[0]):.1f}-{np.quantile(hi, q[2]):.1f}) | {PUBLISHED_GY[1]:g} |",
              ""]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "netter1_dose_range.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report("netter1_dose_range.md", lines)
 
 
 if __name__ == "__main__":
