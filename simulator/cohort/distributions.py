@@ -64,6 +64,18 @@ def _normal_ppf(u: np.ndarray, mean: float, sd: float, low: float, high: float) 
     return stats.truncnorm.ppf(u, (low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd)
 
 
+def _log_bounds(p: dict) -> tuple[float, float]:
+    """ln of a spec's truncation bounds (-inf / inf where absent)."""
+    return (math.log(p["low"]) if "low" in p else -np.inf,
+            math.log(p["high"]) if "high" in p else np.inf)
+
+
+def _log(x: np.ndarray) -> np.ndarray:
+    """ln x, with -inf for x <= 0 (outside every log-scale support)."""
+    with np.errstate(divide="ignore"):
+        return np.log(np.maximum(x, 0.0))
+
+
 def _normal_cdf(x: np.ndarray, mean: float, sd: float, low: float, high: float) -> np.ndarray:
     """CDF of N(mean, sd) truncated to [low, high] (infinite bounds: untruncated)."""
     z = special.ndtr((np.clip(x, low, high) - mean) / sd)
@@ -98,8 +110,7 @@ class Distribution:
         if self.kind == "lognormal":
             if p["gsd"] == 1.0:
                 return np.full(u.shape, float(p["median"]))
-            log_low = math.log(p["low"]) if "low" in p else -np.inf
-            log_high = math.log(p["high"]) if "high" in p else np.inf
+            log_low, log_high = _log_bounds(p)
             return np.exp(_normal_ppf(u, math.log(p["median"]), math.log(p["gsd"]),
                                       log_low, log_high))
         if self.kind == "normal":
@@ -121,22 +132,16 @@ class Distribution:
         x = np.asarray(x, dtype=float)
         p = self.params
         if self.kind == "lognormal":
-            log_low = math.log(p["low"]) if "low" in p else -np.inf
-            log_high = math.log(p["high"]) if "high" in p else np.inf
-            with np.errstate(divide="ignore"):
-                log_x = np.log(np.maximum(x, 0.0))
             if p["gsd"] == 1.0:
                 return (x >= p["median"]).astype(float)
-            return _normal_cdf(log_x, math.log(p["median"]), math.log(p["gsd"]), log_low, log_high)
+            return _normal_cdf(_log(x), math.log(p["median"]), math.log(p["gsd"]), *_log_bounds(p))
         if self.kind == "normal":
             return _normal_cdf(x, p["mean"], p["sd"], p.get("low", -np.inf), p.get("high", np.inf))
         if self.kind == "uniform":
             return np.clip((x - p["low"]) / (p["high"] - p["low"]), 0.0, 1.0)
         if self.kind == "loguniform":
             log_low, log_high = math.log(p["low"]), math.log(p["high"])
-            with np.errstate(divide="ignore"):
-                log_x = np.log(np.maximum(x, 0.0))
-            return np.clip((log_x - log_low) / (log_high - log_low), 0.0, 1.0)
+            return np.clip((_log(x) - log_low) / (log_high - log_low), 0.0, 1.0)
         if self.kind == "mixture":
             return sum(w * c.cdf(x) for w, c in zip(p["weights"], p["components"], strict=True))
         raise ValueError(f"no continuous CDF for a {self.kind} distribution")
