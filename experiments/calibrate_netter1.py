@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 import time
 from pathlib import Path
@@ -59,6 +58,7 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from netter1 import PUBLISHED, run_arm, write_report  # noqa: E402
+from tagged_yaml import write_tagged  # noqa: E402
 
 from simulator.config import config_dir  # noqa: E402
 from simulator.response.recist import CR  # noqa: E402
@@ -68,8 +68,6 @@ GROWTH = "tumour.volume_growth_percent_per_month"
 ALPHA = "radiobiology.tumour_alpha_per_gy"
 CLEARANCE = "tumour.doomed_clearance_half_time_d"
 COHORT_YAML = config_dir() / "cohort" / "netter1.yaml"
-#: marks a fitted number in the cohort YAML: ``key: value  # [FIT:name] ...``
-FIT_TAG = re.compile(r"^(\s*[-\w.]+:\s*)(\S.*?)(\s+#\s*\[FIT:([\w.]+)\].*)$")
 
 
 def _se(key: str, n_trial: int | None = None) -> float:
@@ -154,31 +152,9 @@ def quadratic_minimum(rows):
     return np.exp(np.clip(np.linalg.solve(hess, -c[1:3]), lo, hi))
 
 
-def _number(value: float) -> str:
-    """4 significant digits, always with a decimal point (a YAML float, never an int)."""
-    text = f"{value:.4g}"
-    return text if any(c in text for c in ".en") else f"{text}.0"
-
-
 def write_fitted(path: Path, fitted: dict) -> None:
-    """Rewrite the values of the lines tagged ``# [FIT:name]`` in the cohort YAML.
-
-    ``fitted`` maps a tag name to its new value (a number or a list of numbers); comments
-    and every other line are kept.  A tag in ``fitted`` that is not in the file is an error.
-    """
-    lines, seen = path.read_text().splitlines(), set()
-    for i, line in enumerate(lines):
-        m = FIT_TAG.match(line)
-        if m and m.group(4) in fitted:
-            value = fitted[m.group(4)]
-            text = (f"[{', '.join(_number(v) for v in value)}]" if isinstance(value, list)
-                    else _number(value))
-            lines[i] = f"{m.group(1)}{text}{m.group(3)}"
-            seen.add(m.group(4))
-    missing = sorted(set(fitted) - seen)
-    if missing:
-        raise ValueError(f"no '# [FIT:name]' line for {missing} in {path}")
-    path.write_text("\n".join(lines) + "\n")
+    """Rewrite the values of the lines tagged ``# [FIT:name]`` in the cohort YAML."""
+    write_tagged(path, "FIT", fitted)
 
 
 def main(argv=None) -> None:
