@@ -32,9 +32,11 @@ def _frontier(ax, m: xr.Dataset, limit_gy: float, style: str, label: str) -> Non
     ax.plot([], [], color="red", ls=style, label=label)  # legend entry even if off the grid
 
 
-def _mark_case(ax, m: xr.Dataset) -> None:
-    ax.plot(float(m.assumed_activity_gbq), float(m.assumed_sstr_density_nmol_per_l), "w*",
-            ms=14, mec="k", label="assumed case, 4 x 7.4 GBq")
+def _mark_case(ax, m: xr.Dataset, inferred: bool = False) -> None:
+    density = m.inferred_sstr_density_nmol_per_l if inferred else \
+        m.assumed_sstr_density_nmol_per_l
+    ax.plot(float(m.assumed_activity_gbq), float(density), "w*", ms=14, mec="k",
+            label=f"{'inferred' if inferred else 'assumed'} case, 4 x 7.4 GBq")
     _frontier(ax, m, float(m.kidney_bed_limit_gy),
               "-", f"kidney BED {float(m.kidney_bed_limit_gy):g} Gy (no risk factors)")
     _frontier(ax, m, float(m.kidney_bed_limit_risk_factors_gy), "--",
@@ -46,22 +48,22 @@ def _outcome_panel(ax, m: xr.Dataset) -> None:
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
-    code = m.low_stroma_outcome.transpose("sstr_density_nmol_per_l", "activity_gbq")
+    code = m.case_outcome.transpose("sstr_density_nmol_per_l", "activity_gbq")
     colours = [c for c, _ in OUTCOME_STYLE]
     ax.pcolormesh(m.activity_gbq, m.sstr_density_nmol_per_l, code, shading="nearest",
                   cmap=ListedColormap(colours),
                   norm=BoundaryNorm(np.arange(len(colours) + 1) - 0.5, len(colours)))
-    _mark_case(ax, m)
-    ax.set_title(f"assumed case, stroma {100 * code.attrs['stroma_fraction']:g} % "
-                 "(report-consistent)", fontsize="medium")
+    _mark_case(ax, m, inferred=True)
+    ax.set_title(f"inferred case (stroma {100 * float(m.inferred_stroma_fraction):.2g} %, "
+                 f"alpha {float(m.inferred_tumour_alpha_per_gy):.3g} /Gy)", fontsize="medium")
     present = set(np.unique(code.values).astype(int))
     ax.legend(handles=[Patch(color=c, label=label) for k, (c, label) in enumerate(OUTCOME_STYLE)
                        if k in present], fontsize="x-small", loc="lower right")
 
 
 def plot_response_map(rmap: xr.Dataset, case: str, fig=None):
-    """Three probability maps of ``case`` over its twins and the report-consistent outcome
-    panel (deterministic, low stroma fraction); returns the figure."""
+    """Three probability maps of ``case`` over its prior twins and the outcome of the
+    inferred case (deterministic, posterior medians) over the same grid; returns the figure."""
     fig = fig or _pyplot().figure(figsize=(17, 4.6))
     grid = fig.add_gridspec(1, len(PANELS) + 2, width_ratios=[1] * len(PANELS) + [0.05, 1.2],
                             wspace=0.35)
@@ -85,7 +87,7 @@ def plot_response_map(rmap: xr.Dataset, case: str, fig=None):
     last.tick_params(which="both", labelleft=False)
     _outcome_panel(last, m)
     fig.suptitle(f"{case}: where complete metabolic + near-complete anatomic response arises "
-                 f"({int(rmap.n_cycles)} cycles q8w; twins: population assumptions)")
+                 f"({int(rmap.n_cycles)} cycles q8w; twins: the prior, NETTER-1 population)")
     return fig
 
 

@@ -3,24 +3,32 @@
 Adnan A, Basu S. Rare-site primary soft-tissue neuroendocrine tumor with metastases and
 near-complete resolution with 177Lu-DOTATATE. J Nucl Med Technol 2020;48(1):36-39,
 doi:10.2967/jnmt.119.227058. Both patients reached a complete metabolic and a near-complete
-anatomic response on PRRT alone. Their assumed description is in
-``conf/experiment/seed_case1.yaml`` and ``seed_case2.yaml`` (population block:
-``conf/experiment/seed_population.yaml``); docs/seed_cases.md argues every value.
+anatomic response on PRRT alone. What we assume of each patient before its outcome is in
+``conf/experiment/seed_case1_prior.yaml`` and ``seed_case2_prior.yaml`` (parameters the report
+is silent about: the NETTER-1 population block ``conf/experiment/seed_population.yaml``);
+docs/seed_cases.md argues every value.
 
-Regenerate every table, figure and Dataset (about 1.5 min on 2 idle cores)::
+Regenerate every table, figure and Dataset (about 4 min on 2 idle cores)::
 
-    NUMBA_NUM_THREADS=2 .venv/bin/python experiments/seed_cases.py
+    NUMBA_NUM_THREADS=2 .venv/bin/python experiments/seed_cases.py --write
 
 For each case it runs
 
-1. the deterministic patient: lesion doses and BED per cycle, kidney and marrow against their
-   limits, volume curves, best RECIST 1.1 response, near-complete anatomic response, complete
-   metabolic response (CMR), TCP;
-2. its virtual twins (``experiment=seed_caseN_twins``): the probability of CMR + near-complete;
-3. the response map: therapy.activity_gbq x patient.sstr_density_nmol_per_l, a small twin
-   cohort at every point (:func:`evaluate_grid`), with the kidney-BED-limit frontier;
-4. the sensitivity of the outcome to stroma fraction, doomed-cell clearance half-time, growth
-   rate, tumour alpha and lesion size (one at a time, the others at the assumed values).
+1. its virtual twins (``experiment=seed_caseN_twins``, the prior: the case's assumptions with
+   the NETTER-1 population's spreads): the probability of CMR + near-complete anatomic
+   response, and the **inference** (:func:`infer`): the twins that reached the reported
+   outcome are a sample of the posterior (rejection sampling), and their medians are the
+   inferred patient ``conf/experiment/seed_caseN.yaml`` (``--write`` rewrites its
+   ``[POST:...]`` values);
+2. the deterministic patient, before (``seed_caseN_prior``) and after (``seed_caseN``) the
+   inference: lesion doses and BED per cycle, kidney and marrow against their limits, volume
+   curves, best RECIST 1.1 response, near-complete anatomic response, complete metabolic
+   response (CMR), TCP;
+3. the response map: therapy.activity_gbq x patient.sstr_density_nmol_per_l, a small cohort of
+   prior twins at every point (:func:`evaluate_grid`), with the kidney-BED-limit frontier, and
+   the inferred patient over the same grid;
+4. the sensitivity of the inferred patient's outcome to stroma fraction, doomed-cell clearance
+   half-time, growth rate, tumour alpha and lesion size (one at a time).
 
 Everything goes to ``experiments/results/seed_cases/`` (``--out``): ``results.md`` (tables),
 ``response_map.nc`` and ``twins.nc`` (small), ``response_map_<case>.png``,
@@ -32,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,13 +52,17 @@ from omegaconf import DictConfig, OmegaConf
 from scipy import stats
 
 import simulator
+from simulator.config import config_dir
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from tagged_yaml import read_tagged, write_tagged, yaml_number  # noqa: E402
+
 OUT = HERE / "results" / "seed_cases"
 CASES = ("seed_case1", "seed_case2")
 MAP_AXES = ("therapy.activity_gbq", "patient.sstr_density_nmol_per_l")
 LESION_SCALE = "lesion_volume_scale"   # not a config path: every lesion volume x this factor
-SENSITIVITY = {  # one at a time around the assumed case (alpha: the NETTER-1 median 0.010
+SENSITIVITY = {  # one at a time around the inferred case (alpha: the NETTER-1 median 0.010
     # and the uncalibrated default 0.0172 are both listed)
     "tumour.stroma_fraction": (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.3),
     "tumour.doomed_clearance_half_time_d": (7.0, 15.0, 30.0, 60.0, 120.0, 240.0, 480.0),
@@ -61,23 +74,22 @@ SENSITIVITY = {  # one at a time around the assumed case (alpha: the NETTER-1 me
 KEEP = ("best_response", "near_complete_response", "complete_metabolic_response", "tcp",
         "kidney_bed_cumulative_gy", "kidney_bed_limit_exceeded", "best_decrease",
         "pet_positive_at_baseline")
-#: the stroma fraction of the report-consistent map panel: inside the window that a
-#: near-complete but not complete response of these lesion sets implies (docs/seed_cases.md)
-LOW_STROMA = 0.01
+#: fewer accepted twins than this and ``--write`` refuses to write a posterior median
+MIN_ACCEPTED = 20
 OUTCOMES = ("no_CMR", "CMR_only", "CMR_and_near_complete", "complete_anatomic_CR",
             "near_complete_without_CMR")
 
 
 @dataclass(frozen=True)
 class RunSize:
-    n_twins: int                 # twins per case (section 2)
+    n_twins: int                 # prior twins per case (section 1)
     map_twins: int               # twins per grid point of the response map
     activities_gbq: tuple
     densities_nmol_per_l: tuple
     sensitivity: bool
 
 
-FULL = RunSize(200, 16, (1.85, 3.7, 5.55, 7.4, 11.1, 14.8, 22.2),
+FULL = RunSize(2000, 16, (1.85, 3.7, 5.55, 7.4, 11.1, 14.8, 22.2),
                (5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0), True)
 SMALL = RunSize(4, 2, (3.7, 7.4), (20.0, 150.0), False)
 
@@ -162,11 +174,12 @@ def outcome_category(grid: xr.Dataset) -> xr.DataArray:
                              flag_meanings=" ".join(OUTCOMES), units="1")
 
 
-def response_map(experiment: str, size: RunSize) -> xr.Dataset:
+def response_map(experiment: str, size: RunSize, post: dict[str, float] | None = None
+                 ) -> xr.Dataset:
     """Probabilities of CMR / near-complete / both over the activity x SSTR density grid.
 
-    Twins of the case at every grid point, plus the deterministic case with the stroma
-    fraction :data:`LOW_STROMA` (the report-consistent panel).
+    Prior twins of the case at every grid point, plus the deterministic inferred case
+    (:func:`inferred_case` with ``post``) at every grid point.
     """
     cfg = compose(f"{experiment}_twins", f"cohort.n_patients={size.map_twins}")
     axes = {MAP_AXES[0]: size.activities_gbq, MAP_AXES[1]: size.densities_nmol_per_l}
@@ -187,10 +200,14 @@ def response_map(experiment: str, size: RunSize) -> xr.Dataset:
         out[name].attrs = {"units": "1", "long_name": f"probability over twins of {what}"}
     out["kidney_bed_median_gy"].attrs = {"units": "Gy",
                                          "long_name": "median cumulative kidney BED over twins"}
-    low = evaluate_grid(compose(experiment, f"tumour.stroma_fraction={LOW_STROMA}"), axes)
-    out["low_stroma_outcome"] = outcome_category(low.isel(patient=0, drop=True)).assign_attrs(
-        long_name=f"outcome of the assumed case with stroma fraction {LOW_STROMA:g} "
-                  "(deterministic, report-consistent scenario)", stroma_fraction=LOW_STROMA)
+    inferred = inferred_case(experiment, post)
+    case = evaluate_grid(inferred, axes)
+    out["case_outcome"] = outcome_category(case.isel(patient=0, drop=True)).assign_attrs(
+        long_name="outcome of the inferred case (posterior medians), deterministic")
+    out["inferred_stroma_fraction"] = xr.DataArray(
+        float(inferred.tumour.stroma_fraction), attrs={"units": "1"})
+    out["inferred_tumour_alpha_per_gy"] = xr.DataArray(
+        float(inferred.radiobiology.tumour_alpha_per_gy), attrs={"units": "1/Gy"})
     for name in KEEP:
         out[f"twin_{name}"] = grid[name]
     out["activity_gbq"].attrs = {"units": "GBq", "long_name": "activity per cycle"}
@@ -199,7 +216,11 @@ def response_map(experiment: str, size: RunSize) -> xr.Dataset:
     out["assumed_activity_gbq"] = xr.DataArray(float(cfg.therapy.activity_gbq),
                                                attrs={"units": "GBq"})
     out["assumed_sstr_density_nmol_per_l"] = xr.DataArray(
-        float(cfg.patient.sstr_density_nmol_per_l), attrs={"units": "nmol/L"})
+        float(cfg.patient.sstr_density_nmol_per_l), attrs={
+            "units": "nmol/L", "long_name": "assumed density before the outcome (prior)"})
+    out["inferred_sstr_density_nmol_per_l"] = xr.DataArray(
+        float(inferred.patient.sstr_density_nmol_per_l), attrs={
+            "units": "nmol/L", "long_name": "posterior median density (inferred case)"})
     out["kidney_bed_limit_gy"] = xr.DataArray(kidney_bed_limit_gy(cfg), attrs={
         "units": "Gy", "long_name": "applicable kidney BED limit (conf/limits)"})
     out["kidney_bed_limit_risk_factors_gy"] = xr.DataArray(
@@ -211,15 +232,19 @@ def response_map(experiment: str, size: RunSize) -> xr.Dataset:
     return out
 
 
-def response_maps(experiments: Sequence[str], size: RunSize) -> xr.Dataset:
+def response_maps(experiments: Sequence[str], size: RunSize,
+                  posts: dict[str, dict[str, float]] | None = None) -> xr.Dataset:
     """:func:`response_map` of several cases along a ``case`` dimension (response_map.nc)."""
-    return xr.concat([response_map(e, size).expand_dims(case=[e]) for e in experiments],
-                     dim="case")
+    posts = posts or {}
+    return xr.concat([response_map(e, size, posts.get(e)).expand_dims(case=[e])
+                      for e in experiments], dim="case")
 
 
-def sensitivity(experiment: str) -> dict[str, xr.Dataset]:
-    """The deterministic case with one assumption varied at a time (:data:`SENSITIVITY`)."""
-    cfg = compose(experiment)
+def sensitivity(experiment: str, post: dict[str, float] | None = None
+                ) -> dict[str, xr.Dataset]:
+    """The deterministic inferred case (:func:`inferred_case`) with one assumption varied at
+    a time (:data:`SENSITIVITY`)."""
+    cfg = inferred_case(experiment, post)
     return {name: evaluate_grid(cfg, {name: values}).isel(patient=0)
             for name, values in SENSITIVITY.items()}
 
@@ -230,9 +255,84 @@ def wilson(flags) -> str:
     return f"{k}/{n} = {k / n:.2f} (95 % CI {ci.low:.2f}-{ci.high:.2f})"
 
 
-def deterministic(experiment: str) -> tuple[xr.Dataset, DictConfig]:
-    """The case at its assumed values, with the refined time axis for volume curves."""
-    cfg = compose(experiment, "output.save_timeseries=true")
+def case_yaml(experiment: str) -> Path:
+    return config_dir() / "experiment" / f"{experiment}.yaml"
+
+
+def prior_twins(experiment: str, n: int) -> xr.Dataset:
+    """``n`` virtual twins of the case before its outcome, with ``accepted`` = reported outcome.
+
+    The twins (``{experiment}_twins``) are draws from the prior: the case's assumptions with
+    the spreads of the NETTER-1 population. Those that reach the reported outcome (CMR +
+    near-complete, which excludes a CR) are draws from the posterior given that outcome.
+    """
+    tw = add_derived(simulator.simulate(compose(f"{experiment}_twins", f"cohort.n_patients={n}")))
+    tw["accepted"] = reported_outcome(tw)[1].assign_attrs(
+        units="1", long_name="twin reached the reported outcome (CMR + near-complete): "
+                             "a draw from the posterior")
+    return tw
+
+
+def inferred_parameters(tw: xr.Dataset) -> list[str]:
+    """The parameters that the inference sets: every varied one except the lesion sizes."""
+    return [str(p) for p in tw.parameter.values if not str(p).startswith("lesions.")]
+
+
+def posterior_medians(tw: xr.Dataset) -> dict[str, float]:
+    """Median over the accepted twins of each inferred parameter, to the 4 significant digits
+    that ``--write`` puts in the config (empty if no twin was accepted)."""
+    acc = tw.accepted.values.astype(bool)
+    if not acc.any():
+        return {}
+    return {p: float(yaml_number(np.median(tw.parameter_value.sel(parameter=p).values[acc])))
+            for p in inferred_parameters(tw)}
+
+
+def post_overrides(post: dict[str, float]) -> list[str]:
+    return [f"{path}={value!r}" for path, value in post.items()]
+
+
+def inferred_case(experiment: str, post: dict[str, float] | None = None) -> DictConfig:
+    """The case conditioned on its outcome: ``{experiment}_prior`` with this run's posterior
+    medians ``post`` as overrides (so that ``--override`` moves the prior and the posterior
+    follows); ``None``: the committed ``conf/experiment/{experiment}.yaml``."""
+    if post is None:
+        return compose(experiment)
+    return compose(f"{experiment}_prior", *post_overrides(post))
+
+
+def posterior_table(tw: xr.Dataset, experiment: str) -> list[str]:
+    """Prior and posterior of every varied parameter, and whether the config holds the
+    posterior medians of this run."""
+    acc = tw.accepted.values.astype(bool)
+    written = read_tagged(case_yaml(experiment), "POST")
+    rng = np.random.default_rng(0)
+    lines = [f"{int(acc.sum())} of {acc.size} prior twins reached the reported outcome. "
+             "Monte Carlo error of a posterior median: standard deviation over 1000 bootstrap "
+             "resamples of the accepted twins.", "",
+             "| parameter | prior median (5-95 %) | posterior median (5-95 %) | its MC error | "
+             f"`{experiment}.yaml` |", "|---|---|---|---|---|"]
+    for p in tw.parameter.values:
+        v = tw.parameter_value.sel(parameter=p).values
+        cells = []
+        for x in (v, v[acc]):
+            q = np.percentile(x, [5, 50, 95]) if x.size else [np.nan] * 3
+            cells.append(f"{q[1]:.4g} ({q[0]:.4g}-{q[2]:.4g})")
+        boot = (np.median(rng.choice(v[acc], (1000, acc.sum())), axis=1).std()
+                if acc.any() else np.nan)
+        error = f"{100 * boot / np.median(v[acc]):.0f} %" if acc.any() else "-"
+        lines.append(f"| {p} | {cells[0]} | {cells[1]} | {error} | "
+                     f"{written.get(str(p), 'as assumed')} |")
+    post = posterior_medians(tw)
+    same = bool(post) and all(p in written and np.isclose(float(written[p]), v, rtol=5e-4)
+                              for p, v in post.items())
+    lines += ["", f"The config holds this run's posterior medians: {'yes' if same else '**no**'}."]
+    return lines
+
+
+def deterministic(experiment: str, *overrides: str) -> tuple[xr.Dataset, DictConfig]:
+    """The case at its configured values, with the refined time axis for volume curves."""
+    cfg = compose(experiment, "output.save_timeseries=true", *overrides)
     return add_derived(simulator.simulate(cfg)).isel(patient=0), cfg
 
 
@@ -312,6 +412,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="tiny run (tests, notebook)")
     parser.add_argument("--out", type=Path, default=OUT, help="output folder")
+    parser.add_argument("--write", action="store_true",
+                        help="write the posterior medians into conf/experiment/seed_caseN.yaml "
+                             f"(needs >= {MIN_ACCEPTED} accepted twins)")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                         help="Hydra override for every run (repeatable), e.g. "
                              "radiobiology.tumour_alpha_per_gy=0.03")
@@ -323,24 +426,36 @@ def main(argv: Sequence[str] | None = None) -> None:
               "Written by `experiments/seed_cases.py`" + (" (--small)" if args.small else "")
               + "".join(f" --override {o}" for o in args.override)
               + "; assumptions and discussion in `docs/seed_cases.md`.", ""]
-    twins, cases, sens = [], {}, {}
+    twins, cases, sens, posts = [], {}, {}, {}
     for experiment in CASES:
-        print(f"{experiment}: deterministic, twins, sensitivity", flush=True)
-        ds, cfg = deterministic(experiment)
+        print(f"{experiment}: prior twins, inference, deterministic, sensitivity", flush=True)
+        tw = prior_twins(experiment, size.n_twins)
+        post = posts[experiment] = posterior_medians(tw)
+        if args.write:
+            if int(tw.accepted.sum()) < MIN_ACCEPTED:
+                raise SystemExit(f"{experiment}: only {int(tw.accepted.sum())} twins reached "
+                                 f"the outcome (< {MIN_ACCEPTED}); nothing written")
+            write_tagged(case_yaml(experiment), "POST", post)
+        twins.append(tw[list(KEEP) + ["parameter_value", "accepted"]].expand_dims(
+            case=[experiment]))
+        report += [f"## {experiment}", "", f"### {size.n_twins} virtual twins (the prior)", "",
+                   *twin_table(tw), "", "### Inference: the twins that reached the reported "
+                   "outcome", "", *posterior_table(tw, experiment)]
+        prior = f"{experiment}_prior"
+        for overrides, title in (([], f"before the outcome: `experiment={prior}`"),
+                                 (post_overrides(post), "inferred: the posterior medians")):
+            ds, cfg = deterministic(prior, *overrides)
+            report += ["", f"### Deterministic patient {title}", "", *case_tables(ds, cfg)]
+        report += ["", f"(`experiment={experiment}` is this patient when `{experiment}.yaml` "
+                   "holds this run's posterior medians.)"]
         cases[experiment] = ds
-        tw = add_derived(simulator.simulate(
-            compose(f"{experiment}_twins", f"cohort.n_patients={size.n_twins}")))
-        twins.append(tw[list(KEEP) + ["parameter_value"]].expand_dims(case=[experiment]))
-        report += [f"## {experiment}", "", "### Assumed patient (deterministic)", "",
-                   *case_tables(ds, cfg), "", f"### {size.n_twins} virtual twins", "",
-                   *twin_table(tw)]
         if size.sensitivity:
-            sens[experiment] = sensitivity(experiment)
-            report += ["", "### Sensitivity (one assumption at a time)", "",
-                       *sensitivity_table(sens[experiment])]
+            sens[experiment] = sensitivity(experiment, post)
+            report += ["", "### Sensitivity of the inferred patient (one assumption at a time)",
+                       "", *sensitivity_table(sens[experiment])]
         report.append("")
     print("response maps", flush=True)
-    rmap = response_maps(CASES, size)
+    rmap = response_maps(CASES, size, posts)
     rmap.to_netcdf(args.out / "response_map.nc")
     xr.concat(twins, dim="case", join="outer").to_netcdf(args.out / "twins.nc")
     for experiment in CASES:

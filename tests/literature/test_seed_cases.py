@@ -1,9 +1,11 @@
 """Founding case report: Adnan A, Basu S, J Nucl Med Technol 2020;48(1):36-39,
 doi:10.2967/jnmt.119.227058 (issue 7; experiments/seed_cases.py, docs/seed_cases.md).
 
-The case configs compose and validate, share one population block, the twins centre on the
-case, bad input is a ConfigError, and the notebook redraws the committed response map and
-(slow) a map from a tiny run of experiments/seed_cases.py.
+The case configs compose and validate; before its outcome each case takes the silent
+parameters from one population block and its twins centre on it; the inferred case holds the
+posterior medians of the committed twins and reaches the reported outcome (not a CR); bad
+input is a ConfigError; the notebook redraws the committed response map and (slow) a map from
+a tiny run of experiments/seed_cases.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "experiments" / "notebooks" / "seed_cases.ipynb"
-COMMITTED_MAP = ROOT / "experiments" / "results" / "seed_cases" / "response_map.nc"
+RESULTS = ROOT / "experiments" / "results" / "seed_cases"
+COMMITTED_MAP = RESULTS / "response_map.nc"
 CASES = {"seed_case1": "retroperitoneum", "seed_case2": "pelvis"}
 POPULATION = ("radiobiology.tumour_alpha_per_gy", "tumour.stroma_fraction",
               "tumour.doomed_clearance_half_time_d", "tumour.clonogenic_fraction")
@@ -30,9 +33,21 @@ def _get(cfg: dict, path: str):
     return cfg
 
 
+@pytest.fixture
+def seed_cases_module(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments"))
+    import seed_cases
+
+    yield seed_cases
+    sys.modules.pop("seed_cases", None)
+    sys.modules.pop("seed_case_figures", None)
+    sys.modules.pop("tagged_yaml", None)
+
+
 @pytest.mark.parametrize("case, primary_site", CASES.items())
-def test_case_is_a_single_patient_with_primary_and_metastases(case, primary_site):
-    cfg = simulator.validate(simulator.compose([f"experiment={case}"]))
+@pytest.mark.parametrize("stage", ["", "_prior"])
+def test_case_is_a_single_patient_with_primary_and_metastases(case, primary_site, stage):
+    cfg = simulator.validate(simulator.compose([f"experiment={case}{stage}"]))
     sites = [lesion["site"] for lesion in cfg["lesions"].values()]
     assert sites[0] == primary_site and len(sites) >= 3
     assert (cfg["therapy"]["activity_gbq"], cfg["therapy"]["n_cycles"],
@@ -44,19 +59,53 @@ def test_case_is_a_single_patient_with_primary_and_metastases(case, primary_site
 def test_both_cases_take_the_silent_parameters_from_one_block():
     population = simulator.validate(simulator.compose(["experiment=seed_population"]))
     for case in CASES:
-        cfg = simulator.validate(simulator.compose([f"experiment={case}"]))
+        cfg = simulator.validate(simulator.compose([f"experiment={case}_prior"]))
         for path in POPULATION:
             assert _get(cfg, path) == _get(population, path), (case, path)
 
 
-def test_twins_centre_on_the_case_and_follow_overrides():
+@pytest.mark.parametrize("case", CASES)
+def test_inferred_case_holds_the_posterior_medians_of_the_committed_twins(
+        case, seed_cases_module):
+    """seed_caseN.yaml = seed_caseN_prior.yaml + the [POST] medians of the accepted twins of
+    the committed run (experiments/results/seed_cases/twins.nc), to the 4 digits written."""
+    import xarray as xr
+
+    with xr.open_dataset(RESULTS / "twins.nc") as twins:
+        tw = twins.sel(case=case).load()
+    assert int(tw.accepted.sum()) >= seed_cases_module.MIN_ACCEPTED
+    post = seed_cases_module.posterior_medians(tw)
+    assert set(post) == {"patient.sstr_density_nmol_per_l", "patient.gfr_ml_per_min",
+                         "radiobiology.tumour_alpha_per_gy", "tumour.stroma_fraction",
+                         "tumour.doomed_clearance_half_time_d",
+                         "tumour.volume_growth_percent_per_month"}
+    inferred = simulator.validate(simulator.compose([f"experiment={case}"]))
+    prior = simulator.validate(simulator.compose([f"experiment={case}_prior"]))
+    for path, value in post.items():
+        assert _get(inferred, path) == pytest.approx(value, rel=5e-4), path
+        _get(prior, path.rsplit(".", 1)[0])[path.rsplit(".", 1)[1]] = _get(inferred, path)
+    assert inferred == prior   # nothing else differs
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_inferred_case_reaches_the_reported_outcome(case, seed_cases_module):
+    """The must-show of issue 7: CMR + near-complete anatomic response, not a CR."""
+    ds, _ = seed_cases_module.deterministic(case)
+    assert bool(ds.complete_metabolic_response) and bool(ds.near_complete_response)
+    assert int(ds.best_response) == 1   # PR: near-complete, not complete
+    assert 0.8 <= float(ds.best_decrease) < 1.0
+
+
+def test_twins_centre_on_the_prior_case_and_follow_overrides():
     cfg = simulator.validate(simulator.compose(
         ["experiment=seed_case1_twins", "patient.sstr_density_nmol_per_l=80"]))
     params = cfg["cohort"]["parameters"]
     assert params["patient.sstr_density_nmol_per_l"]["median"] == 80.0
     assert params["lesions.retroperitoneum_1.volume_ml"]["median"] == 20.0
+    population = simulator.validate(simulator.compose(["experiment=seed_population"]))
     assert params["radiobiology.tumour_alpha_per_gy"]["median"] == \
-        cfg["radiobiology"]["tumour_alpha_per_gy"]
+        cfg["radiobiology"]["tumour_alpha_per_gy"] == \
+        population["radiobiology"]["tumour_alpha_per_gy"]
 
 
 @pytest.mark.parametrize("override, field", [
@@ -91,11 +140,9 @@ def test_notebook_redraws_the_committed_map(monkeypatch):
 
 
 @pytest.mark.slow   # a small simulation (8 patients) plus a kernel: ~30 s on 2 busy cores
-def test_notebook_redraws_a_small_response_map(tmp_path, monkeypatch):
+def test_notebook_redraws_a_small_response_map(tmp_path, monkeypatch, seed_cases_module):
     pytest.importorskip("matplotlib")
-    monkeypatch.syspath_prepend(str(ROOT / "experiments"))
-    import seed_cases
-
+    seed_cases = seed_cases_module
     tiny = seed_cases.RunSize(n_twins=1, map_twins=1, activities_gbq=(3.7, 7.4),
                               densities_nmol_per_l=(20.0, 150.0), sensitivity=False)
     rmap = seed_cases.response_maps(["seed_case1"], tiny)   # 2 x 2 grid, 1 twin
@@ -106,5 +153,3 @@ def test_notebook_redraws_a_small_response_map(tmp_path, monkeypatch):
     path = tmp_path / "response_map.nc"
     rmap.to_netcdf(path)
     assert _run_notebook(monkeypatch, path) == 1
-    sys.modules.pop("seed_cases", None)
-    sys.modules.pop("seed_case_figures", None)
