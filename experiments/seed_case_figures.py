@@ -87,7 +87,8 @@ def plot_response_map(rmap: xr.Dataset, case: str, fig=None):
     last.tick_params(which="both", labelleft=False)
     _outcome_panel(last, m)
     fig.suptitle(f"{case}: where complete metabolic + near-complete anatomic response arises "
-                 f"({int(rmap.n_cycles)} cycles q8w; twins: the prior, NETTER-1 population)")
+                 f"({int(rmap.n_cycles)} cycles q8w; twins: the prior, "
+                 f"{rmap.attrs.get('prior', 'NETTER-1 population')})")
     return fig
 
 

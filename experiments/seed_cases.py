@@ -227,6 +227,7 @@ def response_map(experiment: str, size: RunSize, post: dict[str, float] | None =
         float(cfg.limits.kidney_bed_gy_with_risk_factors),
         attrs={"units": "Gy", "long_name": "kidney BED limit with renal risk factors"})
     out.attrs.update(n_twins=size.map_twins, seed=int(cfg.seed),
+                     prior="NETTER-1 population" + "".join(f", {o}" for o in OVERRIDES),
                      n_cycles=int(cfg.therapy.n_cycles),
                      peptide_nmol=float(cfg.therapy.peptide_nmol))
     return out
@@ -302,8 +303,7 @@ def inferred_case(experiment: str, post: dict[str, float] | None = None) -> Dict
 
 
 def posterior_table(tw: xr.Dataset, experiment: str) -> list[str]:
-    """Prior and posterior of every varied parameter, and whether the config holds the
-    posterior medians of this run."""
+    """Prior and posterior of every varied parameter, and the value in the case's config."""
     acc = tw.accepted.values.astype(bool)
     written = read_tagged(case_yaml(experiment), "POST")
     rng = np.random.default_rng(0)
@@ -311,9 +311,11 @@ def posterior_table(tw: xr.Dataset, experiment: str) -> list[str]:
              "Monte Carlo error of a posterior median: standard deviation over 1000 bootstrap "
              "resamples of the accepted twins.", "",
              "| parameter | prior median (5-95 %) | posterior median (5-95 %) | its MC error | "
-             f"`{experiment}.yaml` |", "|---|---|---|---|---|"]
+             f"`{experiment}.yaml` before this run |", "|---|---|---|---|---|"]
     for p in tw.parameter.values:
         v = tw.parameter_value.sel(parameter=p).values
+        if np.isnan(v).all():   # another case's lesion (a concatenated twins.nc)
+            continue
         cells = []
         for x in (v, v[acc]):
             q = np.percentile(x, [5, 50, 95]) if x.size else [np.nan] * 3
@@ -323,11 +325,14 @@ def posterior_table(tw: xr.Dataset, experiment: str) -> list[str]:
         error = f"{100 * boot / np.median(v[acc]):.0f} %" if acc.any() else "-"
         lines.append(f"| {p} | {cells[0]} | {cells[1]} | {error} | "
                      f"{written.get(str(p), 'as assumed')} |")
-    post = posterior_medians(tw)
-    same = bool(post) and all(p in written and np.isclose(float(written[p]), v, rtol=5e-4)
-                              for p, v in post.items())
-    lines += ["", f"The config holds this run's posterior medians: {'yes' if same else '**no**'}."]
     return lines
+
+
+def config_holds(experiment: str, post: dict[str, float]) -> bool:
+    """Whether ``conf/experiment/{experiment}.yaml`` holds the posterior medians ``post``."""
+    written = read_tagged(case_yaml(experiment), "POST")
+    return bool(post) and all(p in written and np.isclose(float(written[p]), v, rtol=5e-4)
+                              for p, v in post.items())
 
 
 def deterministic(experiment: str, *overrides: str) -> tuple[xr.Dataset, DictConfig]:
@@ -419,6 +424,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="Hydra override for every run (repeatable), e.g. "
                              "radiobiology.tumour_alpha_per_gy=0.03")
     args = parser.parse_args(argv)
+    if args.write and args.override:
+        parser.error("--write stores the posterior of the committed prior: not with --override")
     OVERRIDES[:] = args.override
     size = SMALL if args.small else FULL
     args.out.mkdir(parents=True, exist_ok=True)
@@ -426,28 +433,30 @@ def main(argv: Sequence[str] | None = None) -> None:
               "Written by `experiments/seed_cases.py`" + (" (--small)" if args.small else "")
               + "".join(f" --override {o}" for o in args.override)
               + "; assumptions and discussion in `docs/seed_cases.md`.", ""]
-    twins, cases, sens, posts = [], {}, {}, {}
+    twins, cases, sens, posts, used = [], {}, {}, {}, {}
     for experiment in CASES:
         print(f"{experiment}: prior twins, inference, deterministic, sensitivity", flush=True)
         tw = prior_twins(experiment, size.n_twins)
-        post = posts[experiment] = posterior_medians(tw)
-        if args.write:
-            if int(tw.accepted.sum()) < MIN_ACCEPTED:
-                raise SystemExit(f"{experiment}: only {int(tw.accepted.sum())} twins reached "
-                                 f"the outcome (< {MIN_ACCEPTED}); nothing written")
-            write_tagged(case_yaml(experiment), "POST", post)
+        posts[experiment] = posterior_medians(tw)
+        enough = int(tw.accepted.sum()) >= MIN_ACCEPTED
+        post = used[experiment] = posts[experiment] if enough else None
         twins.append(tw[list(KEEP) + ["parameter_value", "accepted"]].expand_dims(
             case=[experiment]))
         report += [f"## {experiment}", "", f"### {size.n_twins} virtual twins (the prior)", "",
                    *twin_table(tw), "", "### Inference: the twins that reached the reported "
                    "outcome", "", *posterior_table(tw, experiment)]
+        if not enough:
+            report += ["", f"**Fewer than {MIN_ACCEPTED} accepted twins: the inferred patient "
+                       f"below is the committed `{experiment}.yaml`, not this run's "
+                       "posterior.**"]
         prior = f"{experiment}_prior"
-        for overrides, title in (([], f"before the outcome: `experiment={prior}`"),
-                                 (post_overrides(post), "inferred: the posterior medians")):
-            ds, cfg = deterministic(prior, *overrides)
+        inferred = ([experiment] if post is None else [prior, *post_overrides(post)])
+        for names, title in (([prior], f"before the outcome: `experiment={prior}`"),
+                             (inferred, "inferred: " + ("`experiment=" + experiment + "`"
+                                                        if post is None else
+                                                        "this run's posterior medians"))):
+            ds, cfg = deterministic(*names)
             report += ["", f"### Deterministic patient {title}", "", *case_tables(ds, cfg)]
-        report += ["", f"(`experiment={experiment}` is this patient when `{experiment}.yaml` "
-                   "holds this run's posterior medians.)"]
         cases[experiment] = ds
         if size.sensitivity:
             sens[experiment] = sensitivity(experiment, post)
@@ -455,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                        "", *sensitivity_table(sens[experiment])]
         report.append("")
     print("response maps", flush=True)
-    rmap = response_maps(CASES, size, posts)
+    rmap = response_maps(CASES, size, used)
     rmap.to_netcdf(args.out / "response_map.nc")
     xr.concat(twins, dim="case", join="outer").to_netcdf(args.out / "twins.nc")
     for experiment in CASES:
@@ -463,8 +472,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     save_volumes(cases, args.out / "volumes.png")
     if sens:
         save_sensitivity(sens, args.out / "sensitivity.png")
-    (args.out / "results.md").write_text("\n".join(report))
+    short = [e for e in CASES if used[e] is None]
+    if args.write and not short:   # every output above is saved: now the configs
+        for experiment in CASES:
+            write_tagged(case_yaml(experiment), "POST", posts[experiment])
+    report += ["## The inferred patients' configs", ""] + [
+        f"- `conf/experiment/{e}.yaml` holds this run's posterior medians: "
+        f"{'yes' if config_holds(e, posts[e]) else '**no**'}" for e in CASES]
+    (args.out / "results.md").write_text("\n".join(report) + "\n")
     print(f"wrote {args.out}")
+    if args.write and short:
+        raise SystemExit(f"{short}: fewer than {MIN_ACCEPTED} twins reached the outcome; "
+                         "no config written")
 
 
 if __name__ == "__main__":

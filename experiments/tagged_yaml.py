@@ -8,6 +8,7 @@ script rewrites the value of each tagged line; comments and every other line are
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -19,6 +20,8 @@ def tag_pattern(kind: str) -> re.Pattern:
 
 def yaml_number(value: float) -> str:
     """4 significant digits, always with a decimal point (a YAML float, never an int)."""
+    if not math.isfinite(value):
+        raise ValueError(f"refusing to write {value!r} into a config")
     text = f"{value:.4g}"
     return text if any(c in text for c in ".en") else f"{text}.0"
 
