@@ -16,8 +16,9 @@ For each case it runs
 
 1. its virtual twins (``experiment=seed_caseN_twins``, the prior: the case's assumptions with
    the NETTER-1 population's spreads): the probability of CMR + near-complete anatomic
-   response, and the **inference** (:func:`infer`): the twins that reached the reported
-   outcome are a sample of the posterior (rejection sampling), and their medians are the
+   response, and the **inference** (:func:`prior_twins`, :func:`posterior_medians`): the twins
+   that reached the reported outcome are a sample of the posterior (rejection sampling), and
+   their medians are the
    inferred patient ``conf/experiment/seed_caseN.yaml`` (``--write`` rewrites its
    ``[POST:...]`` values);
 2. the deterministic patient, before (``seed_caseN_prior``) and after (``seed_caseN``) the
@@ -76,6 +77,8 @@ KEEP = ("best_response", "near_complete_response", "complete_metabolic_response"
         "pet_positive_at_baseline")
 #: fewer accepted twins than this and ``--write`` refuses to write a posterior median
 MIN_ACCEPTED = 20
+#: the refined time axis of the deterministic cases (volume curves)
+TIMESERIES = "output.save_timeseries=true"
 OUTCOMES = ("no_CMR", "CMR_only", "CMR_and_near_complete", "complete_anatomic_CR",
             "near_complete_without_CMR")
 
@@ -293,13 +296,14 @@ def post_overrides(post: dict[str, float]) -> list[str]:
     return [f"{path}={value!r}" for path, value in post.items()]
 
 
-def inferred_case(experiment: str, post: dict[str, float] | None = None) -> DictConfig:
+def inferred_case(experiment: str, post: dict[str, float] | None = None,
+                  *overrides: str) -> DictConfig:
     """The case conditioned on its outcome: ``{experiment}_prior`` with this run's posterior
     medians ``post`` as overrides (so that ``--override`` moves the prior and the posterior
     follows); ``None``: the committed ``conf/experiment/{experiment}.yaml``."""
     if post is None:
-        return compose(experiment)
-    return compose(f"{experiment}_prior", *post_overrides(post))
+        return compose(experiment, *overrides)
+    return compose(f"{experiment}_prior", *post_overrides(post), *overrides)
 
 
 def posterior_table(tw: xr.Dataset, experiment: str) -> list[str]:
@@ -335,10 +339,9 @@ def config_holds(experiment: str, post: dict[str, float]) -> bool:
                               for p, v in post.items())
 
 
-def deterministic(experiment: str, *overrides: str) -> tuple[xr.Dataset, DictConfig]:
-    """The case at its configured values, with the refined time axis for volume curves."""
-    cfg = compose(experiment, "output.save_timeseries=true", *overrides)
-    return add_derived(simulator.simulate(cfg)).isel(patient=0), cfg
+def deterministic(cfg: DictConfig) -> xr.Dataset:
+    """The one patient of ``cfg``, with ``best_decrease`` and ``pet_positive_at_baseline``."""
+    return add_derived(simulator.simulate(cfg)).isel(patient=0)
 
 
 def case_tables(ds: xr.Dataset, cfg: DictConfig) -> list[str]:
@@ -450,12 +453,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                        f"below is the committed `{experiment}.yaml`, not this run's "
                        "posterior.**"]
         prior = f"{experiment}_prior"
-        inferred = ([experiment] if post is None else [prior, *post_overrides(post)])
-        for names, title in (([prior], f"before the outcome: `experiment={prior}`"),
-                             (inferred, "inferred: " + ("`experiment=" + experiment + "`"
-                                                        if post is None else
-                                                        "this run's posterior medians"))):
-            ds, cfg = deterministic(*names)
+        source = f"`experiment={experiment}`" if post is None else "this run's posterior medians"
+        before = f"before the outcome: `experiment={prior}`"
+        for cfg, title in ((compose(prior, TIMESERIES), before),
+                           (inferred_case(experiment, post, TIMESERIES), f"inferred: {source}")):
+            ds = deterministic(cfg)
             report += ["", f"### Deterministic patient {title}", "", *case_tables(ds, cfg)]
         cases[experiment] = ds
         if size.sensitivity:

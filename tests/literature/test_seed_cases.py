@@ -117,11 +117,12 @@ def test_inferred_case_reaches_the_reported_outcome_and_the_prior_case_does_not(
     """The must-show of issue 7, met by the patient conditioned on the outcome: CMR +
     near-complete anatomic response, not a CR. Before the outcome (NETTER-1 medians) the same
     patient has a PR short of near-complete (docs/seed_cases.md)."""
-    ds, _ = seed_cases_module.deterministic(case)
+    sc = seed_cases_module
+    ds = sc.deterministic(sc.compose(case))
     assert bool(ds.complete_metabolic_response) and bool(ds.near_complete_response)
     assert int(ds.best_response) == 1   # PR: near-complete, not complete
     assert 0.8 <= float(ds.best_decrease) < 1.0
-    before, _ = seed_cases_module.deterministic(f"{case}_prior")
+    before = sc.deterministic(sc.compose(f"{case}_prior"))
     assert not bool(before.near_complete_response) and float(before.best_decrease) < 0.8
 
 
