@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from scipy import stats
 
 import simulator
 from simulator.response.recist import CR
+from simulator.summary import wilson_interval
 from simulator.trial import ArmEndpoints, arm_endpoints, evaluable, trial_hazard_ratio
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -110,9 +110,8 @@ def interpolated_median_months(ds: xr.Dataset) -> float:
 def complete_response(ds: xr.Dataset) -> tuple[float, tuple[float, float]]:
     """RECIST CR rate of the evaluable patients with its Wilson 95 % interval."""
     best = evaluable(ds).best_response.values
-    test = stats.binomtest(int(np.sum(best == CR)), best.size)
-    ci = test.proportion_ci(confidence_level=0.95, method="wilson")
-    return float(np.mean(best == CR)), (float(ci.low), float(ci.high))
+    p, low, high = wilson_interval(int(np.sum(best == CR)), best.size)
+    return p, (low, high)
 
 
 def table(a: ArmEndpoints, b: ArmEndpoints, hr, doses, median_c_interp=None,

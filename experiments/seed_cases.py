@@ -50,10 +50,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from omegaconf import DictConfig, OmegaConf
-from scipy import stats
 
 import simulator
 from simulator.config import config_dir
+from simulator.summary import wilson_interval
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -255,8 +255,8 @@ def sensitivity(experiment: str, post: dict[str, float] | None = None
 
 def wilson(flags) -> str:
     k, n = int(np.sum(flags)), int(np.size(flags))
-    ci = stats.binomtest(k, n).proportion_ci(method="wilson")
-    return f"{k}/{n} = {k / n:.2f} (95 % CI {ci.low:.2f}-{ci.high:.2f})"
+    p, low, high = wilson_interval(k, n)
+    return f"{k}/{n} = {p:.2f} (95 % CI {low:.2f}-{high:.2f})"
 
 
 def case_yaml(experiment: str) -> Path:

@@ -48,7 +48,7 @@ def summary_inputs(ds: xr.Dataset) -> xr.Dataset:
     return ds[[v for v in (*_INPUTS, *_RATES) if v in ds]]
 
 
-def _wilson(k: int, n: int) -> tuple[float, float, float]:
+def wilson_interval(k: int, n: int) -> tuple[float, float, float]:
     """Proportion ``k/n`` and its Wilson 95 % score interval (NaN when ``n == 0``)."""
     if n == 0:
         return np.nan, np.nan, np.nan
@@ -58,7 +58,7 @@ def _wilson(k: int, n: int) -> tuple[float, float, float]:
 
 def _rate(out: dict, name: str, long_name: str, k, n: int, dims=(), coords=None) -> None:
     """Store ``name`` with ``name_ci_low``/``name_ci_high`` (Wilson) in ``out``."""
-    vals = np.array([_wilson(int(ki), n) for ki in np.atleast_1d(k)]).reshape(-1, 3)
+    vals = np.array([wilson_interval(int(ki), n) for ki in np.atleast_1d(k)]).reshape(-1, 3)
     for j, (suffix, what) in enumerate([("", ""), ("_ci_low", " (95% CI lower)"),
                                         ("_ci_high", " (95% CI upper)")]):
         data = vals[:, j] if dims else vals[0, j]
