@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
-from .config import compose, validate
+from .configure import compose, validate
 from .errors import ConfigError, SolverError
 from .results import open_results
 from .summary import summarize
@@ -35,9 +35,9 @@ def simulate(cfg: DictConfig | dict):
         with ``output.save_timeseries=true``, activity and dose-rate curves.  With a
         ``grid`` section, one dimension per gridded key before ``patient``.
     """
-    from .simulation import simulate_config
+    from .run import simulate_validated
 
-    return simulate_config(validate(cfg))
+    return simulate_validated(validate(cfg))
 
 
 __all__ = [

@@ -19,7 +19,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from .config import compose, config_dir, register_configs, validate
+from .config import compose_unchecked, config_dir, register_configs
+from .configure import validate
 from .errors import ConfigError, SolverError
 from .sweep.gather import ERROR_FILE
 
@@ -37,11 +38,11 @@ def _job_label() -> str:
 
 def _run(cfg: DictConfig) -> Path:
     from .results import write_netcdf
-    from .simulation import simulate_config
+    from .run import simulate_validated
     from .summary import summarize
     from .sweep.resume import is_complete
 
-    plain = validate(cfg)
+    plain = _validated(cfg)
     output = plain["output"]
     folder = Path(HydraConfig.get().runtime.output_dir)
     out = folder / output["filename"]
@@ -50,7 +51,7 @@ def _run(cfg: DictConfig) -> Path:
         print(f"prrt-sim: {label}skipped, complete results in {out}")
         return out
     start = time.perf_counter()
-    ds = simulate_config(plain)
+    ds = simulate_validated(plain)
     written = []
     if output["per_patient"]:
         write_netcdf(ds, out)
@@ -76,6 +77,22 @@ def _run(cfg: DictConfig) -> Path:
         for path in save_figures(ds, out.parent):
             print(f"prrt-sim: wrote {path}")
     return written[0]
+
+
+#: the config validated before Hydra started (single runs), so that it is not checked twice
+_PREVALIDATED: dict = {}
+
+
+def _validated(cfg: DictConfig) -> dict:
+    """The plain validated config of this job (validated once per process)."""
+    from omegaconf import OmegaConf
+
+    from .config.validation import to_plain
+
+    plain = to_plain(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))
+    if _PREVALIDATED.get("plain") == plain:
+        return plain
+    return validate(plain)
 
 
 def _task(cfg: DictConfig) -> None:
@@ -113,7 +130,7 @@ def _prevalidate(argv: list[str]) -> None:
         elif not arg.startswith("-") and not arg.lstrip("+~").startswith("hydra."):
             overrides.append(arg)
     try:
-        compose(overrides, config_name=config_name)
+        _PREVALIDATED["plain"] = validate(compose_unchecked(overrides, config_name=config_name))
     except ConfigError as exc:
         print(f"prrt-sim: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)

@@ -25,9 +25,9 @@ from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size, n_regions
 from .pk.parameters import LAM, PKSystem, build_pk_system
 from .population import Columns, LesionArrays, lesion_arrays
 from .tumour import untreated
-from .tumour.parameters import GOMPERTZ, GROWTH_PER_H, HOURS_PER_MONTH, L0, build_lesion_table
+from .tumour.parameters import GOMPERTZ, GROWTH_PER_H, L0, build_lesion_table
+from .units import HOURS_PER_MONTH, HOURS_PER_WEEK
 
-HOURS_PER_WEEK = 168.0
 FIRST_STEP_H = 1e-6   # trial step after an injection; receptor binding acts in ~0.01 h
 # absolute tolerances of the non-PK states; the relative tolerance governs whenever a
 # quantity matters (doses of ~0.1-100 Gy, BED within 1e-6)

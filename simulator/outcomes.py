@@ -24,6 +24,7 @@ from .radiobiology.closed_forms import eqd2
 from .radiobiology.tcp import poisson_tcp, zaider_minerbo_tcp
 from .response import metabolic, recist
 from .tumour import parameters as tp
+from .units import HOURS_PER_MONTH, birth_rate_per_h
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def compute_outcomes(res: CourseResult, cols: Columns) -> Outcomes:
     a_times_h = res.time_h[is_assessment][1:]
     best = recist.best_overall_response(codes, a_times_h / HOURS_PER_WEEK, resp["confirmation"],
                                         resp["confirmation_min_weeks"])
-    t_prog, observed = recist.progression(codes, a_times_h / tp.HOURS_PER_MONTH)
+    t_prog, observed = recist.progression(codes, a_times_h / HOURS_PER_MONTH)
     near = recist.near_complete_response(a_sum, best, resp["near_complete_threshold"], codes)
     cmr = metabolic.complete_metabolic_response(visible[..., is_assessment],
                                                 np.arange(is_assessment.sum()) > 0)
@@ -172,4 +173,4 @@ def _birth_rate_per_h(cols: Columns) -> np.ndarray:
     if cols.scalar("tumour.potential_doubling_time_d") is None \
             and "tumour.potential_doubling_time_d" not in cols.sampled:
         return np.zeros(cols.n)
-    return tp.birth_rate_per_h(cols("tumour.potential_doubling_time_d"))
+    return birth_rate_per_h(cols("tumour.potential_doubling_time_d"))

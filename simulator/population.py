@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config.dotted import get
+
 
 class Columns:
     """Parameter values per patient for a chunk of ``n`` patients."""
@@ -21,10 +23,14 @@ class Columns:
         self.cfg, self.n, self.sampled = cfg, n, dict(sampled or {})
 
     def scalar(self, path: str):
-        node = self.cfg
-        for key in path.split("."):
-            node = node[key]
-        return node
+        """The config's value at ``path`` (not per patient)."""
+        return get(self.cfg, path)
+
+    def with_nan(self, path: str) -> np.ndarray:
+        """Like calling the columns, with NaN for an optional field set to ``None``."""
+        if path not in self.sampled and self.scalar(path) is None:
+            return np.full(self.n, np.nan)
+        return self(path)
 
     def __call__(self, path: str) -> np.ndarray:
         if path in self.sampled:

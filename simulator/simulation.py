@@ -16,8 +16,9 @@ import time
 import numpy as np
 import xarray as xr
 
-from .cohort import check_sampleable, cure_uniforms, sample_lesions, sample_parameters
-from .cohort.sampleable import check_sampled
+from .cohort import cure_uniforms, sample_lesions, sample_parameters
+from .config import rules
+from .config.validation import PARAMETERS, check_sampleable
 from .course import run_chunk
 from .outcomes import compute_outcomes
 from .population import Columns
@@ -80,6 +81,23 @@ def _sampled_variables(cfg: dict, sampled: dict[str, np.ndarray]) -> dict:
     }
 
 
+def check_sampled(cfg: dict, sampled: dict[str, np.ndarray], n: int, start: int) -> None:
+    """Every sampled patient obeys the field bounds and the cross-field rules of the config.
+
+    Raises
+    ------
+    ConfigError
+        Naming the parameter, the first patient at fault and the rule or range.
+    """
+    if not sampled:
+        return
+    for path, values in sampled.items():
+        rules.check_bounds(f"{PARAMETERS}.{path}", values, check_sampleable(path, cfg)[1],
+                           path=path, first_patient=start,
+                           hint="; truncate the distribution (low/high) or narrow it")
+    rules.check_patients(Columns(cfg, n, sampled).with_nan, n, first_patient=start)
+
+
 def _tile_rows(values: np.ndarray, copies: int) -> np.ndarray:
     """``copies`` copies of an array stacked along its first (patient) axis."""
     return np.tile(values, (copies,) + (1,) * (values.ndim - 1))
@@ -102,8 +120,7 @@ def simulate_chunk_variants(cfg: dict, start: int, stop: int,
     seed, cohort = int(cfg["seed"]), cfg["cohort"]
     n, copies = stop - start, len(variants)
     sampled = sample_parameters(cohort, seed, start, stop)
-    for path, values in sampled.items():
-        check_sampled(path, values, cfg, start)
+    check_sampled(cfg, sampled, n, start)
     generated = sample_lesions(cohort["lesions"], seed, start, stop)
     if generated is not None:
         generated = {k: v if k == "site_names" else _tile_rows(np.asarray(v), copies)
@@ -158,11 +175,3 @@ def simulate_cohort(cfg: dict) -> xr.Dataset:
     ds.attrs["wall_time_s"] = round(elapsed, 3)
     return ds
 
-
-def simulate_config(cfg: dict) -> xr.Dataset:
-    """The cohort of a validated config, over its ``grid`` when it has one."""
-    if cfg["grid"]:
-        from .sweep.grid import simulate_grid
-
-        return simulate_grid(cfg)
-    return simulate_cohort(cfg)

@@ -6,12 +6,11 @@ Pure Python/numpy/scipy; the engine receives the sampled arrays.
 from .copula import correlated_normals, correlation_matrix
 from .distributions import Distribution, parse_distribution
 from .lesions import LesionSpec, parse_lesions, sample_lesions
-from .sampleable import check_sampleable
 from .sampling import cure_uniforms, parse_parameters, sample_parameters, validate_cohort
 from .seeding import patient_generator
 
 __all__ = [
-    "Distribution", "LesionSpec", "check_sampleable", "correlated_normals", "correlation_matrix",
+    "Distribution", "LesionSpec", "correlated_normals", "correlation_matrix",
     "cure_uniforms", "parse_distribution", "parse_lesions", "parse_parameters",
     "patient_generator", "sample_lesions", "sample_parameters", "validate_cohort",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .distributions import fail
+from ..config.rules import fail
 
 FIELD = "cohort.correlations"
 

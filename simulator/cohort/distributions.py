@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from ..errors import ConfigError
+from ..config.rules import fail
 
 PREFIX = "cohort.parameters"
 
@@ -44,11 +44,6 @@ SPECS = {
 
 #: bisection steps of the mixture inverse CDF (the bracket shrinks 2^-80: machine precision)
 _BISECTION_STEPS = 80
-
-
-def fail(field: str, value: Any, allowed: str) -> None:
-    """Raise the project's :class:`ConfigError` naming ``field``, ``value`` and what is allowed."""
-    raise ConfigError(f"Invalid configuration: {field} = {value!r}; {allowed}.")
 
 
 def _number(field: str, value: Any) -> float:

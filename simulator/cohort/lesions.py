@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ..config.rules import fail
 from ..config.schema import LESION_SITES, LesionConfig
-from .distributions import Distribution, fail, parse_distribution
+from .distributions import Distribution, parse_distribution
 from .seeding import patient_generator
 
 FIELD = "cohort.lesions"

@@ -20,10 +20,12 @@ import numpy as np
 from scipy import special
 from scipy.stats import qmc
 
+from ..config.rules import describe_bounds, fail, out_of_bounds
+from ..config.validation import PARAMETERS as FIELD
+from ..config.validation import check_sampleable
 from .copula import correlated_normals, correlation_matrix
 from .distributions import Distribution, parse_distribution
 from .lesions import parse_lesions, sample_lesions
-from .sampleable import check_sampleable, check_values
 from .seeding import CURE, PARAMETERS, patient_generator
 
 U_CLIP = 1e-12
@@ -87,6 +89,18 @@ def cure_uniforms(seed: int, start: int, stop: int) -> np.ndarray:
     return np.array([patient_generator(seed, p, CURE).random() for p in range(start, stop)])
 
 
+def check_median(path: str, dist: Distribution, leaf: type, meta: dict) -> None:
+    """A distribution fits its field: integers for an int field, median within the bounds."""
+    field = f"{FIELD}.{path}"
+    if leaf is int and not dist.integer_valued:
+        fail(field, dist.kind, "an integer field takes a fixed integer or a choice of integers")
+    bounds = meta.get("bounds")
+    median = dist.median()
+    if bounds is not None and out_of_bounds(median, bounds):
+        fail(field, median, "the median must lie in the allowed range of "
+                            f"{path}: {describe_bounds(path, bounds, meta.get('unit', ''))}")
+
+
 def validate_cohort(cfg: dict) -> None:
     """Check ``cfg['cohort']`` against the composed config ``cfg`` at compose time.
 
@@ -103,10 +117,10 @@ def validate_cohort(cfg: dict) -> None:
     names, dists, _ = parse_parameters(cohort)
     for name in names:
         leaf, meta = check_sampleable(name, cfg, cohort["parameters"][name])
-        check_values(name, dists[name], leaf, meta)
+        check_median(name, dists[name], leaf, meta)
     if cohort.get("lesions") is not None:
         parse_lesions(cohort["lesions"])
 
 
-__all__ = ["check_sampleable", "cure_uniforms", "parse_parameters", "patient_generator",
+__all__ = ["check_median", "cure_uniforms", "parse_parameters", "patient_generator",
            "sample_lesions", "sample_parameters", "validate_cohort"]

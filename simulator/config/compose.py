@@ -1,4 +1,7 @@
-"""Compose a config from ``conf/`` with Hydra's compose API, outside any Hydra app."""
+"""Compose a config from ``conf/`` with Hydra's compose API, outside any Hydra app.
+
+Composition only; :func:`simulator.configure.compose` composes and validates.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,9 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from ..errors import ConfigError
 from .paths import config_dir
+from .rules import fail_message
 from .schema import register_configs
-from .validation import validate
 
 
 def _explain(exc: BaseException) -> str:
@@ -27,8 +29,9 @@ def _explain(exc: BaseException) -> str:
     return ": ".join(parts)
 
 
-def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
-    """Compose and validate a configuration.
+def compose_unchecked(overrides: Sequence[str] = (), config_name: str = "config"
+                      ) -> DictConfig:
+    """Compose a configuration (Hydra errors become ``ConfigError``; values are not checked).
 
     Parameters
     ----------
@@ -40,7 +43,7 @@ def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictC
     Raises
     ------
     ConfigError
-        For an unknown key, a wrong type or an out-of-range value.
+        For an unknown config group or option, or an override Hydra cannot apply.
     """
     register_configs()
     try:
@@ -48,6 +51,5 @@ def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictC
                                    job_name="prrt-sim"):
             cfg = hydra_compose(config_name=config_name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"Invalid configuration: {_explain(exc)}") from exc
-    validate(cfg)
+        fail_message(_explain(exc))
     return cfg

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..jit import JIT
 from .course import run_course
-from .jit import JIT
 from .rodas import make_workspace_nb
 
 

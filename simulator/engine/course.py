@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numba
 
-from .jit import JIT
+from ..jit import JIT
 from .rodas import integrate
 
 #: relative gap below which two times (an output and an injection, say) are the same

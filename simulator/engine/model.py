@@ -23,6 +23,7 @@ import math
 import numba
 
 from ..dosimetry.spheres import sphere_s_and_slope_nb
+from ..jit import JIT
 from ..pk.layout import BOUND, INTERSTITIAL, N_GLOBAL, N_SUB
 from ..pk.model import pk_jac, pk_rhs
 from ..pk.parameters import KON, RTOT, VI
@@ -41,7 +42,6 @@ from ..tumour.parameters import (
     STROMA_ML,
     V_CELL_ML,
 )
-from .jit import JIT
 from .layout import (
     LES_D,
     LES_GAMMA,

@@ -21,8 +21,8 @@ import math
 import numba
 import numpy as np
 
+from ..jit import JIT
 from .bordered import assemble_core, factor_bordered, solve_structured
-from .jit import JIT
 
 GAMMA = 0.25
 C2, C3, C4 = 0.386, 0.21, 0.63

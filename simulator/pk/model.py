@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numba
 
-from ..engine.jit import JIT
+from ..jit import JIT
 from .layout import (
     BOUND,
     INTERNALISED,

@@ -72,10 +72,10 @@ def cold_cached_functions() -> list[str]:
 
 def warm_numba_cache(config: DictConfig) -> float:
     """Compile the cached numba functions with a one-patient, one-cycle run; seconds taken."""
-    from ..config.validation import validate
+    from ..config.dotted import with_values
+    from ..configure import validate
     from ..errors import ConfigError
     from ..simulation import simulate_cohort
-    from .grid import with_values
 
     start = time.perf_counter()
     try:   # the task config only: hydra's own node holds resolvers of the app (now, ...)

@@ -16,8 +16,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from ..cohort.sampleable import config_leaf
-from ..errors import ConfigError
+from ..config.dotted import schema_leaf
 
 
 def dim_names(paths: Sequence[str]) -> dict[str, str]:
@@ -30,10 +29,10 @@ def dim_names(paths: Sequence[str]) -> dict[str, str]:
 def coordinate_attrs(path: str, cfg: dict) -> dict[str, str]:
     """``units``, ``long_name`` and ``config_path`` of a swept key (no units for a group)."""
     attrs = {"long_name": f"swept {path}", "config_path": path}
-    try:
-        hint, meta = config_leaf(path, cfg, path, None)
-    except (ConfigError, KeyError):   # a config group (cohort=example), or no config at hand
+    leaf = schema_leaf(path, cfg) if cfg else "no config at hand"
+    if isinstance(leaf, str):          # a config group (cohort=example), or no config at hand
         return attrs
+    hint, meta = leaf
     if hint in (int, float):
         attrs["units"] = meta.get("unit") or "1"
     return attrs

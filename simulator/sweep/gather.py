@@ -22,7 +22,9 @@ import xarray as xr
 import yaml
 from omegaconf import OmegaConf
 
-from ..config.validation import validate
+from ..config.dotted import get
+from ..config.rules import fail
+from ..configure import validate
 from ..errors import ConfigError
 from ..results import open_results, write_netcdf
 from .combine import combine
@@ -84,12 +86,8 @@ def _ok(job: Path) -> bool:
 
 def _value(cfg: dict, key: str, override: str) -> Any:
     """The job's resolved value of a swept key (the override's text for a config group)."""
-    node: Any = cfg
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return override.split("=", 1)[1]
-        node = node[part]
-    return override.split("=", 1)[1] if isinstance(node, (dict, list)) else node
+    node = get(cfg, key, None)
+    return override.split("=", 1)[1] if node is None or isinstance(node, (dict, list)) else node
 
 
 def _status(job: Path | None) -> str:
@@ -113,8 +111,8 @@ def gather(sweep_dir: str | Path) -> xr.Dataset:
     else:
         jobs, swept = expected
     if not jobs or not swept:
-        raise ConfigError(f"Invalid sweep folder: {sweep_dir} = {sorted(folders)!r}; expected "
-                          "a Hydra multirun folder with at least one swept key (key=a,b)")
+        fail("sweep folder", str(sweep_dir), f"found the jobs {sorted(folders)!r}; expected a "
+             "Hydra multirun folder with at least one swept key (key=a,b)")
     points, datasets, status, overrides = [], [], [], []
     base_cfg = None
     for job_overrides in jobs:

@@ -13,14 +13,15 @@ streams), so the result equals, value for value, the gathered multirun of the sa
 
 from __future__ import annotations
 
-import copy
 import itertools
 from typing import Any
 
 import xarray as xr
 
-from ..cohort.sampleable import RUN_LEVEL
-from ..config.validation import validate
+from ..config.dotted import RUN_LEVEL
+from ..config.dotted import with_values as set_values
+from ..config.rules import fail_in_context
+from ..configure import validate
 from ..errors import ConfigError
 from ..simulation import join_chunks, simulate_chunk_variants
 from .combine import combine
@@ -36,14 +37,7 @@ def batched(path: str) -> bool:
 
 def with_values(cfg: dict, values: dict[str, Any]) -> dict:
     """A copy of ``cfg`` with dotted paths set to values and no grid."""
-    out = copy.deepcopy({**cfg, "grid": {}})
-    for path, value in values.items():
-        *parents, leaf = path.split(".")
-        node = out
-        for key in parents:
-            node = node[key]
-        node[leaf] = value
-    return out
+    return set_values({**cfg, "grid": {}}, values)
 
 
 def grid_points(cfg: dict) -> list[dict[str, Any]]:
@@ -68,7 +62,7 @@ def simulate_grid(cfg: dict) -> xr.Dataset:
         try:
             validate(with_values(cfg, point))
         except ConfigError as exc:
-            raise ConfigError(f"{exc} (grid point {point})") from exc
+            fail_in_context(exc, f"grid point {point}")
     outer = [k for k in cfg["grid"] if not batched(k)]
     groups: dict[tuple, list[int]] = {}
     for k, point in enumerate(points):

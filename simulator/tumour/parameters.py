@@ -11,27 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..config.rules import check_gompertz_capacity
 from ..population import Columns, LesionArrays
+from ..units import HOURS_PER_DAY, growth_rate_per_h
 
 (R_CELL, V_CELL_ML, STROMA_ML, RHO_G_PER_ML, GROWTH_PER_H, GOMPERTZ, LN_K_CELLS, G_NORM,
  K_CLEAR, ALPHA, BETA, MU, L0) = range(13)
 N_LESION_PARAMS = 13
 
-HOURS_PER_MONTH = 365.25 * 24.0 / 12.0
-HOURS_PER_DAY = 24.0
-
-
-def growth_rate_per_h(volume_growth_percent_per_month):
-    """Net exponential growth rate (1/h) from a clinical volume growth rate (TGR, %/month)."""
-    return np.log1p(np.asarray(volume_growth_percent_per_month) / 100.0) / HOURS_PER_MONTH
-
-
-def birth_rate_per_h(potential_doubling_time_d):
-    """Clonogen birth rate b = ln 2 / T_pot (1/h, Zaider-Minerbo TCP); 0 for ``None``."""
-    if potential_doubling_time_d is None:
-        return 0.0
-    return np.log(2.0) / (np.asarray(potential_doubling_time_d) * HOURS_PER_DAY)
 
 
 def build_lesion_table(cols: Columns, lesions: LesionArrays) -> np.ndarray:
@@ -48,13 +35,9 @@ def build_lesion_table(cols: Columns, lesions: LesionArrays) -> np.ndarray:
     n0 = (1.0 - f_s) * v0_ml * rho_cells
     gompertz = cols.scalar("tumour.growth") == "gompertz"
     k_cells = cols("tumour.gompertz_max_volume_ml")[:, None] * rho_cells
-    if gompertz and np.any(present & (k_cells <= n0)):
-        p, k = np.argwhere(present & (k_cells <= n0))[0]
-        raise ConfigError(
-            f"Invalid configuration: tumour.gompertz_max_volume_ml = "
-            f"{cols('tumour.gompertz_max_volume_ml')[p]:g}; must exceed the cell volume of "
-            f"every lesion, {(1.0 - f_s[p, 0]) * v0_ml[p, k]:g} mL for lesion "
-            f"{lesions.names[k]} of patient {p}")
+    if gompertz:
+        check_gompertz_capacity(cols("tumour.gompertz_max_volume_ml"), (1.0 - f_s) * v0_ml,
+                                present, lesions.names)
     alpha = cols("radiobiology.tumour_alpha_per_gy")[:, None]
     table = np.zeros((n, n_les, N_LESION_PARAMS))
     columns = {

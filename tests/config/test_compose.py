@@ -86,14 +86,13 @@ def test_simulate_validates_before_computing(reference_cfg):
 
 def test_netter1_cohort_and_control_arm_compose_and_stay_in_bounds():
     from simulator.cohort import sample_lesions, sample_parameters
-    from simulator.cohort.sampleable import check_sampled
+    from simulator.simulation import check_sampled
 
     for arm in ("therapy=standard", "therapy=none"):
         cfg = simulator.validate(simulator.compose(["cohort=netter1", arm]))
         assert cfg["cohort"]["n_patients"] >= 10000
     sampled = sample_parameters(cfg["cohort"], cfg["seed"], 0, 3000)
-    for path, values in sampled.items():
-        check_sampled(path, values, cfg, 0)        # raises ConfigError when out of bounds
+    check_sampled(cfg, sampled, 3000, 0)   # raises ConfigError when out of bounds or a rule fails
     lesions = sample_lesions(cfg["cohort"]["lesions"], cfg["seed"], 0, 3000)
     assert lesions["count"].min() >= 1 and np.nanmax(lesions["volume_ml"]) <= 5000.0
     assert cfg["therapy"]["activity_gbq"] == 0.0 and cfg["therapy"]["peptide_nmol"] == 0.0

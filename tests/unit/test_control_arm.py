@@ -9,7 +9,7 @@ import simulator
 from simulator.course import run_chunk
 from simulator.outcomes import compute_outcomes
 from simulator.population import Columns
-from simulator.tumour.parameters import HOURS_PER_MONTH
+from simulator.units import HOURS_PER_MONTH
 from simulator.tumour.untreated import inverse_size_integral_h
 from tests.conftest import plain_cfg
 

@@ -10,12 +10,12 @@ import pytest
 import simulator
 from simulator import ConfigError
 from simulator.cohort import (
-    check_sampleable,
     cure_uniforms,
     patient_generator,
     sample_lesions,
     sample_parameters,
 )
+from simulator.config.validation import check_sampleable
 
 N = 20_000
 COHORT = {
