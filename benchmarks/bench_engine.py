@@ -24,11 +24,12 @@ import numba
 import numpy as np
 
 import simulator
-from simulator.course import LAM, CourseResult, region_hot_amounts, run_chunk
 from simulator.engine import layout as el
 from simulator.outcomes import compute_outcomes
+from simulator.pk.parameters import LAM
 from simulator.population import Columns
 from simulator.reference import reference_course
+from simulator.runner import CourseResult, region_hot_amounts, run_chunk
 from simulator.simulation import simulate_chunk
 
 WIDE = ["cohort=wide"]   # conf/cohort/wide.yaml: wide spread of six parameters

@@ -42,9 +42,9 @@ import numpy as np
 from scipy.optimize import least_squares
 
 import simulator
-from simulator.course import run_patient
 from simulator.outcomes import compute_outcomes
 from simulator.population import Columns
+from simulator.runner import run_patient
 
 FITTED = (("pk", "internalisation_half_life_h"), ("pk", "kidney_reabsorbed_fraction"),
           ("patient", "kidney_sstr_nmol"), ("patient", "spleen_sstr_nmol"))

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .course import HOURS_PER_WEEK, CourseResult, region_hot_amounts, tia_per_cycle_mbq_h
 from .dosimetry.spheres import sphere_s_value_gy_per_mbq_h
 from .engine import layout as el
 from .pk.layout import LIVER, N_GLOBAL
@@ -23,8 +22,9 @@ from .population import Columns
 from .radiobiology.closed_forms import eqd2
 from .radiobiology.tcp import poisson_tcp, zaider_minerbo_tcp
 from .response import metabolic, recist
+from .runner import CourseResult, region_hot_amounts, tia_per_cycle_mbq_h
 from .tumour import parameters as tp
-from .units import HOURS_PER_MONTH, birth_rate_per_h
+from .units import HOURS_PER_MONTH, HOURS_PER_WEEK, birth_rate_per_h
 
 
 @dataclass(frozen=True)

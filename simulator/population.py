@@ -52,38 +52,3 @@ class LesionArrays:
     @property
     def present(self) -> np.ndarray:
         return np.arange(len(self.names))[None, :] < self.count[:, None]
-
-
-def lesion_arrays(cols: Columns, generated: dict | None = None) -> LesionArrays:
-    """Lesions from the config (named, same for every patient) or generated per patient."""
-    cfg, n = cols.cfg, cols.n
-    default_density = cols("patient.sstr_density_nmol_per_l")
-    default_perfusion = cols("pk.tumour.perfusion_ml_per_min_per_ml")
-    if generated is not None:
-        width = generated["volume_ml"].shape[1]
-        names = tuple(f"lesion_{k}" for k in range(width))
-        present = np.arange(width)[None, :] < generated["count"][:, None]
-        site_names = np.asarray(list(generated["site_names"]) + [""], dtype=object)
-        return LesionArrays(
-            names=names, count=np.asarray(generated["count"], dtype=int),
-            volume_ml=np.where(present, generated["volume_ml"], np.nan),
-            site=site_names[np.where(present, generated["site"], -1)],
-            sstr_density_nmol_per_l=np.repeat(default_density[:, None], width, axis=1),
-            perfusion_ml_per_min_per_ml=np.repeat(default_perfusion[:, None], width, axis=1))
-    names = tuple(cfg["lesions"])
-    vol, site, dens, perf = [], [], [], []
-    for name in names:
-        lesion = cfg["lesions"][name]
-        vol.append(cols(f"lesions.{name}.volume_ml"))
-        site.append(np.full(n, lesion["site"], dtype=object))
-        dens.append(default_density if lesion["sstr_density_nmol_per_l"] is None
-                    else cols(f"lesions.{name}.sstr_density_nmol_per_l"))
-        perf.append(default_perfusion if lesion["perfusion_ml_per_min_per_ml"] is None
-                    else cols(f"lesions.{name}.perfusion_ml_per_min_per_ml"))
-
-    def stack(items, dtype=float):
-        return np.stack(items, axis=1) if items else np.zeros((n, 0), dtype=dtype)
-
-    return LesionArrays(names=names, count=np.full(n, len(names)), volume_ml=stack(vol),
-                        site=stack(site, object), sstr_density_nmol_per_l=stack(dens),
-                        perfusion_ml_per_min_per_ml=stack(perf))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .course import Model, Schedule, initial_states
+from .assembly import Model, Schedule, initial_states
 from .dosimetry.spheres import sphere_s_value_gy_per_mbq_h
 from .engine import layout as el
 from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size

@@ -19,10 +19,10 @@ import xarray as xr
 from .cohort import cure_uniforms, sample_lesions, sample_parameters
 from .config import rules
 from .config.validation import PARAMETERS, check_sampleable
-from .course import run_chunk
 from .outcomes import compute_outcomes
 from .population import Columns
 from .results.dataset import to_dataset
+from .runner import run_chunk
 from .summary import summary_inputs
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ import copy
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 from .schema import Config
@@ -25,7 +26,7 @@ def get(cfg: dict, path: str, default: Any = _MISSING) -> Any:
     """The value at ``path`` (``KeyError`` naming the path unless ``default`` is given)."""
     node: Any = cfg
     for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
+        if not isinstance(node, Mapping) or part not in node:   # a dict or a DictConfig
             if default is _MISSING:
                 raise KeyError(path)
             return default

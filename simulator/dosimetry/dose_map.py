@@ -37,15 +37,18 @@ BLOOD_DENSITY_G_PER_ML = 1.06
 ORGAN_TARGETS = ("kidneys", "spleen", "liver", "red_marrow")
 
 
-def dose_map_gy_per_mbq_h(tissue_mass_g: np.ndarray, cols) -> np.ndarray:
+def dose_map_gy_per_mbq_h(tissue_mass_g: np.ndarray, plasma_volume_l: np.ndarray,
+                          hematocrit: np.ndarray, red_marrow_mass_g: np.ndarray,
+                          marrow_blood_ratio: np.ndarray) -> np.ndarray:
     """Matrices M (n, n_targets, n_regions) in Gy/(MBq h), targets as in the module docstring.
 
     Parameters
     ----------
     tissue_mass_g : ndarray (n, T)
         Masses (g) of the PBPK tissues: kidneys, spleen, liver, lesions (NaN if absent).
-    cols : simulator.population.Columns
-        Per-patient parameter values (patient and dosimetry sections are read).
+    plasma_volume_l, hematocrit, red_marrow_mass_g, marrow_blood_ratio : ndarray (n,)
+        Per patient: plasma volume (L), haematocrit, red-marrow mass (g) and the red-marrow
+        to blood activity-concentration ratio (blood-based marrow dosimetry).
     """
     n, n_t = tissue_mass_g.shape
     n_les = n_t - 3
@@ -55,11 +58,9 @@ def dose_map_gy_per_mbq_h(tissue_mass_g: np.ndarray, cols) -> np.ndarray:
     m[:, 0, tissue[KIDNEYS]] = m[:, 0, TUBULAR] = s_kidney
     m[:, 1, tissue[SPLEEN]] = organ_self_s_gy_per_mbq_h("spleen", tissue_mass_g[:, SPLEEN])
     m[:, 2, tissue[LIVER]] = organ_self_s_gy_per_mbq_h("liver", tissue_mass_g[:, LIVER])
-    blood_g = cols("patient.plasma_volume_l") * 1000.0 / (1.0 - cols("patient.hematocrit")) \
-        * BLOOD_DENSITY_G_PER_ML
-    marrow_mass_g = cols("patient.red_marrow_mass_g")
-    a_rm_per_mbq_blood = marrow_activity_mbq(1.0 / blood_g, marrow_mass_g,
-                                             cols("dosimetry.marrow_blood_ratio"))
+    blood_g = plasma_volume_l * 1000.0 / (1.0 - hematocrit) * BLOOD_DENSITY_G_PER_ML
+    marrow_mass_g = red_marrow_mass_g
+    a_rm_per_mbq_blood = marrow_activity_mbq(1.0 / blood_g, marrow_mass_g, marrow_blood_ratio)
     s_rm = organ_self_s_gy_per_mbq_h("red_marrow", marrow_mass_g)
     s_tb = S_RED_MARROW_FROM_TOTAL_BODY_GY_PER_MBQ_H
     in_body = np.ones(n_regions(n_t), dtype=bool)

@@ -10,12 +10,12 @@ import numpy as np
 import xarray as xr
 from omegaconf import OmegaConf
 
-from ..course import CourseResult
 from ..dosimetry.dose_map import ORGAN_TARGETS
 from ..outcomes import Outcomes
 from ..pk.layout import region_names
 from ..population import Columns
 from ..response.recist import CR, NOT_EVALUABLE, PD, PR, SD
+from ..runner import CourseResult
 
 #: long names of the organ dose variables, by target
 _ORGAN_VARS = {"kidneys": "kidney", "spleen": "spleen", "liver": "liver", "red_marrow": "marrow"}

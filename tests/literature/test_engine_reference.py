@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.course import run_patient
 from simulator.engine import layout as el
 from simulator.engine import model
 from simulator.outcomes import lesion_cells, lesion_volume_and_mass
 from simulator.pk.layout import tia_offset
 from simulator.reference import coupled_reference_rhs, reference_course
+from simulator.runner import run_patient
 from tests.conftest import plain_cfg
 
 CASES = {

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.course import run_chunk
 from simulator.outcomes import compute_outcomes
 from simulator.population import Columns
-from simulator.units import HOURS_PER_MONTH
+from simulator.runner import run_chunk
 from simulator.tumour.untreated import inverse_size_integral_h
+from simulator.units import HOURS_PER_MONTH
 from tests.conftest import plain_cfg
 
 NONE = ["therapy=none", "cohort.n_patients=8", "response.follow_up_months=12",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.course import build_model, jacobian_structure
+from simulator.assembly import build_model, jacobian_structure
 from simulator.engine import model
 from simulator.engine.bordered import (
     assemble_core,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.course import build_model, initial_states, run_patient
+from simulator.assembly import build_model, initial_states
 from simulator.engine import layout as el
 from simulator.engine import model
 from simulator.pk import layout
 from simulator.population import Columns
+from simulator.runner import run_patient
 from tests.conftest import plain_cfg
 
 
