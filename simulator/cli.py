@@ -64,13 +64,17 @@ def _run(cfg: DictConfig) -> Path:
         written.append(folder / output["summary_filename"])
     (folder / ERROR_FILE).unlink(missing_ok=True)
     elapsed = time.perf_counter() - start
+    rate = f", {n / elapsed:.1f} patients/s" if n > 1 else ""
     print(f"prrt-sim: {label}wrote {', '.join(map(str, written))} ({n} patient"
-          f"{'s' if n > 1 else ''} in {elapsed:.1f} s, {n / elapsed:.1f} patients/s including "
-          "compilation)")
+          f"{'s' if n > 1 else ''} in {elapsed:.1f} s{rate}, compilation included)")
     if plain["grid"]:
         from .sweep.table import summary_table
 
         print(summary_table(ds))
+    elif not label:
+        from .report import report
+
+        print(report(ds))
     if plain["output"]["plots"]:
         from .plots import save_figures
 

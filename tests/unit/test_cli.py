@@ -39,6 +39,9 @@ def test_run_writes_results_and_prints_path(tmp_path):
     ds = open_results(path)
     assert float(ds.injected_activity_gbq[0, 0]) == 5.55
     assert ds.kidney_dose_gy.attrs["units"] == "Gy"
+    kidney_gy = float(ds.kidney_dose_gy.sum())          # the printed summary is this run's
+    assert f"kidney  {kidney_gy:8.2f} Gy  ({kidney_gy / 5.55:.3f} Gy/GBq)" in proc.stdout
+    assert "best response (RECIST 1.1): " in proc.stdout and "TCP (Zaider-Minerbo)" in proc.stdout
 
 
 def test_cohort_writes_summary_and_summary_only_mode_skips_results(tmp_path):
@@ -50,3 +53,4 @@ def test_cohort_writes_summary_and_summary_only_mode_skips_results(tmp_path):
     summary = open_results(run / "summary.nc")
     assert summary.attrs["n_patients"] == 3
     assert str(run / "summary.nc") in proc.stdout
+    assert f"objective response (CR + PR)   {100 * float(summary.orr):5.1f} %" in proc.stdout

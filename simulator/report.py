@@ -1,0 +1,76 @@
+"""Short plain-text outcome reports printed by the command line after a run.
+
+A single patient: doses per GBq, cumulative doses and BED, best response, TCP and the
+organ-at-risk flags.  A cohort: response rates with Wilson 95 % intervals, median PFS and
+the organ-at-risk rates.  Numbers only; the Dataset holds everything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .summary import summarize
+
+_RESPONSE_NAMES = {-1: "not evaluable", 0: "CR", 1: "PR", 2: "SD", 3: "PD"}
+
+
+def _flag(ds: xr.Dataset, name: str) -> str:
+    return "yes" if name in ds and bool(ds[name].values.ravel()[0]) else "no"
+
+
+def patient_report(ds: xr.Dataset) -> str:
+    """Outcome lines of a single-patient Dataset (``patient`` of size 1)."""
+    p = ds.isel(patient=0)
+    activity_gbq = float(p["injected_activity_gbq"].sum()) if "injected_activity_gbq" in p \
+        else float("nan")
+    n_cycles = p.sizes.get("cycle", 0)
+    lines = [f"  {n_cycles} cycle(s), {activity_gbq:.2f} GBq in total"]
+    per_gbq = {}
+    for organ in ("kidney", "marrow", "spleen", "liver"):
+        var = f"{organ}_dose_gy"
+        if var in p:
+            total = float(p[var].sum())
+            per_gbq[organ] = total / activity_gbq if activity_gbq > 0 else float("nan")
+            lines.append(f"  {organ:<7} {total:8.2f} Gy  ({per_gbq[organ]:.3f} Gy/GBq)")
+    if "kidney_bed_cumulative_gy" in p:
+        lines.append(f"  kidney BED {float(p['kidney_bed_cumulative_gy']):.2f} Gy, over its limit: "
+                     f"{_flag(p, 'kidney_bed_limit_exceeded')}; marrow dose over its limit: "
+                     f"{_flag(p, 'marrow_dose_limit_exceeded')}")
+    if "lesion_dose_gy" in p:
+        dose = p["lesion_dose_gy"].sum("cycle").values
+        bed = p["lesion_bed_gy"].sum("cycle").values if "lesion_bed_gy" in p else dose * np.nan
+        for name, d, b in zip(p["lesion"].values, dose, bed, strict=True):
+            if np.isfinite(d):
+                lines.append(f"  lesion {name}: {d:.1f} Gy, BED {b:.1f} Gy")
+    if "best_response" in p:
+        best = _RESPONSE_NAMES.get(int(p["best_response"]), "?")
+        lines.append(f"  best response (RECIST 1.1): {best}; near-complete: "
+                     f"{_flag(p, 'near_complete_response')}; complete metabolic: "
+                     f"{_flag(p, 'complete_metabolic_response')}")
+    if "tcp" in p:
+        lines.append(f"  TCP (Zaider-Minerbo) {float(p['tcp']):.3g}")
+    return "\n".join(lines)
+
+
+def cohort_report(ds: xr.Dataset) -> str:
+    """Outcome lines of a cohort Dataset (rates with Wilson 95 % intervals)."""
+    s = summarize(ds)
+    lines = []
+    for name, label in (("orr", "objective response (CR + PR)"),
+                        ("near_complete_response_rate", "near-complete response"),
+                        ("complete_metabolic_response_rate", "complete metabolic response"),
+                        ("kidney_bed_limit_exceeded_rate", "kidney BED over its limit"),
+                        ("marrow_dose_limit_exceeded_rate", "marrow dose over its limit")):
+        if name in s:
+            lines.append(f"  {label:<30} {100 * float(s[name]):5.1f} % "
+                         f"({100 * float(s[name + '_ci_low']):.1f}-"
+                         f"{100 * float(s[name + '_ci_high']):.1f})")
+    if "median_pfs_months" in s:
+        lines.append(f"  median PFS {float(s['median_pfs_months']):.1f} months")
+    return "\n".join(lines)
+
+
+def report(ds: xr.Dataset) -> str:
+    """The report that fits ``ds``: one patient, or a cohort."""
+    return patient_report(ds) if ds.sizes["patient"] == 1 else cohort_report(ds)
