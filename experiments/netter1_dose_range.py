@@ -3,7 +3,7 @@
     python experiments/netter1_dose_range.py [--n 2000]   # writes results/netter1_dose_range.md
 
 The published 2-77 Gy per cycle is the minimum and maximum over 880 dose assessments of 182
-lesions >= 8 mL in 41 patients (J Nucl Med 2022, PMC8978188; literature.md 3.1). A minimum and
+lesions >= 8 mL in 41 patients (J Nucl Med 2022, PMC8978188). A minimum and
 a maximum depend on the sample size and on the clustering of lesions in patients, so they are
 compared with the same statistic of the virtual cohort: draw 41 virtual patients with at least
 one lesion >= 8 mL, take every dose per cycle of their lesions >= 8 mL, record the minimum and

@@ -1,12 +1,12 @@
-"""Literature validation of the LQ BED with incomplete repair (DESIGN.md 5, rung 1).
+"""Literature validation of the LQ BED with incomplete repair (docs/validation.md, rung 1).
 
 Provenance: Dale 1985, Br J Radiol 58:515-528, doi:10.1259/0007-1285-58-690-515
 (mono-exponential BED = D [1 + D λ / ((μ+λ)(α/β))]); sum-of-exponentials closed
-form and worked numbers from /work/shared/reference/literature.md 4.2 [DERIVED]
+form (docs/model.md §5.3) and worked numbers derived from it by hand [DERIVED]
 (kidney 4 Gy, T_eff 50 h, T_rep 2.8 h, α/β 2.6 Gy -> BED 4.33 Gy/cycle, 4 cycles ->
 EQD2 9.8 Gy; tumour 25 Gy, T_eff 80 h, T_rep 1.5 h, α/β 10 Gy -> 26.2 Gy; 2-h
 uptake half-time changes the kidney BED by about -0.1 %).  Independent reference:
-scipy solve_ivp of dD/dt = Ḋ, dΓ/dt = Ḋ − μΓ, dQ/dt = Ḋ Γ (literature.md 4.1).
+scipy solve_ivp of dD/dt = Ḋ, dΓ/dt = Ḋ − μΓ, dQ/dt = Ḋ Γ (docs/model.md §5.1).
 """
 
 import numpy as np

@@ -1,11 +1,12 @@
 """Literature validation of the MIRD sphere dosimetry for 177Lu.
 
 Provenance: Olguin et al. 2020, Phys Med Biol 65(23):235027, doi:10.1088/1361-6560/abbc7e
-(soft-tissue sphere S-values, as transcribed in /work/shared/reference/literature.md 2.3);
-validation targets derived there ([DERIVED], domain_checks.py): S(10 g) = 8.54 and
+(soft-tissue sphere S-values, data file qurit/PyTheranostics doodle/data/s-values/spheres.json);
+validation targets derived from that table ([DERIVED]): S(10 g) = 8.54 and
 S(1 g) = 83.6 mGy MBq^-1 h^-1 by log-log interpolation; electron full-absorption limit
-Δe/m = 85.3 mGy MBq^-1 h^-1 (1 g/m) (literature.md 2.2, Δe from ICRP-107) agrees with the
-table within ~4 % above ~1 g. MIRD: D = Ã S, Ã = ∫ A dt (literature.md 2.2).
+Δe/m = 85.3 mGy MBq^-1 h^-1 (1 g/m) (Δe from ICRP-107, doi:10.1016/j.icrp.2008.10.004)
+agrees with the table within ~4 % above ~1 g. MIRD: D = Ã S, Ã = ∫ A dt (MIRD Pamphlet 21,
+doi:10.2967/jnumed.108.056036; docs/model.md §4).
 """
 
 import numpy as np
@@ -57,7 +58,7 @@ def test_electron_full_absorption_limit_above_1_g():
 
 
 def test_small_spheres_fall_below_electron_limit():
-    # electron escape: at 4.31 mg only ~83 % of Δe is absorbed (literature.md 2.3, 0.122 MeV)
+    # electron escape: at 4.31 mg only ~83 % of Δe is absorbed (0.122 MeV of 0.148)
     s = sphere_s_value_gy_per_mbq_h(0.00431)
     ratio = s / electron_full_absorption_s_gy_per_mbq_h(lu177().electron_energy_mev, 0.00431)
     assert ratio == pytest.approx(0.122 / 0.14792, rel=0.01)

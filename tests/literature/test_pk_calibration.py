@@ -1,6 +1,6 @@
 """Validation rung 3: the calibrated reference patient gives published doses per GBq.
 
-Targets (issue 2; literature.md 3.1):
+Targets (issue 2):
 kidneys 0.38-0.57 Gy/GBq (EJNMMI Phys 2018 doi:10.1186/s40658-018-0232-9, 0.38 +/- 0.19;
 Staanum 2021 doi:10.1186/s40658-021-00422-2, median 0.47; Clin Nucl Med 2013;38(3), 0.57),
 NET lesions 2.7-4.1 Gy/GBq (Clin Nucl Med 2013, 3.41 +/- 0.68).  Spleen and liver are

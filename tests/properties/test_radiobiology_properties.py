@@ -1,4 +1,4 @@
-"""Property tests of the LQ BED / EQD2 formulas (DESIGN.md 3.4; literature.md 4.1-4.2).
+"""Property tests of the LQ BED / EQD2 formulas (docs/model.md §5).
 
 Invariants: D <= BED <= D (1 + D/(α/β)) (0 <= G <= 1); at equal D, a shorter
 effective half-life (more concentrated delivery) gives a higher BED (Dale 1985,

@@ -1,4 +1,4 @@
-"""Unit tests for simulator.nuclides (177Lu ICRP-107 data, literature.md 2.1)."""
+"""Unit tests for simulator.nuclides (177Lu ICRP-107 data, doi:10.1016/j.icrp.2008.10.004)."""
 
 import dataclasses
 import math
@@ -14,14 +14,14 @@ def test_half_life_is_icrp107_6_647_d():
 
 def test_decay_constant_matches_half_life():
     n = lu177()
-    assert n.decay_constant_per_h == pytest.approx(4.345e-3, rel=2e-4)  # literature.md 2.1
+    assert n.decay_constant_per_h == pytest.approx(4.345e-3, rel=2e-4)  # ln 2 / 6.647 d
     assert n.decay_constant_per_h * n.half_life_h == pytest.approx(math.log(2.0), rel=1e-12)
 
 
 @pytest.mark.parametrize(
     ("field", "expected_mev"),
     [
-        ("electron_energy_mev", 0.14792),  # Δe, literature.md 2.1 / DESIGN
+        ("electron_energy_mev", 0.14792),  # Δe, ICRP-107
         ("photon_energy_mev", 0.03510),  # Δph
         ("beta_mean_energy_mev", 0.13327),
     ],
@@ -32,7 +32,7 @@ def test_mean_energies_per_decay(field, expected_mev):
 
 def test_electron_energy_exceeds_beta_by_ic_and_auger():
     n = lu177()
-    # IC 0.013522 + Auger 0.001132 MeV per decay (literature.md 2.1)
+    # IC 0.013522 + Auger 0.001132 MeV per decay (ICRP-107)
     assert n.electron_energy_mev - n.beta_mean_energy_mev == pytest.approx(0.014654, rel=1e-3)
 
 

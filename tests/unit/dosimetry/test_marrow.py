@@ -5,7 +5,7 @@ import pytest
 
 from simulator.dosimetry.marrow import marrow_activity_mbq, marrow_dose_rate_gy_per_h
 
-# literature.md 2.4 converted by hand: 1.15e-5 and 2.74e-7 mGy/(MBq s) x 3.6 -> Gy/(MBq h)
+# qurit/PyTheranostics Lu177-Male-Svalues.csv: 1.15e-5 and 2.74e-7 mGy/(MBq s) x 3.6 -> Gy/(MBq h)
 S_RM_RM = 4.14e-5
 S_RM_TB = 9.864e-7
 

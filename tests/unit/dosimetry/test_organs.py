@@ -1,4 +1,4 @@
-"""Unit tests for simulator.dosimetry.organs (literature.md 2.4, ICRP-89 masses)."""
+"""Unit tests for simulator.dosimetry.organs (PyTheranostics S-values, ICRP-89 masses)."""
 
 import numpy as np
 import pytest
@@ -16,7 +16,7 @@ from simulator.dosimetry.organs import (
     [("kidneys", 0.279), ("spleen", 0.576), ("liver", 0.0493), ("red_marrow", 0.0414)],
 )
 def test_reference_values_in_gy_per_mbq_h(organ, s_mgy_per_mbq_h):
-    # literature.md 2.4, column mGy/(MBq h) (3 significant digits)
+    # qurit/PyTheranostics Lu177-Male-Svalues.csv, column mGy/(MBq h) (3 significant digits)
     s = organ_self_s_gy_per_mbq_h(organ, REFERENCE_MASS_G[organ])
     assert s * 1e3 == pytest.approx(s_mgy_per_mbq_h, rel=2e-3)
 
@@ -32,7 +32,7 @@ def test_icrp89_masses():
 
 @pytest.mark.parametrize("organ", ["kidneys", "spleen", "liver"])
 def test_implied_electron_only_mass_matches_icrp89(organ):
-    # Δe/S gives the mass that would absorb all electron energy (literature.md 2.4: 305/148/1730 g)
+    # Δe/S gives the mass that would absorb all electron energy (305/148/1730 g)
     delta_e_j = 0.14792 * mega * electron_volt
     s_gy_per_bq_s = organ_self_s_gy_per_mbq_h(organ, REFERENCE_MASS_G[organ]) / 3.6e9
     implied_mass_g = delta_e_j / s_gy_per_bq_s * 1e3

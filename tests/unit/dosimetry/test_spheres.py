@@ -1,4 +1,4 @@
-"""Unit tests for simulator.dosimetry.spheres (Olguin 2020 table, literature.md 2.3)."""
+"""Unit tests for simulator.dosimetry.spheres (Olguin 2020 table)."""
 
 import numpy as np
 import pytest
@@ -11,7 +11,8 @@ from simulator.dosimetry.spheres import (
     sphere_s_value_nb,
 )
 
-# Independent transcription of literature.md 2.3 (Olguin 2020, doi:10.1088/1361-6560/abbc7e).
+# Independent transcription of PyTheranostics spheres.json (Olguin 2020,
+# doi:10.1088/1361-6560/abbc7e).
 MASS_G = [0.00431, 0.0146, 0.0345, 0.116, 0.276, 0.539, 0.932, 2.21, 4.31,
           14.6, 34.5, 116, 276, 539, 932]  # fmt: skip
 S_GY_PER_BQ_S = [4.54e-9, 1.44e-9, 6.29e-10, 1.93e-10, 8.26e-11, 4.27e-11, 2.49e-11,
@@ -21,7 +22,7 @@ RADIUS_CM = [0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0, 4.0, 5
 
 
 def test_unit_conversion_mgy_per_mbq_h_column():
-    # third column of literature.md 2.3, mGy/(MBq h), rounded to 4 significant digits
+    # the table in mGy/(MBq h), rounded to 4 significant digits
     s = sphere_s_value_gy_per_mbq_h(np.array([0.00431, 0.932, 14.6, 932.0])) * 1e3
     np.testing.assert_allclose(s, [16344, 89.64, 5.868, 0.0954], rtol=5e-4)
 

@@ -1,7 +1,7 @@
 """Unit tests for simulator.response.metabolic.
 
-The SSTR-PET visibility rule is the simulator's own operational definition (DESIGN
-3.6): visible while the lesion receptor concentration exceeds the liver background
+The SSTR-PET visibility rule is the simulator's own operational definition (docs/model.md
+§8.3): visible while the lesion receptor concentration exceeds the liver background
 AND the receptor-bearing volume exceeds the PET detectability volume; CMR = none
 visible (analogue of RECIST 1.1 CR, Eisenhauer EA et al., Eur J Cancer
 2009;45:228-247, doi:10.1016/j.ejca.2008.10.026). Expected values are by hand.

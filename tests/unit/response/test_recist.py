@@ -3,7 +3,7 @@
 Expected values are worked by hand from RECIST 1.1: Eisenhauer EA et al., "New
 response evaluation criteria in solid tumours: revised RECIST guideline (version
 1.1)", Eur J Cancer 2009;45:228-247, doi:10.1016/j.ejca.2008.10.026 (sections 3.1,
-4.2-4.4, Tables 1 and 3) and DESIGN 3.6 (near-complete response is our definition).
+4.2-4.4, Tables 1 and 3) and docs/model.md §8.2 (near-complete response is our definition).
 """
 
 import numpy as np
