@@ -7,7 +7,7 @@ Ann ICRP 38(3), doi:10.1016/j.icrp.2008.10.004) via two installed packages:
 * mean emitted energies per decay: ``icrp107_database`` (``Lu-177.json``):
   electrons (beta- + internal-conversion + Auger) = 0.14792 MeV,
   photons (gamma + X-ray) = 0.03510 MeV
-  (cross-checked in /work/shared/reference/literature.md section 2.1, and
+  (cross-checked against
   EJNMMI Phys 2020, doi:10.1186/s40658-020-00301-2, Table 1).
 """
 

@@ -1,4 +1,5 @@
-"""Independent scipy reference of the coupled model (validation rung 2, DESIGN 5).
+"""Independent scipy reference of the coupled model (validation rung 2, docs/validation.md;
+equations docs/model.md §10).
 
 The right-hand side is coded again here, vectorised over lesions and built on
 :func:`simulator.pk.reference.reference_rhs`; it shares only the parameter arrays

@@ -1,4 +1,4 @@
-"""Virtual-patient cohorts: distributions, Gaussian copula, per-patient seeding (DESIGN 3.7).
+"""Virtual-patient cohorts: distributions, Gaussian copula, per-patient seeding (docs/model.md §9).
 
 Pure Python/numpy/scipy; the engine receives the sampled arrays.
 """

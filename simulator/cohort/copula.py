@@ -1,4 +1,4 @@
-"""Gaussian copula: correlated standard normals for the sampled parameters (DESIGN 3.7).
+"""Gaussian copula: correlated standard normals for the sampled parameters (docs/model.md §9.2).
 
 Independent standard normals ``z`` become correlated normals ``x = z L^T`` with ``L``
 the Cholesky factor of the correlation matrix ``C``; ``u = Phi(x)`` then drives each

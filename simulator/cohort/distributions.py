@@ -1,4 +1,4 @@
-"""Marginal distributions of patient-level parameters, sampled by inverse CDF (DESIGN 3.7).
+"""Marginal distributions of patient-level parameters, sampled by inverse CDF (docs/model.md §9.1).
 
 A spec is a mapping from the cohort config (or a plain number, meaning fixed):
 

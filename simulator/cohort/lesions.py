@@ -1,4 +1,4 @@
-"""Generated lesions: per-patient lesion count, volumes and sites (DESIGN 3.7).
+"""Generated lesions: per-patient lesion count, volumes and sites (docs/model.md §9.5).
 
 ``cohort.lesions`` is ``{count: <spec or int>, volume_ml: <spec>, sites: {values: [...],
 weights: [...]}, max_count: int}``.  Each patient draws ``1 + 2 max_count`` uniforms from

@@ -1,4 +1,5 @@
-"""Virtual-patient sampling: parameter values, generated lesions and cure variates (DESIGN 3.7).
+"""Virtual-patient sampling: parameter values, generated lesions and cure variates
+(docs/model.md §9).
 
 Every function takes the root ``seed`` and a patient range ``[start, stop)`` and returns
 values that are bit-identical for a patient whatever chunk it is drawn in.

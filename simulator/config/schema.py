@@ -100,7 +100,7 @@ class PKConfig:
 
 @dataclass
 class RepairConfig:
-    """Linear-quadratic parameters of one target (incomplete repair, DESIGN 3.4)."""
+    """Linear-quadratic parameters of one target (incomplete repair, docs/model.md §5)."""
 
     alpha_beta_gy: float = bounded(0.5, 100.0, unit="Gy")
     repair_half_time_h: float = bounded(0.05, 24.0, unit="h")
@@ -116,7 +116,7 @@ class RadiobiologyConfig:
 
 @dataclass
 class TumourConfig:
-    """Viable/doomed cell kinetics and stroma of every lesion (DESIGN 3.5)."""
+    """Viable/doomed cell kinetics and stroma of every lesion (docs/model.md §6)."""
 
     growth: str = field(default=MISSING, metadata={"choices": ("exponential", "gompertz")})
     # < 0: a regressing tumour (net cell loss)
@@ -132,7 +132,7 @@ class TumourConfig:
 
 @dataclass
 class ResponseConfig:
-    """Response assessment: RECIST 1.1, SSTR-PET metabolic response (DESIGN 3.6)."""
+    """Response assessment: RECIST 1.1, SSTR-PET metabolic response (docs/model.md §8)."""
 
     assessment_interval_weeks: float = bounded(1.0, 52.0, unit="weeks")
     follow_up_months: float = bounded(1.0, 240.0, unit="months")
@@ -188,7 +188,7 @@ class OutputConfig:
 
 @dataclass
 class CohortConfig:
-    """Virtual-patient population (DESIGN 3.7); checked in detail by simulator.cohort."""
+    """Virtual-patient population (docs/model.md §9); checked in detail by simulator.cohort."""
 
     n_patients: int = bounded(1, 100_000_000)
     sampling: str = field(default=MISSING, metadata={"choices": ("random", "sobol", "halton")})

@@ -14,7 +14,7 @@ Equations (all quantities at time t)::
 
 with RMBLR the red-marrow-to-blood activity-concentration ratio (1.0 for peptides,
 Forrer 2009), S-values from the adult-male reference phantom (see
-:mod:`simulator.dosimetry.organs`, literature.md 2.4). ``A_rem`` is the activity in the
+:mod:`simulator.dosimetry.organs`, docs/model.md §4.3-§4.4). ``A_rem`` is the activity in the
 remainder of the body (total-body activity minus marrow activity), whose cross-dose is
 approximated with S(RM <- TB) as recommended by Hindorf 2010.
 """

@@ -1,7 +1,7 @@
 """MIRD-formalism helpers: time-integrated activity and absorbed dose.
 
 D = Ã · S, Ã = ∫_0^∞ A(t) dt (MIRD Pamphlet 21, Bolch et al. 2009, J Nucl Med
-50:477-484, doi:10.2967/jnumed.108.056036; literature.md section 2.2).
+50:477-484, doi:10.2967/jnumed.108.056036; docs/model.md §4.1).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def electron_full_absorption_s_gy_per_mbq_h(electron_energy_mev, mass_g):
     Returns
     -------
     numpy.ndarray or float
-        S (Gy MBq^-1 h^-1); 177Lu: 85.3e-3 × (1 g / m) (literature.md 2.2).
+        S (Gy MBq^-1 h^-1); 177Lu: 85.3e-3 × (1 g / m) (Δe from ICRP-107; docs/model.md §4.1).
     """
     energy_j = electron_energy_mev * _J_PER_MEV
     return energy_j * _DECAYS_PER_MBQ_H / (np.asarray(mass_g, dtype=float) * 1e-3)

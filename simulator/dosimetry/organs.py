@@ -2,12 +2,13 @@
 
 S-values: qurit/PyTheranostics ``doodle/dosimetry/phantomdata/Lu177-Male-Svalues.csv``
 (units mGy MBq^-1 s^-1; presumably OLINDA/EXM 2 with the ICRP-89 adult male, [INFER]),
-transcribed in /work/shared/reference/literature.md section 2.4 [DATA].
+[DATA]; docs/model.md §4.3.
 
 Reference masses: ICRP Publication 89 (2002), "Basic anatomical and physiological data
 for use in radiological protection: reference values", Ann ICRP 32(3-4),
 doi:10.1016/S0146-6453(03)00002-2, adult male. They agree with the electron-only masses
-implied by the S-values (305 g kidneys, 148 g spleen, 1.73 kg liver; literature.md 2.4).
+implied by the S-values (305 g kidneys, 148 g spleen, 1.73 kg liver, m = Δe/S [DERIVED];
+docs/model.md §4.3).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 # mGy/(MBq s) -> Gy/(MBq h): x 1e-3 Gy/mGy x 3600 s/h.
 _MGY_PER_MBQ_S_TO_GY_PER_MBQ_H = 1e-3 * 3600.0
 
-# Self-S, adult male (literature.md 2.4, PyTheranostics Lu177-Male-Svalues.csv), mGy/(MBq s).
+# Self-S, adult male (qurit/PyTheranostics Lu177-Male-Svalues.csv), mGy/(MBq s).
 _SELF_S_MGY_PER_MBQ_S = {
     "kidneys": 7.76e-5,
     "spleen": 1.60e-4,
@@ -30,7 +31,8 @@ REFERENCE_SELF_S_GY_PER_MBQ_H = {
     organ: s * _MGY_PER_MBQ_S_TO_GY_PER_MBQ_H for organ, s in _SELF_S_MGY_PER_MBQ_S.items()
 }
 
-#: S(red marrow <- total body), adult male, 2.74e-7 mGy/(MBq s) (literature.md 2.4) in Gy/(MBq h).
+#: S(red marrow <- total body), adult male, 2.74e-7 mGy/(MBq s) (Lu177-Male-Svalues.csv),
+#: in Gy/(MBq h).
 S_RED_MARROW_FROM_TOTAL_BODY_GY_PER_MBQ_H = 2.74e-7 * _MGY_PER_MBQ_S_TO_GY_PER_MBQ_H
 
 #: ICRP-89 adult-male reference organ masses (g), doi:10.1016/S0146-6453(03)00002-2.
@@ -48,7 +50,7 @@ def organ_self_s_gy_per_mbq_h(organ: str, mass_g: float) -> float:
     Uses S(m) = S_ref × m_ref / m. Because the 177Lu self-dose is electron-dominated
     (electrons fully absorbed, photon self-absorption is minor), linear mass scaling is
     the standard approximation (e.g. OLINDA/EXM organ-mass adjustment); [INFER] in
-    literature.md 2.4.
+    docs/model.md §4.3.
 
     Parameters
     ----------

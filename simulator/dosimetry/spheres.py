@@ -4,7 +4,7 @@ Source: Olguin, President, Ghaly, Frey, Sgouros, Bolch 2020, "Specific absorbed
 fractions and radionuclide S-values for tumors of varying size and composition",
 Phys Med Biol 65(23):235027, doi:10.1088/1361-6560/abbc7e (MCNPX, MIRD 2008 decay
 data), 100 % soft-tissue column for spheres of radius 0.1-6.0 cm, as transcribed in
-/work/shared/reference/literature.md section 2.3 (data file: qurit/PyTheranostics
+(data file:   [and drop 'as transcribed in' at the end of line 6] qurit/PyTheranostics
 ``doodle/data/s-values/spheres.json``; identification with Olguin 2020 is [INFER]).
 
 S between tabulated masses is obtained by linear interpolation in (log m, log S).
@@ -25,12 +25,12 @@ import numpy as np
 # radius/mass pairs of the Olguin 2020 table (e.g. r = 1 cm -> 4.31 g).
 SOFT_TISSUE_DENSITY_G_PER_ML = 1.03
 
-# Olguin 2020 (doi:10.1088/1361-6560/abbc7e), literature.md 2.3: sphere mass (g).
+# Olguin 2020 (doi:10.1088/1361-6560/abbc7e), PyTheranostics spheres.json: sphere mass (g).
 SPHERE_MASS_G = np.array(
     [0.00431, 0.0146, 0.0345, 0.116, 0.276, 0.539, 0.932, 2.21, 4.31,
      14.6, 34.5, 116.0, 276.0, 539.0, 932.0]
 )  # fmt: skip
-# Olguin 2020 (doi:10.1088/1361-6560/abbc7e), literature.md 2.3: self S (Gy Bq^-1 s^-1).
+# Olguin 2020 (doi:10.1088/1361-6560/abbc7e), PyTheranostics spheres.json: self S (Gy Bq^-1 s^-1).
 SPHERE_S_GY_PER_BQ_S = np.array(
     [4.54e-9, 1.44e-9, 6.29e-10, 1.93e-10, 8.26e-11, 4.27e-11, 2.49e-11, 1.06e-11,
      5.46e-12, 1.63e-12, 6.93e-13, 2.07e-13, 8.81e-14, 4.54e-14, 2.65e-14]

@@ -13,7 +13,7 @@ State layout: :mod:`simulator.engine.layout`.  For lesion k (tissue j = 3 + k)::
 Organs at risk (kidneys, red marrow): Ddot = sum_r M[o, r] hot_r with the MIRD map
 of :mod:`simulator.dosimetry.dose_map`, and the same Gamma, Q states.
 References: Dale 1985 (doi:10.1259/0007-1285-58-690-515) and Gustafsson 2013
-(doi:10.1088/0031-9155/58/5/1507) for the repair integral; DESIGN 3.4-3.5.
+(doi:10.1088/0031-9155/58/5/1507) for the repair integral; docs/model.md §5-§6.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """PBPK right-hand side and analytic Jacobian (numba kernels).
 
-Model (DESIGN 3.2; Kletting-type PBPK as in Fele-Paranj et al. 2024,
+Model (docs/model.md §3; Kletting-type PBPK as in Fele-Paranj et al. 2024,
 doi:10.1186/s41181-023-00236-w), per species s in {hot, cold}, amounts in nmol,
 volumes in L, flows in L/h, time in h::
 

@@ -2,7 +2,7 @@
 
 Written separately from the numba kernels (vectorised over species and tissues,
 no shared code beyond the parameter arrays and the state layout), so that the
-engine can be validated against it (DESIGN section 5, rung 2) by
+engine can be validated against it (validation rung 2, docs/validation.md) by
 :mod:`simulator.reference`.  Slow: for tests and benchmarks only.
 """
 

@@ -1,7 +1,7 @@
 """Radiobiology formulas: LQ BED with incomplete repair (closed forms and any
 sampled dose-rate curve), EQD2, and Poisson / Zaider–Minerbo TCP.
 
-Pure numpy; see DESIGN.md 3.4 and literature.md 4.1-4.2, 5.2.
+Pure numpy; see docs/model.md §5 and §7.
 """
 
 from simulator.radiobiology.closed_forms import (

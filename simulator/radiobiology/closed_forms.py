@@ -10,7 +10,8 @@ Mono-exponential dose rate Ḋ = Ḋ0 e^{-λ t} (instant uptake): Dale 1985,
 and protracted radiotherapy", Br J Radiol 58:515-528,
 doi:10.1259/0007-1285-58-690-515: BED = D [1 + D λ / ((μ + λ)(α/β))],
 Lea–Catcheside factor G = λ / (λ + μ).  Sum of exponentials (uptake phase,
-negative amplitudes allowed): literature.md 4.2 [DERIVED], DESIGN.md 3.4.
+negative amplitudes allowed): derived by integrating the Γ ODE term by term [DERIVED],
+docs/model.md §5.3.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def bed_sum_of_exponentials(a_gy_per_h, lambda_per_h, alpha_beta_gy, repair_half
 
     D = Σ_i a_i / λ_i and
     BED = D + (2/(α/β)) Σ_i Σ_j a_i a_j / ((λ_i + λ_j)(λ_i + μ))
-    (literature.md 4.2 [DERIVED]).  Amplitudes may be negative (uptake, e.g.
+    ([DERIVED], docs/model.md §5.3).  Amplitudes may be negative (uptake, e.g.
     Ḋ = R0 (e^{-λc t} - e^{-λu t})); the caller keeps Ḋ >= 0.  With one term
     this is Dale's mono-exponential form.
 

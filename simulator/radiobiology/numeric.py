@@ -1,7 +1,7 @@
 """BED for any sampled dose-rate curve (LQ with incomplete mono-exponential repair).
 
 dΓ/dt = Ḋ − μ Γ (Γ(t_0) = 0, never reset), μ = ln2 / T_rep, and
-BED = D + (2/(α/β)) Q with Q = ∫ Ḋ Γ dt (literature.md 4.1; DESIGN.md 3.4;
+BED = D + (2/(α/β)) Q with Q = ∫ Ḋ Γ dt (docs/model.md §5.1, §5.4;
 equivalent to the convolution form of Gustafsson, Nilsson & Sjögreen Gleisner
 2013, Phys Med Biol 58:1507, doi:10.1088/0031-9155/58/5/1507).
 

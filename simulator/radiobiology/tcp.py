@@ -1,7 +1,7 @@
 """Tumour control probability: Poisson and Zaider–Minerbo (birth–death) forms.
 
 Poisson TCP = exp(−N), N the expected number of surviving clonogens
-(literature.md 5.2).  Zaider & Minerbo 2000, "Tumour control probability: a
+(docs/model.md §7.1).  Zaider & Minerbo 2000, "Tumour control probability: a
 formulation applicable to any temporal protocol of dose delivery", Phys Med
 Biol 45:279-293, doi:10.1088/0031-9155/45/2/303::
 

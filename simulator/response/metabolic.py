@@ -1,4 +1,4 @@
-"""Metabolic (SSTR-PET) response of simulated lesions (DESIGN 3.6).
+"""Metabolic (SSTR-PET) response of simulated lesions (docs/model.md §8.3).
 
 Operational definition of this simulator, not a published criterion: a lesion is
 visible on SSTR-PET while its mean receptor concentration (over the whole lesion

@@ -1,4 +1,4 @@
-"""RECIST 1.1 anatomic response on simulated target lesions (DESIGN 3.6).
+"""RECIST 1.1 anatomic response on simulated target lesions (docs/model.md §8.1).
 
 Eisenhauer EA et al., "New response evaluation criteria in solid tumours: revised
 RECIST guideline (version 1.1)", Eur J Cancer 2009;45:228-247,
@@ -167,7 +167,7 @@ def best_overall_response(codes, time_weeks, confirm=False, confirmation_min_wee
 
 
 def progression(codes, time_months):
-    """Time to RECIST progression with right-censoring (DESIGN 3.6, for PFS).
+    """Time to RECIST progression with right-censoring (docs/model.md §8.1, for PFS).
 
     `codes` (n_patients, n_assess) from `assess`; `time_months` (n_assess,) months
     since baseline. Returns ``(time_months, observed)``, both (n_patients,): the time
@@ -182,7 +182,7 @@ def progression(codes, time_months):
 
 
 def near_complete_response(sum_mm, best, threshold=0.80, codes=None):
-    """Near-complete anatomic response: OUR definition (DESIGN 3.6), not RECIST's.
+    """Near-complete anatomic response: OUR definition (docs/model.md §8.2), not RECIST's.
 
     True (bool, (n_patients,)) when `best` (from `best_overall_response`) is PR and
     the largest fractional decrease of `sum_mm` (n_patients, n_times; mm, column 0 =

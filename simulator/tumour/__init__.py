@@ -1,1 +1,1 @@
-"""Tumour kinetics: viable and doomed cells, stroma, growth (DESIGN 3.5)."""
+"""Tumour kinetics: viable and doomed cells, stroma, growth (docs/model.md §6)."""

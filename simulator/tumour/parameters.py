@@ -1,4 +1,4 @@
-"""Per-lesion parameter table for the coupled kernels (DESIGN 3.4-3.5).
+"""Per-lesion parameter table for the coupled kernels (docs/model.md §5-§6).
 
 Each lesion starts with all tumour cells viable: N_v(0) = (1 - f_stroma) V0 rho_cells,
 N_d(0) = 0.  ``patient.sstr_density_nmol_per_l`` is the receptor density of the

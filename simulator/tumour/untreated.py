@@ -1,7 +1,7 @@
 """Closed-form lesion kinetics without irradiation (no 177Lu: the control arm).
 
 With no dose rate the kill rate k(t) is 0, so no cell is ever doomed (N_d = 0) and the
-viable cells grow exponentially at the net rate rho (DESIGN 3.5, g = 1)::
+viable cells grow exponentially at the net rate rho (docs/model.md §6.4, g = 1)::
 
     L(t) = ln N_v(t) = L0 + rho t,     J(t) = int_0^t N_v(0) / N_v(s) ds = (1 - e^(-rho t)) / rho
 

@@ -28,7 +28,7 @@ import pytest
 from omegaconf import OmegaConf
 
 import simulator
-from simulator.cohort.sampleable import config_leaf
+from simulator.config.dotted import schema_leaf
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMETERS_DOC = ROOT / "docs" / "parameters.md"
@@ -171,7 +171,7 @@ _RANGE = re.compile(r"^([\[(])([^,\[\]()]+), ([^,\[\]()]+)([\])])")
                              c.get("allowed range", "").translate(_MINUS))])
 def test_documented_range_equals_schema(path: str, cells: dict):
     match = _RANGE.match(cells["allowed range"].translate(_MINUS))
-    _, meta = config_leaf(path, DEFAULT, path, None)
+    _, meta = schema_leaf(path, DEFAULT)
     assert "bounds" in meta, f"{path}: a range is documented but the schema has no bounds"
     lo, hi, lo_open, hi_open = meta["bounds"]
     doc = (_number(match.group(2)), _number(match.group(3)),
