@@ -32,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-#: relative tolerance promised across CPUs (docs/reproducibility.md): measured at most 3.0e-12
-CROSS_CPU_RTOL = 1e-9
+#: relative tolerance promised across CPUs (docs/reproducibility.md); largest difference
+#: measured 7.5e-11 (1000 patients, tia_mbq_h)
+CROSS_CPU_RTOL = 1e-8
 
 ROOT = Path(__file__).resolve().parents[1]   # the package beside this script is the one run
 
