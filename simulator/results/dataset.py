@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numba
 import numpy as np
+import scipy
 import xarray as xr
 from omegaconf import OmegaConf
 
@@ -39,6 +42,13 @@ def git_revision() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return rev.stdout.strip() or "unknown"
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the numerical libraries, as ``<name>_version`` attributes."""
+    return {"python_version": platform.python_version(), "numpy_version": np.__version__,
+            "scipy_version": scipy.__version__, "numba_version": numba.__version__,
+            "xarray_version": xr.__version__}
 
 
 def config_yaml(cfg: dict) -> str:
@@ -147,6 +157,7 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
         "Conventions": "CF-1.10",
         "source": f"prrt-simulator {package_version()}",
         "git_revision": git_revision(),
+        **library_versions(),
         "seed": int(cfg["seed"]),
         "config_yaml": config_yaml(cfg),
         "nuclide": "Lu-177",

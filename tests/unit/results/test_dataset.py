@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import platform
+
+import numba
 import numpy as np
 import pytest
+import scipy
 import xarray as xr
 
 import simulator
@@ -38,6 +42,15 @@ def test_provenance_attrs(ds):
     assert "activity_gbq: 7.4" in ds.attrs["config_yaml"]
     assert ds.attrs["source"].startswith("prrt-simulator")
     assert ds.attrs["git_revision"]
+
+
+def test_library_versions_recorded(ds):
+    expected = {"python_version": platform.python_version(), "numpy_version": np.__version__,
+                "scipy_version": scipy.__version__, "numba_version": numba.__version__,
+                "xarray_version": xr.__version__}
+    for name, value in expected.items():
+        assert ds.attrs[name] == value, name
+    assert ds.attrs["python_version"].startswith("3.")
 
 
 def test_dose_equals_integral_of_dose_rate(ds):
