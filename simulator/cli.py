@@ -20,7 +20,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from .config import compose_unchecked, config_dir, register_configs
-from .configure import validate
+from .configure import resolve_overrides, validate
 from .errors import ConfigError, SolverError
 from .sweep.gather import ERROR_FILE
 
@@ -93,7 +93,9 @@ def _validated(cfg: DictConfig) -> dict:
 
     from .config.validation import to_plain
 
-    plain = to_plain(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))
+    cfg = resolve_overrides(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]),
+                            HydraConfig.get().overrides.task)
+    plain = to_plain(cfg)
     if _PREVALIDATED.get("plain") == plain:
         return plain
     return validate(plain)
@@ -134,7 +136,8 @@ def _prevalidate(argv: list[str]) -> None:
         elif not arg.startswith("-") and not arg.lstrip("+~").startswith("hydra."):
             overrides.append(arg)
     try:
-        _PREVALIDATED["plain"] = validate(compose_unchecked(overrides, config_name=config_name))
+        composed = compose_unchecked(overrides, config_name=config_name)
+        _PREVALIDATED["plain"] = validate(resolve_overrides(composed, overrides))
     except ConfigError as exc:
         print(f"prrt-sim: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)

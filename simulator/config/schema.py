@@ -198,6 +198,10 @@ class CohortConfig:
     correlations: list[Any] = field(default_factory=list)
     # None, or {count, volume_ml, sites, max_count}: generated lesions per patient
     lesions: Any = None
+    # what an override / sweep / grid value of a sampled parameter means
+    # (simulator/cohort/overrides.py, docs/cohorts.md)
+    sampled_override: str = field(default="error", metadata={"choices": ("error", "fix",
+                                                                         "shift")})
 
 
 @dataclass

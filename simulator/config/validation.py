@@ -141,9 +141,6 @@ def _check_grid(cfg: dict) -> None:
     for path, values in grid.items():
         field = f"grid.{path}"
         hint, meta = numeric_leaf(path, cfg, field, values)
-        if path in cfg["cohort"]["parameters"]:
-            fail(field, values, f"{path} is also sampled in cohort.parameters; grid a field "
-                                "the cohort keeps fixed")
         if path.split(".")[0] in ("seed", "cohort", "output", "grid"):
             fail(field, values, "seed, cohort, output and grid settings cannot be gridded")
         if not isinstance(values, list) or not values:

@@ -24,7 +24,7 @@ from omegaconf import OmegaConf
 
 from ..config.dotted import get
 from ..config.rules import fail
-from ..configure import validate
+from ..configure import resolve_overrides, validate
 from ..errors import ConfigError
 from ..results import open_results, write_netcdf
 from .combine import combine
@@ -73,7 +73,10 @@ def job_folders(sweep_dir: Path) -> dict[tuple[str, ...], Path]:
 
 
 def _job_cfg(job: Path) -> dict:
-    return validate(OmegaConf.load(job / ".hydra" / "config.yaml"))
+    """The job's validated config, its overrides given their meaning as the job did."""
+    overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text()) or []
+    return validate(resolve_overrides(OmegaConf.load(job / ".hydra" / "config.yaml"),
+                                      overrides))
 
 
 def _ok(job: Path) -> bool:

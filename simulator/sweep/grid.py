@@ -18,6 +18,7 @@ from typing import Any
 
 import xarray as xr
 
+from ..cohort.overrides import apply_sampled_overrides
 from ..config.dotted import RUN_LEVEL
 from ..config.dotted import with_values as set_values
 from ..config.rules import fail_in_context
@@ -30,9 +31,19 @@ from .combine import combine
 SHARED_BY_BATCH = ("therapy.n_cycles", "therapy.interval_weeks")
 
 
-def batched(path: str) -> bool:
-    """Whether ``path`` can differ between the virtual patients of one engine batch."""
-    return path not in SHARED_BY_BATCH and path.split(".")[0] not in RUN_LEVEL
+def batched(path: str, cfg: dict) -> bool:
+    """Whether ``path`` can differ between the virtual patients of one engine batch.
+
+    A parameter the cohort samples is not batched: each of its grid values gives the cohort
+    its own distribution (``cohort.sampled_override``), sampled as a run of that value would.
+    """
+    return (path not in SHARED_BY_BATCH and path.split(".")[0] not in RUN_LEVEL
+            and path not in cfg["cohort"]["parameters"])
+
+
+def point_config(cfg: dict, values: dict[str, Any]) -> dict:
+    """The config of one grid point: ``values`` set, sampled parameters given their meaning."""
+    return apply_sampled_overrides(with_values(cfg, values), values, "grid")
 
 
 def with_values(cfg: dict, values: dict[str, Any]) -> dict:
@@ -60,10 +71,10 @@ def simulate_grid(cfg: dict) -> xr.Dataset:
     points = grid_points(cfg)
     for point in points:
         try:
-            validate(with_values(cfg, point))
+            validate(point_config(cfg, point))
         except ConfigError as exc:
             fail_in_context(exc, f"grid point {point}")
-    outer = [k for k in cfg["grid"] if not batched(k)]
+    outer = [k for k in cfg["grid"] if not batched(k, cfg)]
     groups: dict[tuple, list[int]] = {}
     for k, point in enumerate(points):
         groups.setdefault(tuple(point[p] for p in outer), []).append(k)
@@ -71,7 +82,7 @@ def simulate_grid(cfg: dict) -> xr.Dataset:
     chunk = int(cfg["solver"]["chunk_size"])
     datasets: list[Any] = [None] * len(points)
     for key, members in groups.items():
-        group_cfg = with_values(cfg, dict(zip(outer, key, strict=True)))
+        group_cfg = point_config(cfg, dict(zip(outer, key, strict=True)))
         variants = [{p: v for p, v in points[k].items() if p not in outer} for k in members]
         pieces = [simulate_chunk_variants(group_cfg, start, min(n, start + chunk), variants)
                   for start in range(0, n, chunk)]

@@ -72,6 +72,10 @@ def test_bad_grid_is_a_config_error(override, fragment):
     assert fragment in str(err.value)
 
 
-def test_grid_of_a_sampled_parameter_is_refused():
-    with pytest.raises(simulator.ConfigError, match="also sampled in cohort.parameters"):
-        simulator.compose(["cohort=example", "+grid={patient.sstr_density_nmol_per_l:[5,50]}"])
+def test_grid_of_a_sampled_parameter_needs_a_stated_meaning():
+    grid = "+grid={patient.sstr_density_nmol_per_l:[5,50]}"
+    with pytest.raises(simulator.ConfigError, match="grid patient.sstr_density_nmol_per_l = 5; "
+                                                    ".*sampled per patient"):
+        simulator.compose(["cohort=example", grid])
+    for mode in ("fix", "shift"):    # tests/unit/sweep/test_sampled_overrides.py runs them
+        simulator.compose(["cohort=example", grid, f"cohort.sampled_override={mode}"])
