@@ -22,8 +22,7 @@ from .assembly import (
     make_schedule,
 )
 from .engine import layout as el
-from .engine import model
-from .engine.batch import run_batch
+from .engine.batch import run_coupled_batch
 from .engine.course import STATUS_MESSAGES
 from .errors import SolverError
 from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size, n_regions, tia_offset
@@ -109,12 +108,12 @@ def run_chunk(cols: Columns, generated_lesions: dict | None = None,
     boundary = np.zeros((m.n, sched.injection_times_h.size + 1, m.n_states))
     series = np.zeros((m.n, times.size, m.n_states))
     status = np.zeros(m.n, dtype=np.int64)
-    run_batch(model.rhs, model.jac, *m.kernel_arrays(), initial_states(m),
-              absolute_tolerance(m, solver["atol_nmol"]), sched.injection_times_h,
-              HOT * block_size(n_t) + PLASMA, COLD * block_size(n_t) + PLASMA,
-              sched.hot_nmol, sched.cold_nmol, sched.end_h, times, solver["rtol"],
-              solver["max_steps"], FIRST_STEP_H, boundary, series, status,
-              jacobian_structure(m))
+    run_coupled_batch(*m.kernel_arrays(), initial_states(m),
+                      absolute_tolerance(m, solver["atol_nmol"]), sched.injection_times_h,
+                      HOT * block_size(n_t) + PLASMA, COLD * block_size(n_t) + PLASMA,
+                      sched.hot_nmol, sched.cold_nmol, sched.end_h, times, solver["rtol"],
+                      solver["max_steps"], FIRST_STEP_H, boundary, series, status,
+                      jacobian_structure(m))
     failed = np.flatnonzero(status)
     if failed.size:
         raise SolverError(f"integration failed for {failed.size} patient(s), first index "

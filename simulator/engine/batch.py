@@ -11,8 +11,34 @@ import numba
 import numpy as np
 
 from ..jit import JIT
+from . import model
+from .cache import refresh_stale_cache
 from .course import run_course
 from .rodas import make_workspace_nb
+
+
+@numba.njit(**{**JIT, "parallel": True})
+def run_coupled_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, y0, atol,
+                      injection_times_h, hot_index, cold_index, hot_nmol, cold_nmol, end_h,
+                      out_times_h, rtol, max_steps, first_step_h, boundary_out, series_out,
+                      status_out, structure):
+    """:func:`run_batch` of the coupled model (:mod:`simulator.engine.model`).
+
+    The model's functions are module globals here, not arguments, so numba can cache this
+    kernel on disk (``cache=True``): a process that finds the cache loads it instead of
+    compiling (numba cannot cache a function that takes dispatchers as arguments,
+    numba#2956, #6264).
+    """
+    n_states = y0.shape[1]
+    for p in numba.prange(tissue.shape[0]):
+        args = (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s, consts[p],
+                np.zeros(tissue.shape[1]))
+        y = y0[p].copy()
+        status_out[p] = run_course(model.rhs, model.jac, args, y, injection_times_h, hot_index,
+                                   cold_index, hot_nmol[p], cold_nmol[p], end_h, out_times_h,
+                                   rtol, atol[p], max_steps, first_step_h,
+                                   make_workspace_nb(n_states), boundary_out[p], series_out[p],
+                                   structure)
 
 
 # cache=False: numba cannot cache functions taking dispatchers (numba#2956, #6264)
@@ -34,3 +60,7 @@ def run_batch(fun, jac, tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, con
                                    hot_nmol[p], cold_nmol[p], end_h, out_times_h, rtol, atol[p],
                                    max_steps, first_step_h, make_workspace_nb(n_states),
                                    boundary_out[p], series_out[p], structure)
+
+
+# every engine module is imported now: drop a cache compiled from other sources
+refresh_stale_cache()

@@ -6,9 +6,8 @@ Registered in ``conf/config.yaml`` under ``hydra.callbacks.gather``.
   whose jobs share this machine's numba cache (joblib, Ray), when some ``cache=True``
   function has no cache index yet, one tiny simulation (one patient, one cycle) of the
   sweep's base config compiles and writes them all once, so parallel jobs only read
-  the cache and never race to write it (numba#10128).  The batch kernel itself is
-  ``cache=False`` (it takes dispatchers, which numba cannot cache) and is compiled in
-  every process anyway.
+  the cache and never race to write it (numba#10128).  The coupled batch kernel is
+  cached too (:func:`simulator.engine.batch.run_coupled_batch`), so jobs start in seconds.
   SLURM jobs get their own node-local ``NUMBA_CACHE_DIR`` instead
   (``conf/hydra/launcher/slurm.yaml``); the basic launcher runs jobs one by one.
 * ``on_multirun_end``: writes ``combined.nc`` in the sweep folder and prints one row
@@ -50,24 +49,11 @@ class GatherCallback(Callback):
 
 
 def cold_cached_functions() -> list[str]:
-    """The engine's ``cache=True`` numba functions (engine, PK) with no cache index yet."""
-    import numba
-
+    """The engine's ``cache=True`` numba functions with no cache index yet."""
     from .. import simulation  # noqa: F401  (imports every engine module)
+    from ..engine.cache import cold_functions
 
-    cold = []
-    for name, module in list(sys.modules.items()):
-        if not name.startswith(("simulator.engine.", "simulator.pk.")):
-            continue
-        for attr, obj in vars(module).items():
-            if isinstance(obj, numba.core.registry.CPUDispatcher) and obj._cache.cache_path:
-                try:
-                    index = Path(obj._cache._cache_file._index_path)
-                except AttributeError:      # a NullCache (cache=False): nothing on disk
-                    continue
-                if not index.is_file():
-                    cold.append(f"{name}.{attr}")
-    return sorted(set(cold))
+    return cold_functions()
 
 
 def warm_numba_cache(config: DictConfig) -> float:
