@@ -1,10 +1,12 @@
 """Radionuclide decay data (177Lu) for the PRRT simulator.
 
 All values are read at run time from ICRP Publication 107 (Eckerman & Endo 2008,
-Ann ICRP 38(3), doi:10.1016/j.icrp.2008.10.004) via two installed packages:
+Ann ICRP 38(3), doi:10.1016/j.icrp.2008.10.004), as tabulated by the installed package
+``icrp107_database`` (``Lu-177.json``):
 
-* half-life: ``radioactivedecay`` (default ICRP-107 dataset) -> 159.528 h = 6.647 d;
-* mean emitted energies per decay: ``icrp107_database`` (``Lu-177.json``):
+* half-life 6.647 d = 159.528 h (the same value as ``radioactivedecay``'s default ICRP-107
+  dataset; tests/unit/test_nuclides.py compares the two);
+* mean emitted energies per decay:
   electrons (beta- + internal-conversion + Auger) = 0.14792 MeV,
   photons (gamma + X-ray) = 0.03510 MeV
   (cross-checked against
@@ -18,11 +20,12 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-import radioactivedecay
 from icrp107_database import get_icrp107_spectrum
 from scipy.constants import Avogadro
 
 SECONDS_PER_H = 3600.0
+#: hours per time unit of the ICRP-107 tables
+_HOURS_PER = {"s": 1.0 / 3600.0, "m": 1.0 / 60.0, "h": 1.0, "d": 24.0, "y": 365.25 * 24.0}
 
 _ELECTRON_KINDS = ("beta-", "IE", "auger")
 _PHOTON_KINDS = ("gamma", "X")
@@ -63,7 +66,8 @@ def _mean_energy_per_decay_mev(nuclide: str, kind: str) -> float:
 
 
 def _from_icrp107(name: str) -> Nuclide:
-    half_life_h = float(radioactivedecay.Nuclide(name).half_life("h"))
+    table = get_icrp107_spectrum(name, "beta-")
+    half_life_h = float(table["half_life"]) * _HOURS_PER[table["time_unit"]]
     beta_mev = _mean_energy_per_decay_mev(name, "beta-")
     return Nuclide(
         name=name,

@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 import xarray as xr
-from scipy import stats
 
 __all__ = ["summarize", "summary_inputs"]
 
@@ -52,6 +51,8 @@ def wilson_interval(k: int, n: int) -> tuple[float, float, float]:
     """Proportion ``k/n`` and its Wilson 95 % score interval (NaN when ``n == 0``)."""
     if n == 0:
         return np.nan, np.nan, np.nan
+    from scipy import stats  # here, not at import: scipy.stats slows every CLI start
+
     ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
     return k / n, float(ci.low), float(ci.high)
 
@@ -87,6 +88,8 @@ def _kaplan_meier(out: dict, times, observed, pfs_months) -> None:
         grid = np.arange(0.0, np.floor(times.max()) + 1.0)
     else:
         grid = np.asarray(pfs_months, dtype=float)
+    from scipy import stats
+
     sf = stats.ecdf(stats.CensoredData.right_censored(times, ~observed)).sf
     with warnings.catch_warnings():  # CI is undefined (NaN) where the estimate is 0
         warnings.simplefilter("ignore", RuntimeWarning)

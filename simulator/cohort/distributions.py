@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from ..config.rules import fail
 
@@ -56,6 +56,8 @@ def _normal_ppf(u: np.ndarray, mean: float, sd: float, low: float, high: float) 
     """Inverse CDF of N(mean, sd) truncated to [low, high] (infinite bounds: untruncated)."""
     if np.isinf(low) and np.isinf(high):
         return mean + sd * special.ndtri(u)
+    from scipy import stats  # imported here: scipy.stats costs ~0.5 s of every CLI start
+
     return stats.truncnorm.ppf(u, (low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd)
 
 

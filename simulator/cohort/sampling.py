@@ -19,7 +19,6 @@ import warnings
 
 import numpy as np
 from scipy import special
-from scipy.stats import qmc
 
 from ..config.rules import describe_bounds, fail, out_of_bounds
 from ..config.validation import PARAMETERS as FIELD
@@ -42,6 +41,8 @@ def parse_parameters(cohort_cfg: dict) -> tuple[list[str], dict[str, Distributio
 
 
 def _qmc_normals(method: str, k: int, seed: int, start: int, stop: int) -> np.ndarray:
+    from scipy.stats import qmc  # here, not at import: scipy.stats slows every CLI start
+
     engine_cls = {"sobol": qmc.Sobol, "halton": qmc.Halton}[method]
     # rng= (not the deprecated seed=, whose integer seeding differs) seeds the scrambling.
     engine = engine_cls(d=k, scramble=True, rng=seed)

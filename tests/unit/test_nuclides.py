@@ -12,6 +12,13 @@ def test_half_life_is_icrp107_6_647_d():
     assert lu177().half_life_h / 24.0 == pytest.approx(6.647, rel=1e-6)
 
 
+def test_half_life_equals_radioactivedecay_icrp107_dataset():
+    """Two independently packaged copies of ICRP-107 agree (radioactivedecay, dev extra)."""
+    radioactivedecay = pytest.importorskip("radioactivedecay")
+    expected_h = float(radioactivedecay.Nuclide("Lu-177").half_life("h"))
+    assert lu177().half_life_h == pytest.approx(expected_h, rel=1e-12)
+
+
 def test_decay_constant_matches_half_life():
     n = lu177()
     assert n.decay_constant_per_h == pytest.approx(4.345e-3, rel=2e-4)  # ln 2 / 6.647 d
