@@ -180,7 +180,8 @@ def test_example_cohort_composes_and_samples():
 
 def test_default_cohort_is_a_single_fixed_patient(reference_cfg):
     assert reference_cfg["cohort"] == {"n_patients": 1, "sampling": "random", "parameters": {},
-                                       "correlations": [], "lesions": None}
+                                       "correlations": [], "lesions": None,
+                                       "sampled_override": "error"}
 
 
 @pytest.mark.parametrize("overrides, fragment", [
