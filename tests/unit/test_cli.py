@@ -8,14 +8,11 @@ engine).  Their fresh-process twins are ``slow``.
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 
-from simulator import cli
 from simulator.results import open_results
 
 
@@ -23,33 +20,6 @@ def _cli_subprocess(tmp_path, *args):
     return subprocess.run([sys.executable, "-m", "simulator", *args,
                            f"hydra.run.dir={tmp_path / 'run'}"],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
-
-
-@pytest.fixture
-def cli_in_process(monkeypatch, capsys):
-    """Run ``prrt-sim ARGS`` through :func:`simulator.cli.main` in this process."""
-    root = logging.getLogger()
-    saved = (root.level, list(root.handlers))
-
-    def run(tmp_path, *args):
-        monkeypatch.chdir(tmp_path)
-        monkeypatch.setattr(sys, "argv", ["prrt-sim", *args,
-                                          f"hydra.run.dir={tmp_path / 'run'}"])
-        capsys.readouterr()
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code
-        out = capsys.readouterr()
-        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
-
-    yield run
-    for handler in root.handlers:   # Hydra's job logging (console, file in the run folder)
-        if handler not in saved[1]:
-            handler.close()
-    root.handlers[:] = saved[1]
-    root.setLevel(saved[0])
 
 
 BAD_INPUT = [
