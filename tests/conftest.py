@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 import simulator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkout_env(**extra: str) -> dict[str, str]:
+    """Environment of a fresh ``python -m simulator``: imports this checkout's ``simulator``.
+
+    A child started in a temporary folder would otherwise import whichever ``simulator`` the
+    interpreter has installed (another checkout's, with an editable install).
+    """
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, **extra}
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,14 @@ import sys
 import pytest
 
 from simulator.results import open_results
+from tests.conftest import checkout_env
 
 
 def _cli_subprocess(tmp_path, *args):
     return subprocess.run([sys.executable, "-m", "simulator", *args,
                            f"hydra.run.dir={tmp_path / 'run'}"],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env=checkout_env())
 
 
 BAD_INPUT = [

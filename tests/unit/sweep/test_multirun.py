@@ -20,6 +20,7 @@ import xarray as xr
 import simulator
 from simulator.results import open_results
 from simulator.sweep.gather import gather, main
+from tests.conftest import checkout_env
 
 SMALL = ["therapy.n_cycles=1", "response.follow_up_months=3"]
 SWEEP = ["sweep=activity_sstr", "therapy.activity_gbq=7.4,3.7",
@@ -33,7 +34,7 @@ def _command(sweep_dir, *extra):
 
 
 def _env():
-    return {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    return checkout_env(NUMBA_NUM_THREADS="1")
 
 
 @pytest.fixture(scope="module")
