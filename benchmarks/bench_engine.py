@@ -47,21 +47,28 @@ def timed(fn, *args):
     return out, time.perf_counter() - start
 
 
-def reference_outcomes(cfg: dict, n: int, rtol: float):
-    """Engine and scipy outcomes of patients 0..n-1, and the time each took."""
+def engine_chunk(cfg: dict, n: int):
+    """Engine course of patients 0..n-1 (``CourseResult``), their columns, and its time."""
     from simulator.cohort import sample_lesions, sample_parameters
 
     sampled = sample_parameters(cfg["cohort"], cfg["seed"], 0, n)
     cols = Columns(cfg, n, sampled)
     generated = sample_lesions(cfg["cohort"]["lesions"], cfg["seed"], 0, n)
     res, t_engine = timed(run_chunk, cols, generated)
-    ours = compute_outcomes(res, cols)
-    start = time.perf_counter()
+    return res, cols, t_engine
+
+
+def reference_states(res: CourseResult, rtol: float, atol: float = 1e-12):
+    """scipy boundary and series states of every patient of ``res``, on the same schedule."""
     boundary, series = np.empty_like(res.boundary_states), np.empty_like(res.states)
-    for p in range(n):
+    for p in range(res.boundary_states.shape[0]):
         boundary[p], series[p] = reference_course(res.model, res.schedule, res.time_h, p=p,
-                                                  rtol=rtol, atol=1e-12)
-    t_ref = time.perf_counter() - start
+                                                  rtol=rtol, atol=atol)
+    return boundary, series
+
+
+def outcomes_of_states(res: CourseResult, cols: Columns, boundary, series):
+    """Outcomes of reference states (as ``res``'s), and log-survival of engine and reference."""
     n_t = res.system.n_tissues
     tail = region_hot_amounts(boundary[:, -1], n_t) * res.system.mbq_per_nmol \
         / res.system.glob[:, LAM, None]
@@ -70,6 +77,15 @@ def reference_outcomes(cfg: dict, n: int, rtol: float):
     theirs = compute_outcomes(ref, cols)
     les0 = el.lesion_offset(n_t)
     log_s = [b[:, -1, les0 + el.LES_L::el.N_LES_STATES] for b in (res.boundary_states, boundary)]
+    return theirs, log_s
+
+
+def reference_outcomes(cfg: dict, n: int, rtol: float):
+    """Engine and scipy outcomes of patients 0..n-1, and the time each took."""
+    res, cols, t_engine = engine_chunk(cfg, n)
+    ours = compute_outcomes(res, cols)
+    (boundary, series), t_ref = timed(reference_states, res, rtol)
+    theirs, log_s = outcomes_of_states(res, cols, boundary, series)
     return ours, theirs, log_s, t_engine, t_ref
 
 

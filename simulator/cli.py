@@ -146,5 +146,6 @@ def _prevalidate(argv: list[str]) -> None:
 def main() -> None:
     """Console-script entry point."""
     register_configs()
+    _PREVALIDATED.clear()
     _prevalidate(sys.argv[1:])
     hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(_task)()

@@ -5,9 +5,15 @@ vectorised with numpy, and integrates it with ``scipy.integrate.solve_ivp`` (Rad
 its own finite-difference Jacobian) at rtol 1e-10.  Requirements: time-integrated
 activities within 1e-6 relative (issue 2); log-survival and lesion volume within 1e-6
 relative (issue 3).  Rodas4 runs at the default rtol 1e-8.
+
+The default suite compares with the scipy states stored in
+``tests/literature/golden/engine_reference.npz`` (made by ``python -m tests.golden --update``);
+the same comparison against a live scipy integration is ``slow``.
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -18,24 +24,47 @@ from simulator.outcomes import lesion_cells, lesion_volume_and_mass
 from simulator.pk.layout import tia_offset
 from simulator.reference import coupled_reference_rhs, reference_course
 from simulator.runner import run_patient
+from tests import golden
 from tests.conftest import plain_cfg
 
-CASES = {
-    "reference_2_cycles": ("therapy.n_cycles=2", "response.follow_up_months=6"),
-    "saturating_gompertz_strong_kill": (
-        "therapy.n_cycles=2", "therapy.peptide_nmol=600", "response.follow_up_months=8",
-        "tumour.growth=gompertz", "radiobiology.tumour_alpha_per_gy=0.1",
-        "+lesions={a:{volume_ml:80,sstr_density_nmol_per_l:400},"
-        "b:{volume_ml:0.5,sstr_density_nmol_per_l:5,perfusion_ml_per_min_per_ml:0.1}}"),
-}
+CASES = golden.ENGINE_CASES
 
 
-@pytest.fixture(scope="module", params=list(CASES), ids=list(CASES))
+def _source_params():
+    """(case, source) pairs: the golden scipy states by default, scipy live when ``slow``."""
+    return [pytest.param((case, source), id=f"{case}-{source}",
+                         marks=[pytest.mark.slow] if source == "scipy" else [])
+            for source in ("golden", "scipy") for case in CASES]
+
+
+@pytest.fixture(scope="module", params=_source_params())
 def pair(request):
-    res = run_patient(plain_cfg(*CASES[request.param]))
-    boundary, series = reference_course(res.model, res.schedule, res.time_h, rtol=1e-10,
-                                        atol=1e-14)
+    case, source = request.param
+    res = run_patient(plain_cfg(*CASES[case]))
+    if source == "scipy":
+        boundary, series = reference_course(res.model, res.schedule, res.time_h,
+                                            **golden.ENGINE_TOL)
+    else:
+        stored = golden.Golden(golden.ENGINE_FILE).case(case)
+        for name, value in golden.schedule_arrays(res).items():
+            np.testing.assert_allclose(value, stored[f"input/{name}"], rtol=1e-12, atol=0,
+                                       err_msg=name)   # same inputs, to rounding
+        boundary, series = stored["boundary"], stored["series"]
     return res, boundary, series, res.boundary_states[0], res.states[0]
+
+
+def test_golden_file_holds_the_configs_and_tolerances_used_here():
+    """A changed config or case cannot compare silently with a stale golden file."""
+    stored = golden.Golden(golden.ENGINE_FILE)
+    assert stored.meta["solver"] == {"method": "Radau", "rtol": 1e-10, "atol": 1e-14}
+    assert list(stored.meta["cases"]) == list(CASES)
+    for case, overrides in CASES.items():
+        entry = stored.meta["cases"][case]
+        assert entry["overrides"] == list(overrides)
+        assert entry["config"] == json.loads(golden.config_json(plain_cfg(*overrides))), (
+            f"{case}: the config changed since the golden file was made; "
+            f"rerun the slow tests and {golden.UPDATE_COMMAND}")
+        assert stored.case(case)["series"].shape[1] == stored.case(case)["boundary"].shape[1]
 
 
 def test_time_integrated_activity_matches_scipy(pair):

@@ -9,6 +9,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from simulator.sweep import callback
+from tests.conftest import checkout_env
 
 
 @pytest.mark.parametrize("target, warms", [
@@ -32,5 +33,6 @@ def test_warm_up_only_for_shared_cache_launchers_with_a_cold_cache(monkeypatch, 
 def test_an_empty_cache_dir_is_cold(tmp_path):
     code = "from simulator.sweep.callback import cold_cached_functions as c; print(c())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"NUMBA_CACHE_DIR": str(tmp_path), "PATH": ""}, timeout=120)
+                         env={"NUMBA_CACHE_DIR": str(tmp_path), "PATH": "",
+                              "PYTHONPATH": checkout_env()["PYTHONPATH"]}, timeout=120)
     assert "simulator.engine.model.rhs" in out.stdout, out.stderr[-2000:]

@@ -20,6 +20,7 @@ import xarray as xr
 import simulator
 from simulator.results import open_results
 from simulator.sweep.gather import gather, main
+from tests.conftest import checkout_env
 
 SMALL = ["therapy.n_cycles=1", "response.follow_up_months=3"]
 SWEEP = ["sweep=activity_sstr", "therapy.activity_gbq=7.4,3.7",
@@ -33,7 +34,7 @@ def _command(sweep_dir, *extra):
 
 
 def _env():
-    return {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    return checkout_env(NUMBA_NUM_THREADS="1")
 
 
 @pytest.fixture(scope="module")
@@ -99,20 +100,31 @@ def _same_combined(a_dir, b_dir):
         {k: v for k, v in b.attrs.items() if k != "sweep_dir"}
 
 
-def test_rerun_of_a_complete_sweep_skips_every_job(full_sweep, tmp_path):
+def _rerun_of_a_complete_sweep(full_sweep, tmp_path, run):
     """Fast resume check (no compilation): every complete job is kept as it is."""
     sweep_dir, _ = full_sweep
     copy = tmp_path / "copy"
     shutil.copytree(sweep_dir, copy)
     (copy / "combined.nc").unlink()
     kept = {p: p.stat().st_mtime_ns for p in copy.glob("*/results.nc")}
-    rerun = subprocess.run(_command(copy, "hydra/launcher=basic"), cwd=tmp_path, env=_env(),
-                           capture_output=True, text=True, timeout=600)
+    rerun = run(copy, "hydra/launcher=basic")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert rerun.stdout.count("skipped, complete results") == 4
     assert "]: wrote " not in rerun.stdout
     assert {p: p.stat().st_mtime_ns for p in copy.glob("*/results.nc")} == kept
     _same_combined(sweep_dir, copy)
+
+
+def test_rerun_of_a_complete_sweep_skips_every_job(full_sweep, tmp_path, cli_in_process):
+    _rerun_of_a_complete_sweep(full_sweep, tmp_path, lambda sweep_dir, *extra: cli_in_process(
+        tmp_path, *_command(sweep_dir, *extra)[3:]))
+
+
+@pytest.mark.slow   # a fresh Python; the same rerun runs in-process above
+def test_rerun_of_a_complete_sweep_skips_every_job_in_a_fresh_process(full_sweep, tmp_path):
+    _rerun_of_a_complete_sweep(full_sweep, tmp_path, lambda sweep_dir, *extra: subprocess.run(
+        _command(sweep_dir, *extra), cwd=tmp_path, env=_env(), capture_output=True, text=True,
+        timeout=600))
 
 
 @pytest.mark.slow   # two fresh processes, each compiling the engine (~30 s on 2 idle cores)
@@ -163,11 +175,11 @@ def test_failed_job_is_kept_as_status_and_nan(full_sweep, tmp_path, capsys):
     assert "failed" in capsys.readouterr().out
 
 
-def test_invalid_jobs_fail_alone_and_are_reported(tmp_path):
+INVALID = ["-m", "therapy.activity_gbq=40,50", "hydra/launcher=basic"]
+
+
+def _invalid_jobs_fail_alone(tmp_path, proc):
     """Jobs rejected by validation (no compilation): error.txt, status kept, exit non-zero."""
-    proc = subprocess.run([sys.executable, "-m", "simulator", "-m", "therapy.activity_gbq=40,50",
-                           "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path / 'bad'}"],
-                          cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert proc.stderr.count("therapy.activity_gbq = 40") >= 1
     assert "2 of 2 sweep jobs are not ok" in proc.stderr
@@ -176,3 +188,15 @@ def test_invalid_jobs_fail_alone_and_are_reported(tmp_path):
     ds = xr.open_dataset(tmp_path / "bad" / "combined.nc", engine="h5netcdf")
     assert ds["activity_gbq"].values.tolist() == [40.0, 50.0]
     assert all(s.startswith("failed: Invalid configuration") for s in ds["job_status"].values)
+
+
+def test_invalid_jobs_fail_alone_and_are_reported(tmp_path, cli_in_process):
+    _invalid_jobs_fail_alone(tmp_path, cli_in_process(
+        tmp_path, *INVALID, f"hydra.sweep.dir={tmp_path / 'bad'}"))
+
+
+@pytest.mark.slow   # a fresh Python; the same sweep runs in-process above
+def test_invalid_jobs_fail_alone_and_are_reported_in_a_fresh_process(tmp_path):
+    _invalid_jobs_fail_alone(tmp_path, subprocess.run(
+        [sys.executable, "-m", "simulator", *INVALID, f"hydra.sweep.dir={tmp_path / 'bad'}"],
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300))
