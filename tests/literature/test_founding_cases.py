@@ -68,7 +68,7 @@ def test_case_is_a_single_patient_with_primary_and_metastases(case, primary_site
 
 
 def test_both_cases_take_the_silent_parameters_from_one_block():
-    population = simulator.validate(simulator.compose(["+founding_population=netter1"]))
+    population = simulator.validate(simulator.compose(["founding_population=netter1"]))
     for case in CASES:
         cfg = _compose(f"{case}/assumed")
         for path in POPULATION:
@@ -199,7 +199,7 @@ def test_twins_centre_on_the_prior_case_and_follow_overrides():
     params = cfg["cohort"]["parameters"]
     assert params["patient.sstr_density_nmol_per_l"]["median"] == 80.0
     assert params["lesions.retroperitoneum_1.volume_ml"]["median"] == 20.0
-    population = simulator.validate(simulator.compose(["+founding_population=netter1"]))
+    population = simulator.validate(simulator.compose(["founding_population=netter1"]))
     assert params["radiobiology.tumour_alpha_per_gy"]["median"] == \
         cfg["radiobiology"]["tumour_alpha_per_gy"] == \
         population["radiobiology"]["tumour_alpha_per_gy"]
