@@ -21,78 +21,19 @@ import platform
 import time
 
 import numba
-import numpy as np
 
 import simulator
-from simulator.engine import layout as el
-from simulator.outcomes import compute_outcomes
-from simulator.pk.parameters import LAM
-from simulator.population import Columns
-from simulator.reference import reference_course
-from simulator.runner import CourseResult, region_hot_amounts, run_chunk
+from simulator.reference import max_relative_difference as rel
+from simulator.reference import reference_outcomes, wide_config
 from simulator.simulation import simulate_chunk
 
-WIDE = ["cohort=wide"]   # conf/cohort/wide.yaml: wide spread of six parameters
-
-
-def config(n: int, extra=()) -> dict:
-    return simulator.validate(simulator.compose([*WIDE, f"cohort.n_patients={n}",
-                                                 "solver.chunk_size=1000",
-                                                 "output.progress=false", *extra]))
+config = wide_config   # conf/cohort/wide.yaml: wide spread of six parameters
 
 
 def timed(fn, *args):
     start = time.perf_counter()
     out = fn(*args)
     return out, time.perf_counter() - start
-
-
-def engine_chunk(cfg: dict, n: int):
-    """Engine course of patients 0..n-1 (``CourseResult``), their columns, and its time."""
-    from simulator.cohort import sample_lesions, sample_parameters
-
-    sampled = sample_parameters(cfg["cohort"], cfg["seed"], 0, n)
-    cols = Columns(cfg, n, sampled)
-    generated = sample_lesions(cfg["cohort"]["lesions"], cfg["seed"], 0, n)
-    res, t_engine = timed(run_chunk, cols, generated)
-    return res, cols, t_engine
-
-
-def reference_states(res: CourseResult, rtol: float, atol: float = 1e-12):
-    """scipy boundary and series states of every patient of ``res``, on the same schedule."""
-    boundary, series = np.empty_like(res.boundary_states), np.empty_like(res.states)
-    for p in range(res.boundary_states.shape[0]):
-        boundary[p], series[p] = reference_course(res.model, res.schedule, res.time_h, p=p,
-                                                  rtol=rtol, atol=atol)
-    return boundary, series
-
-
-def outcomes_of_states(res: CourseResult, cols: Columns, boundary, series):
-    """Outcomes of reference states (as ``res``'s), and log-survival of engine and reference."""
-    n_t = res.system.n_tissues
-    tail = region_hot_amounts(boundary[:, -1], n_t) * res.system.mbq_per_nmol \
-        / res.system.glob[:, LAM, None]
-    ref = CourseResult(model=res.model, schedule=res.schedule, boundary_states=boundary,
-                       time_h=res.time_h, states=series, tail_tia_mbq_h=tail)
-    theirs = compute_outcomes(ref, cols)
-    les0 = el.lesion_offset(n_t)
-    log_s = [b[:, -1, les0 + el.LES_L::el.N_LES_STATES] for b in (res.boundary_states, boundary)]
-    return theirs, log_s
-
-
-def reference_outcomes(cfg: dict, n: int, rtol: float):
-    """Engine and scipy outcomes of patients 0..n-1, and the time each took."""
-    res, cols, t_engine = engine_chunk(cfg, n)
-    ours = compute_outcomes(res, cols)
-    (boundary, series), t_ref = timed(reference_states, res, rtol)
-    theirs, log_s = outcomes_of_states(res, cols, boundary, series)
-    return ours, theirs, log_s, t_engine, t_ref
-
-
-def rel(a, b):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    ok = np.isfinite(a) & np.isfinite(b)
-    return float(np.max(np.abs(a[ok] - b[ok]) / np.maximum(np.abs(b[ok]), 1e-300)))
 
 
 def main() -> None:

@@ -2,10 +2,10 @@
 
     python experiments/calibrate_netter1.py           # fit, write results/calibrate_netter1.md
     python experiments/calibrate_netter1.py --write   # ... and the fitted values into
-                                                      # conf/cohort/netter1.yaml
+                                                      # conf/cohort/fitted/netter1.yaml (generated)
 
-Declared fitted parameters (everything else in ``conf/cohort/netter1.yaml`` keeps its
-literature value or stated assumption, and the PK is not touched):
+Declared fitted parameters (everything else in the hand-written ``conf/cohort/netter1.yaml``
+keeps its literature value or stated assumption, and the PK is not touched):
 
 =====================================================  =========================================
 fitted                                                 to
@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -56,18 +57,22 @@ import numpy as np
 from scipy import special
 from scipy.optimize import minimize
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from netter1 import PUBLISHED, run_arm, write_report  # noqa: E402
-from tagged_yaml import write_tagged  # noqa: E402
+from simulator.config import config_dir
+from simulator.config.generated import write_generated
+from simulator.netter1 import ALPHA, CLEARANCE, GROWTH, PUBLISHED, fitted_block
+from simulator.trial import endpoint_values as endpoints
+from simulator.trial import run_arm
 
-from simulator.config import config_dir  # noqa: E402
-from simulator.response.recist import CR  # noqa: E402
-from simulator.trial import arm_endpoints, evaluable  # noqa: E402
+#: the generated block of fitted values that conf/cohort/netter1.yaml includes
+FITTED_YAML = config_dir() / "cohort" / "fitted" / "netter1.yaml"
+RESULTS = Path(__file__).resolve().parent / "results"
 
-GROWTH = "tumour.volume_growth_percent_per_month"
-ALPHA = "radiobiology.tumour_alpha_per_gy"
-CLEARANCE = "tumour.doomed_clearance_half_time_d"
-COHORT_YAML = config_dir() / "cohort" / "netter1.yaml"
+
+def write_report(name: str, lines: list[str]) -> None:
+    """Write ``lines`` as ``results/<name>`` (markdown) and print them."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / name).write_text("\n".join(lines))
+    print("\n".join(lines))
 
 
 def _se(key: str, n_trial: int | None = None) -> float:
@@ -84,13 +89,6 @@ TREATED_TARGETS = (("orr", 0.18, _se("orr_treated", 101)),
                    ("pfs_20", 0.652, _se("pfs20_treated")))
 
 
-def endpoints(ds) -> dict:
-    e = arm_endpoints(ds)
-    return {"orr": e.orr, "pfs_8.4": e.pfs[8.4], "pfs_20": e.pfs[20.0],
-            "median": e.median_pfs_months, "n": e.n,
-            "cr": float(np.mean(evaluable(ds).best_response.values == CR))}
-
-
 def objective(values: dict, targets) -> float:
     return float(sum(((values[k] - v) / se) ** 2 for k, v, se in targets))
 
@@ -104,7 +102,8 @@ def editor(growth=None, alpha_median=None, clearance_median=None):
         params = cfg["cohort"]["parameters"]
         if growth is not None:
             mix = params[GROWTH]
-            mix["components"][0]["mean"], mix["components"][0]["sd"] = map(float, growth[:2])
+            major = mix["components"]["progressive"]
+            major["mean"], major["sd"] = map(float, growth[:2])
             mix["weights"] = [1.0 - float(growth[2]), float(growth[2])]
         if alpha_median is not None:
             params[ALPHA]["median"] = float(alpha_median)
@@ -152,9 +151,12 @@ def quadratic_minimum(rows):
     return np.exp(np.clip(np.linalg.solve(hess, -c[1:3]), lo, hi))
 
 
-def write_fitted(path: Path, fitted: dict) -> None:
-    """Rewrite the values of the lines tagged ``# [FIT:name]`` in the cohort YAML."""
-    write_tagged(path, "FIT", fitted)
+def write_fitted(path: Path, fitted: dict, command: str) -> None:
+    """Write the generated block of fitted values (``conf/cohort/fitted/netter1.yaml``)."""
+    write_generated(path, command, fitted_block(fitted), comment=(
+        "The fitted values of the virtual NETTER-1 population, merged over the hand-written\n"
+        "conf/cohort/netter1.yaml (its defaults list); report: "
+        "experiments/results/calibrate_netter1.md."))
 
 
 def main(argv=None) -> None:
@@ -166,7 +168,7 @@ def main(argv=None) -> None:
     parser.add_argument("--clearance-grid", type=float, nargs="+",
                         default=[120.0, 180.0, 240.0], help="clearance half-time medians [d]")
     parser.add_argument("--write", action="store_true",
-                        help="write the fitted values into conf/cohort/netter1.yaml")
+                        help="write the fitted values into conf/cohort/fitted/netter1.yaml")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     growth, vals_c, j_c, nfev = fit_growth(args.n_control, args.seed)
@@ -191,8 +193,9 @@ def main(argv=None) -> None:
               "clearance_median": round(best["clearance"], 1)}
     report(args, growth, vals_c, j_c, nfev, rows, refined, best, fitted, wall)
     if args.write:
-        write_fitted(COHORT_YAML, fitted)
-        print(f"wrote the fitted values into {COHORT_YAML}")
+        write_fitted(FITTED_YAML, fitted, shlex.join(["python", "experiments/calibrate_netter1.py",
+                                                      *sys.argv[1:]]))
+        print(f"wrote the fitted values into {FITTED_YAML}")
 
 
 def report(args, growth, vals_c, j_c, nfev, rows, refined, best, fitted, wall) -> None:
@@ -222,7 +225,8 @@ def report(args, growth, vals_c, j_c, nfev, rows, refined, best, fitted, wall) -
         lines.append(f"| {r['alpha']:.4g}{tag} | {r['clearance']:.1f} | {r['orr']:.3f} | "
                      f"{r['cr']:.4f} | {r['pfs_20']:.3f} | {r['median']:.2f} | "
                      f"{r['J_t']:.2f} |")
-    lines += ["", "## Fitted values (written into conf/cohort/netter1.yaml with --write)", "",
+    lines += ["", "## Fitted values (written into conf/cohort/fitted/netter1.yaml with --write)",
+              "",
               "| tag | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in fitted.items()]
     lines += ["", f"Best point: J_treated {best['J_t']:.2f}, J_control {j_c:.2f} at "

@@ -12,7 +12,7 @@ median the NETTER-1 virtual population needs to reach the pancreatic response ra
 other parameter (PK, SSTR density, lesions, growth, doomed-cell clearance, stroma) kept as in
 ``conf/cohort/netter1.yaml``. The answer is an *effective* radiosensitivity that lumps every
 difference between the two tumour types into alpha; it is used only as the alternative
-population of ``experiments/seed_cases.py --override``, never as a default.
+population of ``experiments/founding_cases.py --override``, never as a default.
 
 Method: ORR increases with alpha; bisection in ln alpha on common random numbers (one seed,
 the same virtual patients at every step) until the bracket is narrower than 2 %. SWOG PR
@@ -25,16 +25,24 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from calibrate_netter1 import ALPHA, endpoints  # noqa: E402
-from netter1 import run_arm, write_report  # noqa: E402
+from simulator.netter1 import ALPHA
+from simulator.trial import endpoint_values as endpoints
+from simulator.trial import run_arm
 
 #: Ezziddin 2014: partial response in 41 of 68 pancreatic NETs [ABS]
 TARGET_ORR, N_TRIAL = 41 / 68, 68
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_report(name: str, lines: list[str]) -> None:
+    """Write ``lines`` as ``results/<name>`` (markdown) and print them."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / name).write_text("\n".join(lines))
+    print("\n".join(lines))
 
 
 def orr_at(alpha: float, n: int, seed: int) -> dict:

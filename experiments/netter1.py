@@ -17,7 +17,6 @@ the cycle-1 kidney Gy/GBq.
 from __future__ import annotations
 
 import argparse
-import copy
 import time
 from pathlib import Path
 
@@ -25,54 +24,24 @@ import numpy as np
 import xarray as xr
 
 import simulator
+from simulator.netter1 import PUBLISHED, SOURCE
 from simulator.response.recist import CR
 from simulator.summary import wilson_interval
-from simulator.trial import ArmEndpoints, arm_endpoints, evaluable, trial_hazard_ratio
+from simulator.trial import (
+    ArmEndpoints,
+    arm_endpoints,
+    evaluable,
+    interpolated_median_months,
+    run_arm,
+    trial_hazard_ratio,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SOURCE = "Strosberg 2017, NEJM 376:125, doi:10.1056/NEJMoa1607427"
-
-#: Published NETTER-1 endpoints: (value, 95 % interval or None, source/tag)
-PUBLISHED = {
-    "orr_treated": (0.18, (0.116, 0.268), "18 % [ABS]; interval [DERIVED]: Wilson on 18/101 "
-                                          "(denominator [INFER], evaluable patients)"),
-    "orr_control": (0.03, (0.010, 0.085), "3 % [ABS]; interval [DERIVED]: Wilson on 3/100 "
-                                          "(denominator [INFER])"),
-    "pfs20_treated": (0.652, (0.500, 0.768), "65.2 % (50.0-76.8) [ABS]"),
-    "pfs20_control": (0.108, (0.035, 0.230), "10.8 % (3.5-23.0) [ABS]"),
-    "median_pfs_control": (8.4, (6.3, 10.5), "8.4 months [ABS]; interval = +/- 25 % "
-                                             "(issue 6 acceptance, not a CI)"),
-    "hazard_ratio": (0.21, (0.13, 0.33), "0.21 (0.13-0.33) [ABS]"),
-    "kidney_gy_per_gbq": (0.47, (0.38, 0.57), "median 0.47 (Staanum 2021, doi:10.1186/"
-                                              "s40658-021-00422-2); range 0.38-0.57 [ABS]"),
-    "cr_treated": (0.02, (0.01, 0.02), "about 1-2 %: 2 % of 310 GEP-NET patients (Kwekkeboom "
-                                       "2008, J Clin Oncol 26:2124, via a review table); "
-                                       "NETTER-1 1/101 (not retrieved) [ABS]/[INFER]"),
-    "lesion_gy_per_cycle": (None, (2.0, 77.0), "2-77 Gy per cycle, 182 lesions (JNM, "
-                                               "PMC8978188) [ABS]"),
-}
-
-
 def write_report(name: str, lines: list[str]) -> None:
     """Write ``lines`` as ``results/<name>`` (markdown) and print them."""
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / name).write_text("\n".join(lines))
     print("\n".join(lines))
-
-
-def arm_config(n: int, seed: int, control: bool, edit=None) -> dict:
-    """Validated plain config of one arm; ``edit(cfg)`` may change cohort parameters."""
-    cfg = simulator.validate(simulator.compose([
-        "cohort=netter1", f"cohort.n_patients={n}", f"seed={seed}", "output.progress=false",
-        f"therapy={'none' if control else 'standard'}"]))
-    cfg = copy.deepcopy(cfg)
-    if edit is not None:
-        edit(cfg)
-    return cfg
-
-
-def run_arm(n: int, seed: int, control: bool, edit=None) -> xr.Dataset:
-    return simulator.simulate(arm_config(n, seed, control, edit))
 
 
 def dose_quantiles(treated: xr.Dataset, q=(0.01, 0.05, 0.5, 0.95, 0.99)) -> dict:
@@ -88,23 +57,6 @@ def _fmt_ci(ci, scale=100.0, digits=1):
 
 def _within(value, ci):
     return "yes" if ci[0] <= value <= ci[1] else "**no**"
-
-
-def interpolated_median_months(ds: xr.Dataset) -> float:
-    """Median PFS with the Kaplan-Meier curve interpolated linearly between assessments.
-
-    Progression is only seen at the 12-week assessments, so the step-function median jumps
-    from one assessment to the next when PFS there passes 0.5 by a hair. The time at which
-    the straight line between the two assessments around the crossing reaches 0.5 is the
-    usual estimate for such interval-censored data (NaN if PFS never falls to 0.5).
-    """
-    times = np.unique(ds.progression_time_months.values[ds.progression_observed.values])
-    grid = np.concatenate([[0.0], times])
-    pfs = simulator.summarize(evaluable(ds), quantiles=(0.5,), pfs_months=grid).pfs.values
-    k = int(np.argmax(pfs <= 0.5)) if np.any(pfs <= 0.5) else -1
-    if k <= 0:
-        return float("nan")
-    return float(np.interp(0.5, [pfs[k], pfs[k - 1]], [grid[k], grid[k - 1]]))
 
 
 def complete_response(ds: xr.Dataset) -> tuple[float, tuple[float, float]]:

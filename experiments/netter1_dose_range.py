@@ -13,11 +13,22 @@ maximum; repeat. Lesions of one patient share its SSTR2 density, as in the trial
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
-from netter1 import run_arm, write_report
+
+from simulator.trial import run_arm
 
 N_PATIENTS, MIN_VOLUME_ML, PUBLISHED_GY = 41, 8.0, (2.0, 77.0)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_report(name: str, lines: list[str]) -> None:
+    """Write ``lines`` as ``results/<name>`` (markdown) and print them."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / name).write_text("\n".join(lines))
+    print("\n".join(lines))
 
 
 def clustered_extremes(dose_gy: np.ndarray, volume_ml: np.ndarray, draws: int, seed: int):

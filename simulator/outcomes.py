@@ -174,3 +174,21 @@ def _birth_rate_per_h(cols: Columns) -> np.ndarray:
             and "tumour.potential_doubling_time_d" not in cols.sampled:
         return np.zeros(cols.n)
     return birth_rate_per_h(cols("tumour.potential_doubling_time_d"))
+
+
+def best_decrease(sum_diameters_mm: np.ndarray, is_assessment: np.ndarray) -> np.ndarray:
+    """Largest fractional decrease of the sum of target diameters from baseline, (n,) [1].
+
+    Over the assessments after baseline (``is_assessment``, the first being baseline); 1 =
+    every target gone, negative = only growth; NaN for a patient without target lesions.
+    """
+    sums = np.asarray(sum_diameters_mm, dtype=float)[:, np.asarray(is_assessment, bool)]
+    base = sums[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dec = 1.0 - sums[:, 1:].min(axis=1) / base
+    return np.where(base > 0, dec, np.nan)
+
+
+def pet_positive_at_baseline(lesion_pet_visible: np.ndarray) -> np.ndarray:
+    """Some lesion visible on SSTR-PET at time 0, (n,) bool; (n, L, T) visibility in."""
+    return np.asarray(lesion_pet_visible, bool)[:, :, 0].any(axis=1)

@@ -93,3 +93,88 @@ def reference_course(m: Model, sched: Schedule, times_h: np.ndarray, p: int = 0,
         y = sol.y[:, -1]
     boundary[-1] = y
     return boundary, series
+
+
+#: the wide-spread validation cohort (conf/cohort/wide.yaml): six parameters spread widely
+WIDE = ("cohort=wide", "solver.chunk_size=1000", "output.progress=false")
+
+
+def wide_config(n: int, extra=()) -> dict:
+    """The validated wide-spread cohort of ``n`` patients (benchmarks and reference tests)."""
+    from .configure import compose, validate
+
+    return validate(compose([*WIDE, f"cohort.n_patients={n}", *extra]))
+
+
+def engine_chunk(cfg: dict, n: int):
+    """Engine course of patients 0..n-1 of ``cfg`` (``CourseResult``), their columns, and
+    the engine's wall time [s]."""
+    import time
+
+    from .cohort import sample_lesions, sample_parameters
+    from .population import Columns
+    from .runner import run_chunk
+
+    sampled = sample_parameters(cfg["cohort"], cfg["seed"], 0, n)
+    cols = Columns(cfg, n, sampled)
+    generated = sample_lesions(cfg["cohort"]["lesions"], cfg["seed"], 0, n)
+    start = time.perf_counter()
+    res = run_chunk(cols, generated)
+    return res, cols, time.perf_counter() - start
+
+
+def reference_states(res, rtol: float, atol: float = 1e-12):
+    """scipy boundary and series states of every patient of the engine result ``res``, on the
+    same schedule and output times (:func:`reference_course`)."""
+    boundary, series = np.empty_like(res.boundary_states), np.empty_like(res.states)
+    for p in range(res.boundary_states.shape[0]):
+        boundary[p], series[p] = reference_course(res.model, res.schedule, res.time_h, p=p,
+                                                  rtol=rtol, atol=atol)
+    return boundary, series
+
+
+def outcomes_of_states(res, cols, boundary, series):
+    """Outcomes of reference states (laid out as ``res``'s), and the log-survival
+    [engine, reference], each (n, n_lesions), at the end of the course."""
+    from .outcomes import compute_outcomes
+    from .pk.parameters import LAM
+    from .runner import CourseResult, region_hot_amounts
+
+    n_t = res.system.n_tissues
+    tail = region_hot_amounts(boundary[:, -1], n_t) * res.system.mbq_per_nmol \
+        / res.system.glob[:, LAM, None]
+    ref = CourseResult(model=res.model, schedule=res.schedule, boundary_states=boundary,
+                       time_h=res.time_h, states=series, tail_tia_mbq_h=tail)
+    les0 = el.lesion_offset(n_t)
+    log_s = [b[:, -1, les0 + el.LES_L::el.N_LES_STATES] for b in (res.boundary_states, boundary)]
+    return compute_outcomes(ref, cols), log_s
+
+
+def reference_outcomes(cfg: dict, n: int, rtol: float, atol: float = 1e-12):
+    """Outcomes of patients 0..n-1 of the validated cohort ``cfg`` by the engine and by the
+    scipy reference (:func:`reference_course`, Radau at ``rtol``/``atol``).
+
+    Returns
+    -------
+    ours, theirs : :class:`simulator.outcomes.Outcomes`
+    log_survival : [engine, reference], each (n, n_lesions) ln(viable fraction) at the end
+    t_engine_s, t_reference_s : wall time of each [s]
+    """
+    import time
+
+    from .outcomes import compute_outcomes
+
+    res, cols, t_engine = engine_chunk(cfg, n)
+    ours = compute_outcomes(res, cols)
+    start = time.perf_counter()
+    boundary, series = reference_states(res, rtol, atol)
+    t_ref = time.perf_counter() - start
+    theirs, log_s = outcomes_of_states(res, cols, boundary, series)
+    return ours, theirs, log_s, t_engine, t_ref
+
+
+def max_relative_difference(a, b) -> float:
+    """Largest |a - b| / |b| over the entries finite in both."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(np.max(np.abs(a[ok] - b[ok]) / np.maximum(np.abs(b[ok]), 1e-300)))

@@ -91,3 +91,59 @@ def trial_hazard_ratio(treated: xr.Dataset, control: xr.Dataset) -> HazardRatio:
     a, b = evaluable(treated), evaluable(control)
     return hazard_ratio(a.progression_time_months.values, a.progression_observed.values,
                         b.progression_time_months.values, b.progression_observed.values)
+
+
+def arm_config(n: int, seed: int, control: bool, edit=None, cohort: str = "netter1") -> dict:
+    """Validated plain config of one arm of a virtual trial of ``cohort=<cohort>``.
+
+    ``n`` patients from root seed ``seed``; the control arm is ``therapy=none`` (the same
+    patients: same cohort and seed), the treated arm ``therapy=standard``. ``edit(cfg)``
+    may change the config (e.g. a cohort parameter during a calibration).
+    """
+    import copy
+
+    from .config import compose, validate
+
+    cfg = copy.deepcopy(validate(compose([
+        f"cohort={cohort}", f"cohort.n_patients={n}", f"seed={seed}", "output.progress=false",
+        f"therapy={'none' if control else 'standard'}"])))
+    if edit is not None:
+        edit(cfg)
+    return cfg
+
+
+def run_arm(n: int, seed: int, control: bool, edit=None, cohort: str = "netter1") -> xr.Dataset:
+    """Simulate one arm (:func:`arm_config`)."""
+    from . import simulate
+
+    return simulate(arm_config(n, seed, control, edit, cohort))
+
+
+def interpolated_median_months(ds: xr.Dataset) -> float:
+    """Median PFS [months] with the Kaplan-Meier curve interpolated linearly between
+    assessments, over the evaluable patients.
+
+    Progression is only seen at the assessments (every 12 weeks), so the step-function
+    median jumps from one assessment to the next when PFS there passes 0.5 by a hair. The
+    time at which the straight line between the two assessments around the crossing reaches
+    0.5 is the usual estimate for such interval-censored data (NaN if PFS never falls to 0.5).
+    """
+    times = np.unique(ds.progression_time_months.values[ds.progression_observed.values])
+    grid = np.concatenate([[0.0], times])
+    pfs = summarize(evaluable(ds), quantiles=(0.5,), pfs_months=grid).pfs.values
+    k = int(np.argmax(pfs <= 0.5)) if np.any(pfs <= 0.5) else -1
+    if k <= 0:
+        return float("nan")
+    return float(np.interp(0.5, [pfs[k], pfs[k - 1]], [grid[k], grid[k - 1]]))
+
+
+def endpoint_values(ds: xr.Dataset) -> dict:
+    """The endpoints a calibration compares, as a flat dict: ``orr``, ``pfs_8.4`` and
+    ``pfs_20`` (Kaplan-Meier at 8.4 and 20 months), ``median`` (months), ``n`` (evaluable
+    patients) and ``cr`` (RECIST CR rate), over the evaluable patients of one arm."""
+    from .response.recist import CR
+
+    e = arm_endpoints(ds)
+    return {"orr": e.orr, "pfs_8.4": e.pfs[8.4], "pfs_20": e.pfs[20.0],
+            "median": e.median_pfs_months, "n": e.n,
+            "cr": float(np.mean(evaluable(ds).best_response.values == CR))}

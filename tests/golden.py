@@ -20,7 +20,6 @@ import datetime
 import hashlib
 import json
 import platform
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -43,19 +42,10 @@ ENGINE_CASES = {
 }
 
 # tests/literature/test_cohort_reference.py: the first patients of conf/cohort/wide.yaml,
-# Radau at rtol 1e-8, atol 1e-12 (benchmarks/bench_engine.py)
+# Radau at rtol 1e-8, atol 1e-12 (simulator.reference.wide_config)
 COHORT_FILE = GOLDEN_DIR / "cohort_reference.npz"
 COHORT_TOL = {"method": "Radau", "rtol": 1e-8, "atol": 1e-12}
 COHORT_N = 3
-
-
-def _bench_engine():
-    bench = str(ROOT / "benchmarks")
-    if bench not in sys.path:
-        sys.path.insert(0, bench)
-    import bench_engine
-
-    return bench_engine
 
 
 def config_json(cfg: dict) -> str:
@@ -114,20 +104,25 @@ def engine_config(case: str) -> dict:
 
 
 def cohort_config() -> dict:
-    return _bench_engine().config(COHORT_N)
+    from simulator.reference import wide_config
+
+    return wide_config(COHORT_N)
 
 
 def cohort_engine():
     """Engine course, columns and outcomes of the golden cohort (as the test computes them)."""
     from simulator.outcomes import compute_outcomes
+    from simulator.reference import engine_chunk
 
-    res, cols, _ = _bench_engine().engine_chunk(cohort_config(), COHORT_N)
+    res, cols, _ = engine_chunk(cohort_config(), COHORT_N)
     return res, cols, compute_outcomes(res, cols)
 
 
 def cohort_outcomes_of_states(res, cols, boundary, series):
     """Outcomes of stored reference states, and log-survival of engine and reference."""
-    return _bench_engine().outcomes_of_states(res, cols, boundary, series)
+    from simulator.reference import outcomes_of_states
+
+    return outcomes_of_states(res, cols, boundary, series)
 
 
 def update_engine_reference() -> None:
@@ -151,10 +146,11 @@ def update_engine_reference() -> None:
 def update_cohort_reference() -> None:
     cfg = cohort_config()
     res, _, _ = cohort_engine()
-    boundary, series = _bench_engine().reference_states(res, COHORT_TOL["rtol"],
-                                                        COHORT_TOL["atol"])
+    from simulator.reference import reference_states
+
+    boundary, series = reference_states(res, COHORT_TOL["rtol"], COHORT_TOL["atol"])
     meta = {**_provenance(COHORT_TOL), "n_patients": COHORT_N,
-            "cases": {"wide": {"overrides": f"benchmarks/bench_engine.py config({COHORT_N})",
+            "cases": {"wide": {"overrides": f"simulator.reference.wide_config({COHORT_N})",
                                "config": json.loads(config_json(cfg))}}}
     _save(COHORT_FILE, meta, {"wide/boundary": boundary, "wide/series": series,
                               **{f"wide/input/{k}": v for k, v in schedule_arrays(res).items()}})

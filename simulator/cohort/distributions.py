@@ -11,8 +11,10 @@ A spec is a mapping from the cohort config (or a plain number, meaning fixed):
   distribution over numbers, equal weights unless given;
 * ``{dist: mixture, weights: [...], components: [spec, ...]}``: a finite mixture of
   continuous specs (lognormal, normal, uniform, loguniform), e.g. a subgroup of patients
-  with a different growth rate.  Its ``ppf`` is the true inverse of the mixture CDF
-  (bisection to machine precision), so a copula or a Sobol' sequence keeps its meaning.
+  with a different growth rate; ``components`` may also be a mapping ``{name: spec}``
+  (in its order), so that a layered Hydra config can set one component's keys.  Its
+  ``ppf`` is the true inverse of the mixture CDF (bisection to machine precision), so a
+  copula or a Sobol' sequence keeps its meaning.
 
 Values are produced from uniform variates ``u`` in (0, 1) by :meth:`Distribution.ppf`,
 so any source of uniforms (independent streams, a copula, a Sobol' sequence) can drive them.
@@ -215,6 +217,8 @@ def _parse_choice(field: str, spec: dict) -> dict:
 
 def _parse_mixture(field: str, spec: dict, prefix: str) -> dict:
     components, weights = spec["components"], spec["weights"]
+    if isinstance(components, dict):   # named components {name: spec}, in their order
+        components = list(components.values())
     if not isinstance(components, list) or len(components) < 2:
         fail(f"{field}.components", components, "expected a list of at least 2 distributions")
     if not isinstance(weights, list) or len(weights) != len(components):

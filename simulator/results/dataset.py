@@ -14,7 +14,7 @@ import xarray as xr
 from omegaconf import OmegaConf
 
 from ..dosimetry.dose_map import ORGAN_TARGETS
-from ..outcomes import Outcomes
+from ..outcomes import Outcomes, best_decrease, pet_positive_at_baseline
 from ..pk.layout import region_names
 from ..population import Columns
 from ..response.recist import CR, NOT_EVALUABLE, PD, PR, SD
@@ -101,6 +101,11 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
                                     "lesion visible on SSTR-PET (our operational definition)")
     dv["sum_diameters_mm"] = _var(("patient", "time"), out.sum_diameters_mm, "mm",
                                   "RECIST 1.1 sum of target-lesion diameters")
+    dv["best_decrease"] = _var(p, best_decrease(out.sum_diameters_mm, out.is_assessment), "1",
+                               "best decrease of the sum of target diameters from baseline "
+                               "(1 = all targets gone; NaN without targets)")
+    dv["pet_positive_at_baseline"] = _var(p, pet_positive_at_baseline(out.lesion_pet_visible),
+                                          "1", "some lesion visible on SSTR-PET at baseline")
     dv["best_response"] = _var(p, out.best_response.astype(np.int64), "1",
                                "RECIST 1.1 best overall response",
                                flag_values=np.array(_FLAG_VALUES, dtype=np.int64),

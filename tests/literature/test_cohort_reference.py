@@ -3,7 +3,8 @@
 conf/cohort/wide.yaml spreads six parameters (SSTR density GSD 3, alpha GSD 2, GFR,
 clearance half-time 7-120 d, peptide 100-300 nmol, lesion volume GSD 2.5).  Each patient
 is integrated again by ``scipy.integrate.solve_ivp`` (Radau, rtol 1e-8, atol 1e-12) on the
-independently coded right-hand side of :mod:`simulator.reference`; lesion BED, kidney dose
+independently coded right-hand side of :mod:`simulator.reference`
+(:func:`simulator.reference.reference_outcomes`); lesion BED, kidney dose
 and log-survival must agree within 1e-6 relative.  About 30 min on one core: ``slow``.
 The default suite runs the same comparison on 3 patients against their scipy states stored
 in ``tests/literature/golden/cohort_reference.npz`` (``python -m tests.golden --update``);
@@ -13,16 +14,14 @@ the live comparison on those 3 patients is ``slow`` too.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from simulator.reference import max_relative_difference as rel
+from simulator.reference import reference_outcomes
+from simulator.reference import wide_config as config
 from tests import golden
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from bench_engine import config, reference_outcomes, rel  # noqa: E402
 
 
 @pytest.mark.slow

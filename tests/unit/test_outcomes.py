@@ -106,3 +106,28 @@ def test_static_tumour_dose_equals_s_value_times_tia():
     s = sphere_s_value_gy_per_mbq_h(10.0 * 1.03)
     np.testing.assert_allclose(ds.lesion_dose_gy.sel(lesion="liver_1"),
                                s * ds.tia_mbq_h.sel(region="liver_1"), rtol=1e-9)
+
+
+def test_best_decrease_and_pet_positivity_at_baseline_from_arrays():
+    from simulator.outcomes import best_decrease, pet_positive_at_baseline
+
+    assessment = np.array([True, False, True, True, False, True])
+    sums = np.array([[50.0, 1.0, 40.0, 10.0, 0.0, 20.0],    # best: 10 of 50 -> 80 %
+                     [20.0, 0.0, 25.0, 30.0, 0.0, 22.0],    # only growth: -10 %
+                     [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])       # no target lesion
+    dec = best_decrease(sums, assessment)
+    np.testing.assert_allclose(dec[:2], [0.8, -0.1])
+    assert np.isnan(dec[2])
+    visible = np.zeros((2, 3, 4), bool)
+    visible[0, 2, 0] = True     # patient 0: one lesion visible at baseline
+    visible[1, 0, 1] = True     # patient 1: visible only later
+    assert pet_positive_at_baseline(visible).tolist() == [True, False]
+
+
+def test_dataset_has_best_decrease_and_baseline_pet_positivity():
+    ds = _run("response.follow_up_months=12")
+    for name in ("best_decrease", "pet_positive_at_baseline"):
+        assert ds[name].attrs["units"] == "1" and ds[name].attrs["long_name"]
+    sums = ds.sum_diameters_mm.where(ds.is_assessment, drop=True).values
+    assert float(ds.best_decrease) == pytest.approx(1.0 - sums[1:].min() / sums[0], rel=1e-12)
+    assert bool(ds.pet_positive_at_baseline) == bool(ds.lesion_pet_visible.isel(time=0).any())

@@ -7,7 +7,14 @@ import pytest
 import xarray as xr
 
 from simulator.response.recist import CR, NOT_EVALUABLE, PD, PR, SD
-from simulator.trial import arm_endpoints, evaluable, hazard_ratio
+from simulator.trial import (
+    arm_config,
+    arm_endpoints,
+    endpoint_values,
+    evaluable,
+    hazard_ratio,
+    interpolated_median_months,
+)
 
 pytest.importorskip("lifelines")
 
@@ -53,3 +60,38 @@ def test_hazard_ratio_is_antisymmetric_and_matches_lifelines():
                                                                            np.zeros(5)]})
     ref = CoxPHFitter().fit(df, "t", "e")
     assert ab.hr == pytest.approx(float(np.exp(ref.params_["x"])), rel=1e-9)
+
+
+def test_interpolated_median_lies_between_the_assessments_around_the_crossing():
+    # 1000 patients, no censoring: 10 % progress at 2.76, 39.8 % at 5.52 (PFS 0.502), 30 %
+    # at 8.28 (PFS 0.202), the rest at 11.04 months
+    counts = {2.76: 100, 5.52: 398, 8.28: 300, 11.04: 202}
+    times = np.repeat(list(counts), list(counts.values()))
+    ds = _arm(np.full(times.size, SD), times, np.ones(times.size, bool))
+    assert arm_endpoints(ds).median_pfs_months == pytest.approx(8.28)  # step function
+    expected = 5.52 + (0.502 - 0.5) / (0.502 - 0.202) * 2.76          # linear, by hand
+    assert interpolated_median_months(ds) == pytest.approx(expected, rel=1e-9)
+    never = _arm([SD] * 4, [30.0] * 4, [False] * 4)                   # PFS never reaches 0.5
+    assert np.isnan(interpolated_median_months(never))
+
+
+def test_endpoint_values_of_a_tiny_arm():
+    ds = _arm([CR, PR, SD, SD, PD, NOT_EVALUABLE], [30, 30, 12, 24, 3, 30],
+              [False, False, True, True, True, False])
+    v = endpoint_values(ds)
+    assert v["n"] == 5 and v["orr"] == pytest.approx(0.4) and v["cr"] == pytest.approx(0.2)
+    assert v["pfs_8.4"] == pytest.approx(0.8) and v["pfs_20"] == pytest.approx(0.6)
+
+
+def test_the_two_arms_of_a_virtual_trial_share_patients_and_differ_in_therapy():
+    treated = arm_config(20, 7, control=False)
+    control = arm_config(20, 7, control=True)
+    assert treated["cohort"] == control["cohort"] and treated["seed"] == control["seed"] == 7
+    assert treated["therapy"]["activity_gbq"] > 0 and control["therapy"]["activity_gbq"] == 0
+
+    def edit(cfg):
+        cfg["cohort"]["parameters"]["radiobiology.tumour_alpha_per_gy"]["median"] = 0.02
+
+    edited = arm_config(20, 7, control=False, edit=edit)
+    assert edited["cohort"]["parameters"]["radiobiology.tumour_alpha_per_gy"]["median"] == 0.02
+    assert arm_config(20, 7, control=False) == treated   # the edit changed a copy

@@ -4,63 +4,67 @@ Adnan A, Basu S. Rare-site primary soft-tissue neuroendocrine tumor with metasta
 near-complete resolution with 177Lu-DOTATATE. J Nucl Med Technol 2020;48(1):36-39,
 doi:10.2967/jnmt.119.227058. Both patients reached a complete metabolic and a near-complete
 anatomic response on PRRT alone. What we assume of each patient before its outcome is in
-``conf/experiment/seed_case1_prior.yaml`` and ``seed_case2_prior.yaml`` (parameters the report
-is silent about: the NETTER-1 population block ``conf/experiment/seed_population.yaml``);
-docs/seed_cases.md argues every value.
+``conf/experiment/founding_case1/assumed.yaml`` and ``founding_case2/assumed.yaml`` (parameters
+the report is silent about: the NETTER-1 population block
+``conf/founding_population/netter1.yaml``); docs/founding_cases.md argues every value.
 
 Regenerate every table, figure and Dataset (about 4 min on 2 idle cores)::
 
-    NUMBA_NUM_THREADS=2 .venv/bin/python experiments/seed_cases.py --write
+    NUMBA_NUM_THREADS=2 .venv/bin/python experiments/founding_cases.py --write
 
 For each case it runs
 
-1. its virtual twins (``experiment=seed_caseN_twins``, the prior: the case's assumptions with
-   the NETTER-1 population's spreads): the probability of CMR + near-complete anatomic
-   response, and the **inference** (:func:`prior_twins`, :func:`posterior_medians`): the twins
-   that reached the reported outcome are a sample of the posterior (rejection sampling), and
-   their medians are the
-   inferred patient ``conf/experiment/seed_caseN.yaml`` (``--write`` rewrites its
-   ``[POST:...]`` values);
-2. the deterministic patient, before (``seed_caseN_prior``) and after (``seed_caseN``) the
-   inference: lesion doses and BED per cycle, kidney and marrow against their limits, volume
-   curves, best RECIST 1.1 response, near-complete anatomic response, complete metabolic
-   response (CMR), TCP;
+1. its virtual twins (``experiment=founding_caseN/twins``, the prior: the case's assumptions
+   with the NETTER-1 population's spreads): the probability of CMR + near-complete anatomic
+   response, and the **inference** (:mod:`simulator.inference`): the twins that reached the
+   reported outcome are a sample of the posterior (rejection sampling), and their medians are
+   the inferred patient ``conf/experiment/founding_caseN/inferred.yaml``, a config that
+   ``--write`` generates whole;
+2. the deterministic patient, before (``founding_caseN/assumed``) and after
+   (``founding_caseN/inferred``) the inference: lesion doses and BED per cycle, kidney and
+   marrow against their limits, volume curves, best RECIST 1.1 response, near-complete
+   anatomic response, complete metabolic response (CMR), TCP;
 3. the response map: therapy.activity_gbq x patient.sstr_density_nmol_per_l, a small cohort of
-   prior twins at every point (:func:`evaluate_grid`), with the kidney-BED-limit frontier, and
-   the inferred patient over the same grid;
+   prior twins at every point, with the kidney-BED-limit frontier, and the inferred patient
+   over the same grid (the config's ``grid:`` section, :mod:`simulator.sweep.grid`);
 4. the sensitivity of the inferred patient's outcome to stroma fraction, doomed-cell clearance
-   half-time, growth rate, tumour alpha and lesion size (one at a time).
+   half-time, growth rate, tumour alpha (each a ``grid:``) and lesion size (one at a time).
 
-Everything goes to ``experiments/results/seed_cases/`` (``--out``): ``results.md`` (tables),
-``response_map.nc`` and ``twins.nc`` (small), ``response_map_<case>.png``,
+Everything goes to ``experiments/results/founding_cases/`` (``--out``): ``results.md``
+(tables), ``response_map.nc`` and ``twins.nc`` (small), ``response_map_<case>.png``,
 ``volumes.png``, ``sensitivity.png``. ``--small`` is a tiny run for tests and the notebook
-(``experiments/notebooks/seed_cases.ipynb``).
+(``experiments/notebooks/founding_cases.ipynb``). ``--infer-from twins.nc --write`` writes the
+inferred configs from saved twins without simulating.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import xarray as xr
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 import simulator
 from simulator.config import config_dir
+from simulator.config.generated import read_generated, write_generated
+from simulator.inference import (
+    nested,
+    outcome_category,
+    posterior_medians,
+    posterior_summary,
+    reported_outcome,
+    with_accepted,
+)
 from simulator.summary import wilson_interval
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from tagged_yaml import read_tagged, write_tagged, yaml_number  # noqa: E402
-
-OUT = HERE / "results" / "seed_cases"
-CASES = ("seed_case1", "seed_case2")
+OUT = Path(__file__).resolve().parent / "results" / "founding_cases"
+CASES = ("founding_case1", "founding_case2")
 MAP_AXES = ("therapy.activity_gbq", "patient.sstr_density_nmol_per_l")
 LESION_SCALE = "lesion_volume_scale"   # not a config path: every lesion volume x this factor
 SENSITIVITY = {  # one at a time around the inferred case (alpha: the NETTER-1 median 0.010
@@ -79,8 +83,17 @@ KEEP = ("best_response", "near_complete_response", "complete_metabolic_response"
 MIN_ACCEPTED = 20
 #: the refined time axis of the deterministic cases (volume curves)
 TIMESERIES = "output.save_timeseries=true"
-OUTCOMES = ("no_CMR", "CMR_only", "CMR_and_near_complete", "complete_anatomic_CR",
-            "near_complete_without_CMR")
+#: what the header of a generated inferred config says of the case (after the command line)
+INFERRED_COMMENT = """\
+Founding case {n} AS INFERRED FROM ITS OUTCOME (complete metabolic + near-complete
+anatomic response; Adnan & Basu, J Nucl Med Technol 2020;48(1):36-39, doi:10.2967/jnmt.119.227058).
+The case before its outcome (founding_case{n}/assumed) with each patient/model parameter that
+its twins vary set to its POSTERIOR median: the median over those of the prior twins
+(founding_case{n}/twins: NETTER-1 population spreads) that reached the reported outcome
+(rejection sampling; {accepted} of {total} twins). Lesion sizes stay as assumed.
+Checked against experiments/results/founding_cases/twins.nc by
+tests/literature/test_founding_cases.py. Run: prrt-sim experiment=founding_case{n}/inferred.
+See docs/founding_cases.md."""
 
 
 @dataclass(frozen=True)
@@ -106,75 +119,52 @@ def compose(experiment: str, *overrides: str) -> DictConfig:
                               *overrides])
 
 
-def best_decrease(ds: xr.Dataset) -> xr.DataArray:
-    """Largest fractional decrease of the sum of target diameters at any assessment (1 = CR)."""
-    sums = ds.sum_diameters_mm.where(ds.is_assessment, drop=True)
-    dec = 1.0 - sums.isel(time=slice(1, None)).min("time") / sums.isel(time=0)
-    return dec.assign_attrs(units="1", long_name="best decrease of the sum of target diameters "
-                                                 "from baseline (1 = all targets gone)")
+def _keep(ds: xr.Dataset) -> xr.Dataset:
+    return ds[list(KEEP)].drop_vars(["time", "is_assessment"], errors="ignore")
 
 
-def add_derived(ds: xr.Dataset) -> xr.Dataset:
-    """Add ``best_decrease`` and ``pet_positive_at_baseline`` (any lesion visible at time 0)."""
-    ds["best_decrease"] = best_decrease(ds)
-    ds["pet_positive_at_baseline"] = ds.lesion_pet_visible.isel(time=0).any("lesion").assign_attrs(
-        units="1", long_name="some lesion visible on SSTR-PET at baseline")
-    return ds
+def on_grid(cfg: DictConfig | dict, axes: dict[str, Sequence[float]]) -> xr.Dataset:
+    """:data:`KEEP` of the cohort of ``cfg`` at every point of the config's ``grid:``
+    (:mod:`simulator.sweep.grid`): one dimension per axis, named after its last part."""
+    plain = dict(simulator.validate(cfg))
+    plain["grid"] = {path: [float(v) for v in values] for path, values in axes.items()}
+    dims = [path.split(".")[-1] for path in axes]
+    return _keep(simulator.simulate(plain)).transpose(*dims, "patient")
 
 
-def _set(cfg: DictConfig, name: str, value: float) -> None:
-    if name == LESION_SCALE:
-        for lesion in cfg.lesions:
-            cfg.lesions[lesion].volume_ml = float(cfg.lesions[lesion].volume_ml) * value
-    else:
-        OmegaConf.update(cfg, name, float(value))
+def twins_on_map(experiment: str, size: RunSize) -> xr.Dataset:
+    """:data:`KEEP` of ``size.map_twins`` prior twins of the case over the response map.
 
-
-def evaluate_grid(cfg: DictConfig, axes: dict[str, Sequence[float]],
-                  apply: Callable[[DictConfig, str, float], None] = _set) -> xr.Dataset:
-    """Simulate the cohort of ``cfg`` at every point of a grid, in this process.
-
-    ``axes`` maps a dotted config path (e.g. ``therapy.activity_gbq``) to its values; each
-    point is ``cfg`` with those values set, as a Hydra override would set them, so values that
-    interpolate them (the twins' medians in ``conf/cohort/seed_twins.yaml``) follow. Every
-    point simulates the same patients (same seed: common random numbers). Returns the
-    per-patient outcomes :data:`KEEP` with one dimension per axis, named after the path's last
-    part. A stand-in for the sweeps issue's in-process ``grid:`` (issue 5).
+    The twins' SSTR density is sampled around ``patient.sstr_density_nmol_per_l``, which the
+    sweep grid refuses to grid (a sampled path); so each density is its own composed config
+    (a Hydra override, as on the command line) and the activities are its ``grid:``. Every
+    point simulates the same patients (same seed: common random numbers).
     """
+    pieces = [on_grid(compose(f"{experiment}/twins", f"cohort.n_patients={size.map_twins}",
+                              f"{MAP_AXES[1]}={density!r}"), {MAP_AXES[0]: size.activities_gbq})
+              for density in size.densities_nmol_per_l]
+    dim = MAP_AXES[1].split(".")[-1]
+    grid = xr.concat(pieces, dim=dim).assign_coords(
+        {dim: np.asarray(size.densities_nmol_per_l, dtype=float)})
+    return grid.transpose(MAP_AXES[0].split(".")[-1], dim, "patient")
+
+
+def scaled_lesions(cfg: DictConfig, scales: Sequence[float]) -> xr.Dataset:
+    """:data:`KEEP` of ``cfg`` with every lesion volume multiplied by each of ``scales``."""
     pieces = []
-    for values in itertools.product(*axes.values()):
-        point = cfg.copy()
-        for name, value in zip(axes, values, strict=True):
-            apply(point, name, value)
-        ds = add_derived(simulator.simulate(point))
-        pieces.append(ds[list(KEEP)].drop_vars(["time", "is_assessment"], errors="ignore"))
-    dims = [name.split(".")[-1] for name in axes]
-    index = pd.MultiIndex.from_product([np.asarray(v, dtype=float) for v in axes.values()],
-                                       names=dims)
-    grid = xr.concat(pieces, dim="point").assign_coords(
-        xr.Coordinates.from_pandas_multiindex(index, "point")).unstack("point")
-    return grid.transpose(*dims, "patient")
+    for scale in scales:
+        plain = dict(simulator.validate(cfg))
+        plain["lesions"] = {name: {**lesion, "volume_ml": float(lesion["volume_ml"]) * scale}
+                            for name, lesion in plain["lesions"].items()}
+        pieces.append(_keep(simulator.simulate(plain)))
+    return xr.concat(pieces, dim=LESION_SCALE).assign_coords(
+        {LESION_SCALE: np.asarray(scales, dtype=float)}).transpose(LESION_SCALE, "patient")
 
 
 def kidney_bed_limit_gy(cfg: DictConfig) -> float:
     limits = cfg.limits
     return float(limits.kidney_bed_gy_with_risk_factors if cfg.patient.renal_risk_factors
                  else limits.kidney_bed_gy)
-
-
-def reported_outcome(grid: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
-    """CMR (the simulator's flag requires PET-visible disease at baseline) and CMR + near."""
-    cmr = grid.complete_metabolic_response
-    return cmr, cmr & grid.near_complete_response
-
-
-def outcome_category(grid: xr.Dataset) -> xr.DataArray:
-    """Index into :data:`OUTCOMES` per patient."""
-    cmr, both = reported_outcome(grid)
-    near, cr = grid.near_complete_response, grid.best_response == 0
-    code = xr.where(cr, 3, xr.where(both, 2, xr.where(near, 4, xr.where(cmr, 1, 0))))
-    return code.assign_attrs(flag_values=list(range(len(OUTCOMES))),
-                             flag_meanings=" ".join(OUTCOMES), units="1")
 
 
 def response_map(experiment: str, size: RunSize, post: dict[str, float] | None = None
@@ -184,9 +174,9 @@ def response_map(experiment: str, size: RunSize, post: dict[str, float] | None =
     Prior twins of the case at every grid point, plus the deterministic inferred case
     (:func:`inferred_case` with ``post``) at every grid point.
     """
-    cfg = compose(f"{experiment}_twins", f"cohort.n_patients={size.map_twins}")
+    cfg = compose(f"{experiment}/twins", f"cohort.n_patients={size.map_twins}")
     axes = {MAP_AXES[0]: size.activities_gbq, MAP_AXES[1]: size.densities_nmol_per_l}
-    grid = evaluate_grid(cfg, axes)
+    grid = twins_on_map(experiment, size)
     cmr, both = reported_outcome(grid)
     out = xr.Dataset({
         "p_complete_metabolic": cmr.mean("patient"),
@@ -204,7 +194,7 @@ def response_map(experiment: str, size: RunSize, post: dict[str, float] | None =
     out["kidney_bed_median_gy"].attrs = {"units": "Gy",
                                          "long_name": "median cumulative kidney BED over twins"}
     inferred = inferred_case(experiment, post)
-    case = evaluate_grid(inferred, axes)
+    case = on_grid(inferred, axes)
     out["case_outcome"] = outcome_category(case.isel(patient=0, drop=True)).assign_attrs(
         long_name="outcome of the inferred case (posterior medians), deterministic")
     out["inferred_stroma_fraction"] = xr.DataArray(
@@ -249,7 +239,8 @@ def sensitivity(experiment: str, post: dict[str, float] | None = None
     """The deterministic inferred case (:func:`inferred_case`) with one assumption varied at
     a time (:data:`SENSITIVITY`)."""
     cfg = inferred_case(experiment, post)
-    return {name: evaluate_grid(cfg, {name: values}).isel(patient=0)
+    return {name: (scaled_lesions(cfg, values) if name == LESION_SCALE
+                   else on_grid(cfg, {name: values})).isel(patient=0)
             for name, values in SENSITIVITY.items()}
 
 
@@ -260,36 +251,15 @@ def wilson(flags) -> str:
 
 
 def case_yaml(experiment: str) -> Path:
-    return config_dir() / "experiment" / f"{experiment}.yaml"
+    """The generated config of the inferred case."""
+    return config_dir() / "experiment" / experiment / "inferred.yaml"
 
 
 def prior_twins(experiment: str, n: int) -> xr.Dataset:
-    """``n`` virtual twins of the case before its outcome, with ``accepted`` = reported outcome.
-
-    The twins (``{experiment}_twins``) are draws from the prior: the case's assumptions with
-    the spreads of the NETTER-1 population. Those that reach the reported outcome (CMR +
-    near-complete, which excludes a CR) are draws from the posterior given that outcome.
-    """
-    tw = add_derived(simulator.simulate(compose(f"{experiment}_twins", f"cohort.n_patients={n}")))
-    tw["accepted"] = reported_outcome(tw)[1].assign_attrs(
-        units="1", long_name="twin reached the reported outcome (CMR + near-complete): "
-                             "a draw from the posterior")
-    return tw
-
-
-def inferred_parameters(tw: xr.Dataset) -> list[str]:
-    """The parameters that the inference sets: every varied one except the lesion sizes."""
-    return [str(p) for p in tw.parameter.values if not str(p).startswith("lesions.")]
-
-
-def posterior_medians(tw: xr.Dataset) -> dict[str, float]:
-    """Median over the accepted twins of each inferred parameter, to the 4 significant digits
-    that ``--write`` puts in the config (empty if no twin was accepted)."""
-    acc = tw.accepted.values.astype(bool)
-    if not acc.any():
-        return {}
-    return {p: float(yaml_number(np.median(tw.parameter_value.sel(parameter=p).values[acc])))
-            for p in inferred_parameters(tw)}
+    """``n`` virtual twins of the case before its outcome (``{experiment}/twins``, draws from
+    the prior), with ``accepted``: the twin reached the reported outcome."""
+    return with_accepted(simulator.simulate(compose(f"{experiment}/twins",
+                                                    f"cohort.n_patients={n}")))
 
 
 def post_overrides(post: dict[str, float]) -> list[str]:
@@ -298,50 +268,66 @@ def post_overrides(post: dict[str, float]) -> list[str]:
 
 def inferred_case(experiment: str, post: dict[str, float] | None = None,
                   *overrides: str) -> DictConfig:
-    """The case conditioned on its outcome: ``{experiment}_prior`` with this run's posterior
+    """The case conditioned on its outcome: ``{experiment}/assumed`` with this run's posterior
     medians ``post`` as overrides (so that ``--override`` moves the prior and the posterior
-    follows); ``None``: the committed ``conf/experiment/{experiment}.yaml``."""
+    follows); ``None``: the committed ``conf/experiment/{experiment}/inferred.yaml``."""
     if post is None:
-        return compose(experiment, *overrides)
-    return compose(f"{experiment}_prior", *post_overrides(post), *overrides)
+        return compose(f"{experiment}/inferred", *overrides)
+    return compose(f"{experiment}/assumed", *post_overrides(post), *overrides)
+
+
+def written_medians(experiment: str) -> dict[str, float]:
+    """Config path -> value of the committed inferred config (its generated values)."""
+    def flat(node, prefix=""):
+        for key, value in node.items():
+            if isinstance(value, dict):
+                yield from flat(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}", value
+    body = {k: v for k, v in read_generated(case_yaml(experiment)).items() if k != "defaults"}
+    return dict(flat(body))
+
+
+def write_inferred(experiment: str, post: dict[str, float], twins: xr.Dataset,
+                   command: str) -> None:
+    """Generate ``conf/experiment/{experiment}/inferred.yaml`` from the posterior medians."""
+    n = experiment.removeprefix("founding_case")
+    comment = INFERRED_COMMENT.format(n=n, accepted=int(twins.accepted.sum()),
+                                      total=int(twins.accepted.size))
+    write_generated(case_yaml(experiment), command, nested(post), comment=comment,
+                    package="_global_", defaults=[f"/experiment/{experiment}/assumed", "_self_"])
 
 
 def posterior_table(tw: xr.Dataset, experiment: str) -> list[str]:
     """Prior and posterior of every varied parameter, and the value in the case's config."""
-    acc = tw.accepted.values.astype(bool)
-    written = read_tagged(case_yaml(experiment), "POST")
-    rng = np.random.default_rng(0)
-    lines = [f"{int(acc.sum())} of {acc.size} prior twins reached the reported outcome. "
-             "Monte Carlo error of a posterior median: standard deviation over 1000 bootstrap "
-             "resamples of the accepted twins.", "",
+    summary = posterior_summary(tw)
+    written = written_medians(experiment)
+    lines = [f"{summary.n_accepted} of {summary.n_twins} prior twins reached the reported "
+             "outcome. Monte Carlo error of a posterior median: standard deviation over 1000 "
+             "bootstrap resamples of the accepted twins.", "",
              "| parameter | prior median (5-95 %) | posterior median (5-95 %) | its MC error | "
-             f"`{experiment}.yaml` before this run |", "|---|---|---|---|---|"]
-    for p in tw.parameter.values:
-        v = tw.parameter_value.sel(parameter=p).values
-        if np.isnan(v).all():   # another case's lesion (a concatenated twins.nc)
-            continue
-        cells = []
-        for x in (v, v[acc]):
-            q = np.percentile(x, [5, 50, 95]) if x.size else [np.nan] * 3
-            cells.append(f"{q[1]:.4g} ({q[0]:.4g}-{q[2]:.4g})")
-        boot = (np.median(rng.choice(v[acc], (1000, acc.sum())), axis=1).std()
-                if acc.any() else np.nan)
-        error = f"{100 * boot / np.median(v[acc]):.0f} %" if acc.any() else "-"
+             f"`{experiment}/inferred.yaml` before this run |", "|---|---|---|---|---|"]
+    for p in summary.parameter.values:
+        row = summary.sel(parameter=p)
+        cells = [f"{q[1]:.4g} ({q[0]:.4g}-{q[2]:.4g})"
+                 for q in (row.prior.values, row.posterior.values)]
+        error = row.median_mc_error.values
+        error = f"{100 * error:.0f} %" if np.isfinite(error) else "-"
         lines.append(f"| {p} | {cells[0]} | {cells[1]} | {error} | "
                      f"{written.get(str(p), 'as assumed')} |")
     return lines
 
 
 def config_holds(experiment: str, post: dict[str, float]) -> bool:
-    """Whether ``conf/experiment/{experiment}.yaml`` holds the posterior medians ``post``."""
-    written = read_tagged(case_yaml(experiment), "POST")
+    """Whether ``conf/experiment/{experiment}/inferred.yaml`` holds the posterior medians."""
+    written = written_medians(experiment)
     return bool(post) and all(p in written and np.isclose(float(written[p]), v, rtol=5e-4)
                               for p, v in post.items())
 
 
 def deterministic(cfg: DictConfig) -> xr.Dataset:
-    """The one patient of ``cfg``, with ``best_decrease`` and ``pet_positive_at_baseline``."""
-    return add_derived(simulator.simulate(cfg)).isel(patient=0)
+    """The one patient of ``cfg``."""
+    return simulator.simulate(cfg).isel(patient=0)
 
 
 def case_tables(ds: xr.Dataset, cfg: DictConfig) -> list[str]:
@@ -414,28 +400,55 @@ def sensitivity_table(sens: dict[str, xr.Dataset]) -> list[str]:
     return lines
 
 
+def infer_from(path: Path, write: bool, command: str) -> None:
+    """Posterior medians of the twins saved in ``path`` (a ``twins.nc``); with ``write``,
+    generate the inferred configs from them (no simulation)."""
+    with xr.open_dataset(path) as saved:
+        saved = saved.load()
+    for experiment in CASES:
+        tw = saved.sel(case=experiment)
+        tw = tw.isel(parameter=np.flatnonzero(tw.parameter_value.notnull().all("patient").values))
+        post = posterior_medians(tw)
+        print(f"{experiment}: {int(tw.accepted.sum())} of {tw.sizes['patient']} accepted; "
+              f"{post}")
+        if write:
+            if int(tw.accepted.sum()) < MIN_ACCEPTED:
+                raise SystemExit(f"{experiment}: fewer than {MIN_ACCEPTED} accepted twins; "
+                                 "no config written")
+            write_inferred(experiment, post, tw, command)
+            print(f"wrote {case_yaml(experiment)}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    from seed_case_figures import save_map, save_sensitivity, save_volumes
+    from simulator.figures import save_map, save_sensitivity, save_volumes
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="tiny run (tests, notebook)")
     parser.add_argument("--out", type=Path, default=OUT, help="output folder")
     parser.add_argument("--write", action="store_true",
-                        help="write the posterior medians into conf/experiment/seed_caseN.yaml "
-                             f"(needs >= {MIN_ACCEPTED} accepted twins)")
+                        help="generate conf/experiment/founding_caseN/inferred.yaml from the "
+                             f"posterior medians (needs >= {MIN_ACCEPTED} accepted twins)")
+    parser.add_argument("--infer-from", type=Path, metavar="TWINS_NC",
+                        help="only the inference, from saved twins (e.g. the committed "
+                             "twins.nc): print the posterior medians (--write: and generate "
+                             "the inferred configs); no simulation")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                         help="Hydra override for every run (repeatable), e.g. "
                              "radiobiology.tumour_alpha_per_gy=0.03")
     args = parser.parse_args(argv)
     if args.write and args.override:
         parser.error("--write stores the posterior of the committed prior: not with --override")
+    command = shlex.join(["python", "experiments/founding_cases.py",
+                          *(sys.argv[1:] if argv is None else argv)])
+    if args.infer_from is not None:
+        infer_from(args.infer_from, args.write, command)
+        return
     OVERRIDES[:] = args.override
     size = SMALL if args.small else FULL
     args.out.mkdir(parents=True, exist_ok=True)
     report = ["# Founding case report: measured outcomes", "",
-              "Written by `experiments/seed_cases.py`" + (" (--small)" if args.small else "")
-              + "".join(f" --override {o}" for o in args.override)
-              + "; assumptions and discussion in `docs/seed_cases.md`.", ""]
+              f"Written by `{command}`; assumptions and discussion in `docs/founding_cases.md`.",
+              ""]
     twins, cases, sens, posts, used = [], {}, {}, {}, {}
     for experiment in CASES:
         print(f"{experiment}: prior twins, inference, deterministic, sensitivity", flush=True)
@@ -450,12 +463,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                    "outcome", "", *posterior_table(tw, experiment)]
         if not enough:
             report += ["", f"**Fewer than {MIN_ACCEPTED} accepted twins: the inferred patient "
-                       f"below is the committed `{experiment}.yaml`, not this run's "
+                       f"below is the committed `{experiment}/inferred.yaml`, not this run's "
                        "posterior.**"]
-        prior = f"{experiment}_prior"
-        source = f"`experiment={experiment}`" if post is None else "this run's posterior medians"
-        before = f"before the outcome: `experiment={prior}`"
-        for cfg, title in ((compose(prior, TIMESERIES), before),
+        assumed = f"{experiment}/assumed"
+        source = (f"`experiment={experiment}/inferred`" if post is None
+                  else "this run's posterior medians")
+        before = f"before the outcome: `experiment={assumed}`"
+        for cfg, title in ((compose(assumed, TIMESERIES), before),
                            (inferred_case(experiment, post, TIMESERIES), f"inferred: {source}")):
             ds = deterministic(cfg)
             report += ["", f"### Deterministic patient {title}", "", *case_tables(ds, cfg)]
@@ -476,10 +490,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         save_sensitivity(sens, args.out / "sensitivity.png")
     short = [e for e in CASES if used[e] is None]
     if args.write and not short:   # every output above is saved: now the configs
-        for experiment in CASES:
-            write_tagged(case_yaml(experiment), "POST", posts[experiment])
+        for experiment, tw in zip(CASES, twins, strict=True):
+            write_inferred(experiment, posts[experiment], tw.isel(case=0), command)
     report += ["## The inferred patients' configs", ""] + [
-        f"- `conf/experiment/{e}.yaml` holds this run's posterior medians: "
+        f"- `conf/experiment/{e}/inferred.yaml` holds this run's posterior medians: "
         f"{'yes' if config_holds(e, posts[e]) else '**no**'}" for e in CASES]
     (args.out / "results.md").write_text("\n".join(report) + "\n")
     print(f"wrote {args.out}")

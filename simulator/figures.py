@@ -1,4 +1,4 @@
-"""Figures of the founding-case experiment (experiments/seed_cases.py and its notebook).
+"""Figures of the founding-case experiment (experiments/founding_cases.py and its notebook).
 
 ``plot_response_map`` draws one case of ``response_map.nc``: probability contours over
 activity per cycle x tumour SSTR2 density, the assumed regimen and density marked, and the
@@ -12,16 +12,18 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from simulator.plots import _pyplot, plot_lesion_volumes
+from .inference import OUTCOMES
+from .plots import _pyplot, plot_lesion_volumes
 
 PANELS = (("p_complete_metabolic", "complete metabolic response"),
           ("p_near_complete", "near-complete anatomic response"),
           ("p_cmr_and_near_complete", "CMR + near-complete anatomic"))
 LEVELS = np.linspace(0.0, 1.0, 11)
-#: colours and labels of the outcome categories (experiments/seed_cases.py OUTCOMES)
+#: colours and labels of the outcome categories (:data:`simulator.inference.OUTCOMES`)
 OUTCOME_STYLE = (("0.85", "no CMR, decrease < 80 %"), ("#9ecae1", "CMR, decrease < 80 %"),
                  ("#fdae6b", "CMR + near-complete"), ("#d62728", "complete (RECIST CR)"),
                  ("#c7e9c0", "near-complete, no CMR"))
+assert len(OUTCOME_STYLE) == len(OUTCOMES)
 
 
 def _frontier(ax, m: xr.Dataset, limit_gy: float, style: str, label: str) -> None:

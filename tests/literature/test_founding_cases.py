@@ -1,0 +1,256 @@
+"""Founding case report: Adnan A, Basu S, J Nucl Med Technol 2020;48(1):36-39,
+doi:10.2967/jnmt.119.227058 (issue 7; experiments/founding_cases.py, docs/founding_cases.md).
+
+The case configs compose and validate; before its outcome each case takes the silent
+parameters from one population block and its twins centre on it; the inferred case is a
+generated config holding the posterior medians of the committed twins and reaches the
+reported outcome (not a CR); bad input is a ConfigError; the old experiment names still
+compose to the same configs; the notebook redraws the committed response map and (slow) a map
+from a tiny run of the experiment's response map.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import simulator
+from simulator.config import config_dir
+from simulator.config.generated import is_generated
+from simulator.inference import posterior_medians
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "experiments" / "notebooks" / "founding_cases.ipynb"
+RESULTS = ROOT / "experiments" / "results" / "founding_cases"
+COMMITTED_MAP = RESULTS / "response_map.nc"
+CASES = {"founding_case1": "retroperitoneum", "founding_case2": "pelvis"}
+#: fewer accepted twins than this and experiments/founding_cases.py --write refuses
+MIN_ACCEPTED = 20
+#: relative tolerance of a float compared with a committed number (twins.nc): numpy picks its
+#: SIMD exp/log code path by CPU (AVX-512 or AVX2; ``NPY_DISABLE_CPU_FEATURES=X86_V4`` imitates
+#: the other), which moves a lognormal draw by 1 ulp (4.4e-16) and a simulated outcome by
+#: ~1e-12; 1e-9 holds across CPUs and is far below anything the model resolves
+RTOL = 1e-9
+#: an accept flag is compared only where the decisive quantity (best decrease of the sum of
+#: diameters) is farther than this from its threshold (near-complete, 80 %)
+DECISION_MARGIN = 1e-9
+POPULATION = ("radiobiology.tumour_alpha_per_gy", "tumour.stroma_fraction",
+              "tumour.doomed_clearance_half_time_d", "tumour.clonogenic_fraction")
+
+
+def _get(cfg: dict, path: str):
+    for key in path.split("."):
+        cfg = cfg[key]
+    return cfg
+
+
+def _compose(experiment: str, *overrides: str) -> dict:
+    return simulator.validate(simulator.compose([f"experiment={experiment}",
+                                                 "output.progress=false", *overrides]))
+
+
+def _deterministic(experiment: str):
+    return simulator.simulate(_compose(experiment)).isel(patient=0)
+
+
+@pytest.mark.parametrize("case, primary_site", CASES.items())
+@pytest.mark.parametrize("stage", ["inferred", "assumed"])
+def test_case_is_a_single_patient_with_primary_and_metastases(case, primary_site, stage):
+    cfg = _compose(f"{case}/{stage}")
+    sites = [lesion["site"] for lesion in cfg["lesions"].values()]
+    assert sites[0] == primary_site and len(sites) >= 3
+    assert (cfg["therapy"]["activity_gbq"], cfg["therapy"]["n_cycles"],
+            cfg["therapy"]["interval_weeks"]) == (7.4, 4, 8.0)
+    assert cfg["cohort"]["n_patients"] == 1 and not cfg["cohort"]["parameters"]
+    assert cfg["patient"]["sstr_density_nmol_per_l"] > 50.0   # high avidity vs the reference
+
+
+def test_both_cases_take_the_silent_parameters_from_one_block():
+    population = simulator.validate(simulator.compose(["founding_population=netter1"]))
+    for case in CASES:
+        cfg = _compose(f"{case}/assumed")
+        for path in POPULATION:
+            assert _get(cfg, path) == _get(population, path), (case, path)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_inferred_case_holds_the_posterior_medians_of_the_committed_twins(case):
+    """founding_caseN/inferred.yaml (generated) = founding_caseN/assumed.yaml + the medians of
+    the accepted twins of the committed run (experiments/results/founding_cases/twins.nc), to
+    the 4 significant digits written. The medians are order statistics of committed numbers
+    (no exp/log on this side), so a relative 5e-4 is the rounding of the written digits."""
+    import xarray as xr
+
+    assert is_generated(config_dir() / "experiment" / case / "inferred.yaml")
+    with xr.open_dataset(RESULTS / "twins.nc") as twins:
+        tw = twins.sel(case=case).load()
+    tw = tw.isel(parameter=np.flatnonzero(tw.parameter_value.notnull().all("patient").values))
+    assert int(tw.accepted.sum()) >= MIN_ACCEPTED
+    post = posterior_medians(tw, digits=None)
+    assert set(post) == {"patient.sstr_density_nmol_per_l", "patient.gfr_ml_per_min",
+                         "radiobiology.tumour_alpha_per_gy", "tumour.stroma_fraction",
+                         "tumour.doomed_clearance_half_time_d",
+                         "tumour.volume_growth_percent_per_month"}
+    inferred, prior = _compose(f"{case}/inferred"), _compose(f"{case}/assumed")
+    for path, value in post.items():
+        assert _get(inferred, path) == pytest.approx(value, rel=5e-4), path
+        _get(prior, path.rsplit(".", 1)[0])[path.rsplit(".", 1)[1]] = _get(inferred, path)
+    assert inferred == prior   # nothing else differs
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_committed_twins_are_the_current_prior(case):
+    """twins.nc was sampled from today's prior (the twin config), draw for draw, and its
+    ``accepted`` flag is the reported outcome: else the posterior is stale (rerun
+    experiments/founding_cases.py --write). Draws are compared to RTOL (lognormal draws go
+    through numpy's CPU-dependent exp)."""
+    import xarray as xr
+
+    from simulator.cohort.sampling import sample_parameters
+
+    with xr.open_dataset(RESULTS / "twins.nc") as twins:
+        tw = twins.sel(case=case).load()
+    n = tw.sizes["patient"]
+    cfg = _compose(f"{case}/twins", f"cohort.n_patients={n}")
+    drawn = sample_parameters(cfg["cohort"], cfg["seed"], 0, n)
+    assert drawn and len(drawn) == int(tw.parameter_value.notnull().all("patient").sum())
+    for path, values in drawn.items():
+        np.testing.assert_allclose(tw.parameter_value.sel(parameter=path).values, values,
+                                   rtol=RTOL, atol=0.0, err_msg=path)
+    reached = tw.complete_metabolic_response & tw.near_complete_response
+    assert (tw.accepted == reached).all()
+    assert 0.0 < float(tw.accepted.mean()) < 0.1   # rare under the NETTER-1 prior, not absent
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_committed_twin_outcomes_are_the_current_model(case):
+    """Eight committed twins around the first accepted one, simulated again: the same best
+    decrease of the sum of diameters (to RTOL) and the same accept flag, compared only where
+    the decision is not a last-bit matter: a twin whose best decrease lies within
+    ``DECISION_MARGIN`` of the near-complete threshold is left out (and must be rare)."""
+    import xarray as xr
+
+    from simulator.simulation import simulate_chunk
+
+    with xr.open_dataset(RESULTS / "twins.nc") as twins:
+        tw = twins.sel(case=case).load()
+    start = max(int(np.argmax(tw.accepted.values)) - 2, 0)
+    picked = tw.isel(patient=slice(start, start + 8))
+    cfg = _compose(f"{case}/twins", f"cohort.n_patients={tw.sizes['patient']}")
+    ds = simulate_chunk(cfg, start, start + 8)
+    np.testing.assert_allclose(ds.best_decrease.values, picked.best_decrease.values, rtol=RTOL,
+                               atol=0.0)
+    threshold = cfg["response"]["near_complete_threshold"]
+    decided = np.abs(picked.best_decrease.values - threshold) > DECISION_MARGIN
+    assert decided.sum() >= 7   # at most one twin of eight sits on the threshold
+    accepted = (ds.complete_metabolic_response & ds.near_complete_response).values
+    assert bool(picked.accepted.values[decided].any())   # the check sees an accepted twin
+    np.testing.assert_array_equal(accepted[decided], picked.accepted.values[decided])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_inferred_case_reaches_the_reported_outcome_and_the_prior_case_does_not(case):
+    """The must-show of issue 7, met by the patient conditioned on the outcome: CMR +
+    near-complete anatomic response, not a CR. Before the outcome (NETTER-1 medians) the same
+    patient has a PR short of near-complete (docs/founding_cases.md). Each decision is far
+    from its threshold (more than DECISION_MARGIN), so no last bit decides it."""
+    ds = _deterministic(f"{case}/inferred")
+    assert bool(ds.complete_metabolic_response) and bool(ds.near_complete_response)
+    assert int(ds.best_response) == 1   # PR: near-complete, not complete
+    assert 0.8 + DECISION_MARGIN <= float(ds.best_decrease) < 1.0 - DECISION_MARGIN
+    before = _deterministic(f"{case}/assumed")
+    assert not bool(before.near_complete_response)
+    assert float(before.best_decrease) < 0.8 - DECISION_MARGIN
+
+
+def test_inferred_config_is_generated_whole_from_posterior_medians(tmp_path):
+    """The writer of experiments/founding_cases.py: a whole file with the command in its
+    header, composing like the committed one when given the committed medians."""
+    import yaml
+
+    from simulator.config.generated import render
+    from simulator.inference import nested
+
+    committed = config_dir() / "experiment" / "founding_case1" / "inferred.yaml"
+    body = yaml.safe_load(committed.read_text())
+    text = render("python experiments/founding_cases.py --write",
+                  {k: v for k, v in body.items() if k != "defaults"}, package="_global_",
+                  defaults=body["defaults"])
+    lines = text.splitlines()
+    assert lines[0] == "# @package _global_"   # Hydra reads it only at the very top
+    assert lines[1] == ("# GENERATED by python experiments/founding_cases.py --write — "
+                        "do not edit")
+    assert yaml.safe_load(text) == body
+    assert nested({"patient.gfr_ml_per_min": 88.32, "tumour.stroma_fraction": 0.01}) == {
+        "patient": {"gfr_ml_per_min": 88.32}, "tumour": {"stroma_fraction": 0.01}}
+
+
+@pytest.mark.parametrize("old, new", [("seed_case1", "founding_case1/inferred"),
+                                      ("seed_case1_prior", "founding_case1/assumed"),
+                                      ("seed_case2_twins", "founding_case2/twins")])
+def test_deprecated_experiment_names_compose_the_same_config(old, new):
+    assert _compose(old) == _compose(new)
+
+
+def test_twins_centre_on_the_prior_case_and_follow_overrides():
+    cfg = _compose("founding_case1/twins", "patient.sstr_density_nmol_per_l=80")
+    params = cfg["cohort"]["parameters"]
+    assert params["patient.sstr_density_nmol_per_l"]["median"] == 80.0
+    assert params["lesions.retroperitoneum_1.volume_ml"]["median"] == 20.0
+    population = simulator.validate(simulator.compose(["founding_population=netter1"]))
+    assert params["radiobiology.tumour_alpha_per_gy"]["median"] == \
+        cfg["radiobiology"]["tumour_alpha_per_gy"] == \
+        population["radiobiology"]["tumour_alpha_per_gy"]
+
+
+@pytest.mark.parametrize("override, field", [
+    ("lesions.retroperitoneum_1.volume_ml=-1", "lesions.retroperitoneum_1.volume_ml"),
+    ("lesions.liver_1.site=brain", "lesions.liver_1.site"),
+    ("patient.sstr_density_nmol_per_l=-3", "patient.sstr_density_nmol_per_l"),
+])
+def test_bad_case_input_is_a_config_error(override, field):
+    with pytest.raises(simulator.ConfigError, match=field.replace(".", r"\.")):
+        simulator.compose(["experiment=founding_case1/inferred", override])
+
+
+def _run_notebook(monkeypatch, map_path: Path | None) -> int:
+    """Execute the notebook (on ``map_path``, else the committed map); count its images."""
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("matplotlib")
+    if map_path is None:
+        monkeypatch.delenv("FOUNDING_CASES_MAP", raising=False)
+    else:
+        monkeypatch.setenv("FOUNDING_CASES_MAP", str(map_path))
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    return sum("image/png" in out.get("data", {}) for cell in nb.cells
+               if cell.cell_type == "code" for out in cell.outputs)
+
+
+def test_notebook_redraws_the_committed_map(monkeypatch):
+    assert COMMITTED_MAP.is_file()
+    assert _run_notebook(monkeypatch, None) == len(CASES)
+
+
+@pytest.mark.slow   # a small simulation (8 patients) plus a kernel: ~30 s on 2 busy cores
+def test_notebook_redraws_a_small_response_map(tmp_path, monkeypatch):
+    """A tiny response map from the experiment script (run as a script: scripts are not a
+    package) and the notebook drawing it."""
+    import runpy
+
+    pytest.importorskip("matplotlib")
+    script = runpy.run_path(str(ROOT / "experiments" / "founding_cases.py"))
+    tiny = script["RunSize"](n_twins=1, map_twins=1, activities_gbq=(3.7, 7.4),
+                             densities_nmol_per_l=(20.0, 150.0), sensitivity=False)
+    rmap = script["response_maps"](["founding_case1"], tiny)   # 2 x 2 grid, 1 twin
+    for name in ("p_complete_metabolic", "p_near_complete", "p_cmr_and_near_complete"):
+        assert ((rmap[name] >= 0) & (rmap[name] <= 1)).all()
+    bed = rmap.kidney_bed_median_gy.isel(case=0)
+    assert np.all(bed.isel(activity_gbq=1) > 1.5 * bed.isel(activity_gbq=0))  # 7.4 vs 3.7 GBq
+    path = tmp_path / "response_map.nc"
+    rmap.to_netcdf(path)
+    assert _run_notebook(monkeypatch, path) == 1
