@@ -102,7 +102,7 @@ def arm_config(n: int, seed: int, control: bool, edit=None, cohort: str = "nette
     """
     import copy
 
-    from .config import compose, validate
+    from .configure import compose, validate
 
     cfg = copy.deepcopy(validate(compose([
         f"cohort={cohort}", f"cohort.n_patients={n}", f"seed={seed}", "output.progress=false",
