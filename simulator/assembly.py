@@ -23,57 +23,18 @@ from .engine import layout as el
 from .engine import model
 from .engine.structure import solver_structure, structural_pattern
 from .nuclides import activity_mbq_per_nmol, lu177
+from .pk import parameters as pkp
 from .pk.layout import COLD, HOT, ORGAN_NAMES, PLASMA, block_size
-from .pk.parameters import (
-    CLFILT,
-    CLMET,
-    CLREST,
-    FREAB,
-    KINT,
-    KOFF,
-    KON,
-    KREL,
-    KTUB,
-    LAM,
-    ML_PER_MIN_TO_L_PER_H,
-    N_GLOBAL_PARAMS,
-    N_TISSUE_PARAMS,
-    PS,
-    RTOT,
-    VI,
-    VP,
-    VREST,
-    VV,
-    PKSystem,
-    Q,
-)
+from .pk.parameters import PKSystem
 from .population import Columns, LesionArrays
-from .tumour.parameters import (
-    ALPHA,
-    BETA,
-    G_NORM,
-    GOMPERTZ,
-    GROWTH_PER_H,
-    K_CLEAR,
-    L0,
-    LN_K_CELLS,
-    MU,
-    N_LESION_PARAMS,
-    R_CELL,
-    RHO_G_PER_ML,
-    STROMA_ML,
-    V_CELL_ML,
-)
+from .tumour import parameters as tp
 from .units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_WEEK, growth_rate_per_h
 
 # absolute tolerances of the non-PK states; the relative tolerance governs whenever a
 # quantity matters (doses of ~0.1-100 Gy, BED within 1e-6)
 ATOL_LOG_CELLS = 1e-10
-
 ATOL_CELLS = 1e-6
-
 ATOL_GY = 1e-9       # D, Gamma (Gy) and Q (Gy^2): a tighter value made the solver chase
-
                      # rounding noise in Gamma ~ 1e-11 Gy months after the last cycle
 ATOL_J_H = 1e-6      # J = int dt / n(t) (h), grows from 0
 
@@ -94,7 +55,7 @@ class Model:
 
     system: PKSystem
     lesions: LesionArrays
-    lesion: np.ndarray                 # (n, L, N_LESION_PARAMS)
+    lesion: np.ndarray                 # (n, L, tp.N_LESION_PARAMS)
     dose_map_gy_per_mbq_h: np.ndarray  # (n, n_targets, n_regions)
     oar_rows: tuple[int, ...]          # dose-map rows tracked for repair (kidneys, marrow)
     oar_mu: np.ndarray                 # (n, n_oar) repair rates (1/h)
@@ -163,18 +124,18 @@ def _rate(half_life_h):
     return np.log(2.0) / half_life_h
 
 def _tissue_rows(volume_l, prefix: str, perfusion, receptors_nmol, cols: Columns, hct):
-    """(n, N_TISSUE_PARAMS) rows of one tissue for every patient (arrays broadcast)."""
-    rows = np.empty((cols.n, N_TISSUE_PARAMS))
-    rows[:, VV] = cols(f"{prefix}.vascular_fraction") * (1.0 - hct) * volume_l
-    rows[:, VI] = cols(f"{prefix}.interstitial_fraction") * volume_l
-    rows[:, Q] = perfusion * (1.0 - hct) * volume_l * 1000.0 * ML_PER_MIN_TO_L_PER_H
-    rows[:, PS] = cols(f"{prefix}.ps_ml_per_min_per_ml") * volume_l * 1000.0 \
-        * ML_PER_MIN_TO_L_PER_H
-    rows[:, RTOT] = receptors_nmol
-    rows[:, KON] = cols("pk.k_on_l_per_nmol_per_h")
-    rows[:, KOFF] = cols("pk.k_d_nmol_per_l") * cols("pk.k_on_l_per_nmol_per_h")
-    rows[:, KINT] = _rate(cols("pk.internalisation_half_life_h"))
-    rows[:, KREL] = _rate(cols(f"{prefix}.release_half_life_h"))
+    """(n, pkp.N_TISSUE_PARAMS) rows of one tissue for every patient (arrays broadcast)."""
+    rows = np.empty((cols.n, pkp.N_TISSUE_PARAMS))
+    rows[:, pkp.VV] = cols(f"{prefix}.vascular_fraction") * (1.0 - hct) * volume_l
+    rows[:, pkp.VI] = cols(f"{prefix}.interstitial_fraction") * volume_l
+    rows[:, pkp.Q] = perfusion * (1.0 - hct) * volume_l * 1000.0 * pkp.ML_PER_MIN_TO_L_PER_H
+    rows[:, pkp.PS] = cols(f"{prefix}.ps_ml_per_min_per_ml") * volume_l * 1000.0 \
+        * pkp.ML_PER_MIN_TO_L_PER_H
+    rows[:, pkp.RTOT] = receptors_nmol
+    rows[:, pkp.KON] = cols("pk.k_on_l_per_nmol_per_h")
+    rows[:, pkp.KOFF] = cols("pk.k_d_nmol_per_l") * cols("pk.k_on_l_per_nmol_per_h")
+    rows[:, pkp.KINT] = _rate(cols("pk.internalisation_half_life_h"))
+    rows[:, pkp.KREL] = _rate(cols(f"{prefix}.release_half_life_h"))
     return rows
 
 def build_pk_system(cols: Columns, lesions: LesionArrays) -> PKSystem:
@@ -182,7 +143,7 @@ def build_pk_system(cols: Columns, lesions: LesionArrays) -> PKSystem:
     n, n_les = cols.n, len(lesions.names)
     hct = cols("patient.hematocrit")
     density = cols("dosimetry.tissue_density_g_per_ml")
-    tissue = np.zeros((n, 3 + n_les, N_TISSUE_PARAMS))
+    tissue = np.zeros((n, 3 + n_les, pkp.N_TISSUE_PARAMS))
     masses = np.full((n, 3 + n_les), np.nan)
     for j, organ in enumerate(ORGAN_NAMES):
         prefix = _PATIENT_PREFIX[organ]
@@ -196,25 +157,26 @@ def build_pk_system(cols: Columns, lesions: LesionArrays) -> PKSystem:
         volume_l = np.where(present[:, k], lesions.volume_ml[:, k], 1.0) / 1000.0
         rows = _tissue_rows(volume_l, "pk.tumour", lesions.perfusion_ml_per_min_per_ml[:, k],
                             lesions.sstr_density_nmol_per_l[:, k] * volume_l, cols, hct)
-        rows[~present[:, k], Q] = rows[~present[:, k], PS] = rows[~present[:, k], RTOT] = 0.0
+        for column in (pkp.Q, pkp.PS, pkp.RTOT):
+            rows[~present[:, k], column] = 0.0
         tissue[:, 3 + k] = rows
         masses[:, 3 + k] = lesions.volume_ml[:, k] * density
-    gfr_l_per_h = cols("patient.gfr_ml_per_min") * ML_PER_MIN_TO_L_PER_H
-    glob = np.empty((n, N_GLOBAL_PARAMS))
-    glob[:, VP] = cols("patient.plasma_volume_l")
-    glob[:, VREST] = cols("patient.rest_interstitial_volume_l")
-    glob[:, CLREST] = cols("pk.rest_exchange_l_per_h")
-    glob[:, CLFILT] = gfr_l_per_h * cols("pk.filtered_fraction")
-    glob[:, FREAB] = cols("pk.kidney_reabsorbed_fraction")
-    glob[:, KTUB] = _rate(cols("pk.tubular_release_half_life_h"))
-    glob[:, LAM] = lu177().decay_constant_per_h
-    glob[:, CLMET] = gfr_l_per_h
+    gfr_l_per_h = cols("patient.gfr_ml_per_min") * pkp.ML_PER_MIN_TO_L_PER_H
+    glob = np.empty((n, pkp.N_GLOBAL_PARAMS))
+    glob[:, pkp.VP] = cols("patient.plasma_volume_l")
+    glob[:, pkp.VREST] = cols("patient.rest_interstitial_volume_l")
+    glob[:, pkp.CLREST] = cols("pk.rest_exchange_l_per_h")
+    glob[:, pkp.CLFILT] = gfr_l_per_h * cols("pk.filtered_fraction")
+    glob[:, pkp.FREAB] = cols("pk.kidney_reabsorbed_fraction")
+    glob[:, pkp.KTUB] = _rate(cols("pk.tubular_release_half_life_h"))
+    glob[:, pkp.LAM] = lu177().decay_constant_per_h
+    glob[:, pkp.CLMET] = gfr_l_per_h
     return PKSystem(tissue=tissue, glob=glob, tissue_mass_g=masses,
                     mbq_per_nmol=activity_mbq_per_nmol(lu177()))
 
 
 def build_lesion_table(cols: Columns, lesions: LesionArrays) -> np.ndarray:
-    """(n, L, N_LESION_PARAMS) table of a chunk of patients.
+    """(n, L, tp.N_LESION_PARAMS) table of a chunk of patients.
 
     An absent lesion (beyond a patient's count) is an inert 1 mL placeholder: no
     receptors, no kill, no growth.
@@ -231,26 +193,27 @@ def build_lesion_table(cols: Columns, lesions: LesionArrays) -> np.ndarray:
         check_gompertz_capacity(cols("tumour.gompertz_max_volume_ml"), (1.0 - f_s) * v0_ml,
                                 present, lesions.names)
     alpha = cols("radiobiology.tumour_alpha_per_gy")[:, None]
-    table = np.zeros((n, n_les, N_LESION_PARAMS))
+    table = np.zeros((n, n_les, tp.N_LESION_PARAMS))
     columns = {
-        R_CELL: lesions.sstr_density_nmol_per_l * v0_ml / 1000.0 / n0,
-        V_CELL_ML: 1.0 / rho_cells,
-        STROMA_ML: f_s * v0_ml,
-        RHO_G_PER_ML: cols("dosimetry.tissue_density_g_per_ml")[:, None],
-        GROWTH_PER_H: growth_rate_per_h(cols("tumour.volume_growth_percent_per_month"))[:, None],
-        GOMPERTZ: 1.0 if gompertz else 0.0,
-        LN_K_CELLS: np.log(k_cells),
-        G_NORM: 1.0 / np.log(k_cells / n0) if gompertz else 0.0,
-        K_CLEAR: np.log(2.0) / (cols("tumour.doomed_clearance_half_time_d")[:, None]
+        tp.R_CELL: lesions.sstr_density_nmol_per_l * v0_ml / 1000.0 / n0,
+        tp.V_CELL_ML: 1.0 / rho_cells,
+        tp.STROMA_ML: f_s * v0_ml,
+        tp.RHO_G_PER_ML: cols("dosimetry.tissue_density_g_per_ml")[:, None],
+        tp.GROWTH_PER_H: growth_rate_per_h(
+            cols("tumour.volume_growth_percent_per_month"))[:, None],
+        tp.GOMPERTZ: 1.0 if gompertz else 0.0,
+        tp.LN_K_CELLS: np.log(k_cells),
+        tp.G_NORM: 1.0 / np.log(k_cells / n0) if gompertz else 0.0,
+        tp.K_CLEAR: np.log(2.0) / (cols("tumour.doomed_clearance_half_time_d")[:, None]
                                 * HOURS_PER_DAY),
-        ALPHA: alpha,
-        BETA: alpha / cols("radiobiology.tumour.alpha_beta_gy")[:, None],
-        MU: np.log(2.0) / cols("radiobiology.tumour.repair_half_time_h")[:, None],
-        L0: np.log(n0),
+        tp.ALPHA: alpha,
+        tp.BETA: alpha / cols("radiobiology.tumour.alpha_beta_gy")[:, None],
+        tp.MU: np.log(2.0) / cols("radiobiology.tumour.repair_half_time_h")[:, None],
+        tp.L0: np.log(n0),
     }
     for index, value in columns.items():
         table[..., index] = value
-    for index in (R_CELL, GROWTH_PER_H, ALPHA, BETA, K_CLEAR):
+    for index in (tp.R_CELL, tp.GROWTH_PER_H, tp.ALPHA, tp.BETA, tp.K_CLEAR):
         table[..., index] = np.where(present, table[..., index], 0.0)
     return table
 
@@ -271,7 +234,7 @@ def build_model(cols: Columns, generated_lesions: dict | None = None) -> Model:
 def initial_states(m: Model) -> np.ndarray:
     y = np.zeros((m.n, m.n_states))
     les0 = el.lesion_offset(m.system.n_tissues)
-    y[:, les0 + el.LES_L::el.N_LES_STATES] = m.lesion[..., L0]
+    y[:, les0 + el.LES_L::el.N_LES_STATES] = m.lesion[..., tp.L0]
     return y
 
 def absolute_tolerance(m: Model, atol_nmol: float) -> np.ndarray:
