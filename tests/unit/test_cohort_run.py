@@ -44,10 +44,19 @@ def test_patients_differ_and_parameters_are_recorded(reference):
     assert np.unique(reference.lesion_dose_gy.isel(cycle=0)).size == 12
 
 
-def test_cure_is_a_bernoulli_draw_from_tcp():
-    ds = _run("radiobiology.tumour_alpha_per_gy=0.4", "solver.chunk_size=12")
-    tcp, cured = ds.tcp.values, ds.cured.values
-    assert np.all(cured[tcp > 1 - 1e-12]) and not np.any(cured[tcp < 1e-12])
+def test_cure_is_a_bernoulli_draw_from_tcp(reference):
+    from simulator.cohort import cure_uniforms
+
+    # alpha 0.4 /Gy for every patient (the example cohort samples alpha: fix it) -> TCP ~ 1
+    certain = _run("radiobiology.tumour_alpha_per_gy=0.4", "cohort.sampled_override=fix",
+                   "solver.chunk_size=12")
+    assert np.all(certain.parameter_value.sel(parameter="radiobiology.tumour_alpha_per_gy")
+                  == 0.4)
+    for ds in (certain, reference):
+        tcp, cured = ds.tcp.values, ds.cured.values
+        assert np.all(cured[tcp > 1 - 1e-12]) and not np.any(cured[tcp < 1e-12])
+        np.testing.assert_array_equal(cured, cure_uniforms(ds.attrs["seed"], 0, 12) < tcp)
+    assert np.any(certain.tcp.values > 1 - 1e-12) and np.any(reference.tcp.values < 1e-12)
 
 
 def test_generated_lesions_per_patient():
