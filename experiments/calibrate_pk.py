@@ -42,12 +42,14 @@ import numpy as np
 from scipy.optimize import least_squares
 
 import simulator
+from simulator.config.dotted import get
+from simulator.config.dotted import with_values as set_values
 from simulator.outcomes import compute_outcomes
 from simulator.population import Columns
 from simulator.runner import run_patient
 
-FITTED = (("pk", "internalisation_half_life_h"), ("pk", "kidney_reabsorbed_fraction"),
-          ("patient", "kidney_sstr_nmol"), ("patient", "spleen_sstr_nmol"))
+FITTED = ("pk.internalisation_half_life_h", "pk.kidney_reabsorbed_fraction",
+          "patient.kidney_sstr_nmol", "patient.spleen_sstr_nmol")
 TARGETS = {"lesion_gy_per_gbq": 3.41, "kidney_gy_per_gbq": 0.47,
            "kidney_receptor_share": 0.18, "spleen_gy_per_gbq": 0.89}
 # (target, published value or range, source)
@@ -69,10 +71,7 @@ def reference_config(overrides=()) -> dict:
 
 
 def with_values(cfg: dict, values) -> dict:
-    new = copy.deepcopy(cfg)
-    for (section, key), v in zip(FITTED, values, strict=True):
-        new[section][key] = float(v)
-    return new
+    return set_values(cfg, {path: float(v) for path, v in zip(FITTED, values, strict=True)})
 
 
 def _outcomes(cfg: dict):
@@ -94,7 +93,7 @@ def outcomes(cfg: dict) -> dict:
 
 
 def fit(cfg: dict) -> np.ndarray:
-    x0 = np.log([max(cfg[s][k], 1e-3) for s, k in FITTED])
+    x0 = np.log([max(get(cfg, path), 1e-3) for path in FITTED])
 
     def residuals(logx):
         out = outcomes(with_values(cfg, np.exp(logx)))
@@ -125,7 +124,7 @@ def main() -> None:
     teff = kidney_effective_half_life_h(fitted_cfg)
     lines = ["# PBPK calibration (experiments/calibrate_pk.py)", "",
              "| fitted parameter | value |", "|---|---|"]
-    lines += [f"| {s}.{k} | {v:.4g} |" for (s, k), v in zip(FITTED, values, strict=True)]
+    lines += [f"| {path} | {v:.4g} |" for path, v in zip(FITTED, values, strict=True)]
     lines += ["", "| quantity | simulated | published | source |", "|---|---|---|---|"]
     sim = (out["kidney_gy_per_gbq"], out["lesion_gy_per_gbq"], out["spleen_gy_per_gbq"],
            out["liver_gy_per_gbq"], out["marrow_gy_per_gbq"], out["kidney_receptor_share"])
