@@ -166,6 +166,24 @@ class Distribution:
             return all(isinstance(v, int) for v in self.params["values"])
         return False
 
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest value the distribution can produce (+-inf when unbounded).
+
+        A choice counts every listed value, even one of weight 0.
+        """
+        p = self.params
+        if self.kind == "fixed":
+            return float(p["value"]), float(p["value"])
+        if self.kind == "choice":
+            return float(min(p["values"])), float(max(p["values"]))
+        if self.kind == "mixture":
+            bounds = [c.support() for c in p["components"]]
+            return min(lo for lo, _ in bounds), max(hi for _, hi in bounds)
+        if self.kind == "lognormal" and p["gsd"] == 1.0:
+            return float(p["median"]), float(p["median"])
+        floor = 0.0 if self.kind in ("lognormal", "loguniform") else -np.inf
+        return float(p.get("low", floor)), float(p.get("high", np.inf))
+
     @property
     def positive(self) -> bool:
         """Whether every value is strictly positive."""
