@@ -28,7 +28,7 @@ COHORT = {
     "correlations": [{"a": "patient.sstr_density_nmol_per_l",
                       "b": "radiobiology.tumour_alpha_per_gy", "rho": 0.4}],
 }
-LESIONS = {"count": {"dist": "choice", "values": [1, 2, 3, 4], "weights": [4, 3, 2, 1]},
+LESIONS = {"count": {"dist": "choice", "values": [1, 2, 3, 4], "weights": [0.4, 0.3, 0.2, 0.1]},
            "volume_ml": {"dist": "lognormal", "median": 10.0, "gsd": 2.0, "high": 5000.0},
            "sites": {"values": ["liver", "lymph_node", "bone"], "weights": [0.6, 0.3, 0.1]},
            "max_count": 5}
@@ -120,6 +120,7 @@ def test_lesions_chunk_independent_and_fixed_count():
 @pytest.mark.parametrize("change, field", [
     ({"sites": {"values": ["liver", "brain"]}}, "cohort.lesions.sites.values"),
     ({"sites": {"values": ["liver"], "weights": [1, 2]}}, "cohort.lesions.sites.weights"),
+    ({"sites": {"values": ["liver", "bone"], "weights": [1, 2]}}, "cohort.lesions.sites.weights"),
     ({"max_count": 0}, "cohort.lesions.max_count"),
     ({"volume_ml": {"dist": "normal", "mean": 10, "sd": 2}}, "cohort.lesions.volume_ml"),
     ({"count": {"dist": "poisson", "mean": 2}}, "cohort.lesions.count.dist"),
@@ -129,7 +130,8 @@ def test_lesions_chunk_independent_and_fixed_count():
     ({"count": -2}, "cohort.lesions.count"),
     ({"count": 6}, "cohort.lesions.count"),
     ({"count": {"dist": "choice", "values": [0, 1]}}, "cohort.lesions.count"),
-    ({"count": {"dist": "choice", "values": [1, 6], "weights": [1, 0]}}, "cohort.lesions.count"),
+    ({"count": {"dist": "choice", "values": [1, 6], "weights": [1.0, 0.0]}},
+     "cohort.lesions.count"),
     ({"count": {"dist": "uniform", "low": 1, "high": 3}}, "cohort.lesions.count"),
     ({"count": 2.0}, "cohort.lesions.count"),
     ({"volume_ml": {"dist": "lognormal", "median": 10.0, "gsd": 2.0}}, "cohort.lesions.volume_ml"),
