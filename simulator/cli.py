@@ -199,7 +199,9 @@ def prevalidate(argv: list[str]) -> dict | None:
     check_overrides(args["overrides"], group_names([main_dir, *extra]))
     if args["passive"]:
         return None
-    task = [o for o in args["overrides"] if not o.lstrip("+~").startswith(("hydra.", "hydra/"))]
+    # hydra.* overrides configure Hydra's run, not the task, except its search path
+    task = [o for o in args["overrides"] if not o.lstrip("+~").startswith(("hydra.", "hydra/"))
+            or o.lstrip("+~").startswith("hydra.searchpath")]
     plain = validate(compose_unchecked(task, config_name=args["config_name"],
                                        config_dirs=args["config_dirs"],
                                        primary=args["primary"]))

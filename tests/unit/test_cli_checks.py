@@ -118,10 +118,11 @@ def user_conf(tmp_path):
     return tmp_path / "conf"
 
 
-@pytest.mark.parametrize("form", ["separate", "equals", "short"])
+@pytest.mark.parametrize("form", ["separate", "equals", "short", "searchpath"])
 def test_config_dir_is_searched_by_the_prevalidation(user_conf, form):
     flag = {"separate": ["--config-dir", str(user_conf)],
-            "equals": [f"--config-dir={user_conf}"], "short": ["-cd", str(user_conf)]}[form]
+            "equals": [f"--config-dir={user_conf}"], "short": ["-cd", str(user_conf)],
+            "searchpath": [f"hydra.searchpath=[file://{user_conf}]"]}[form]
     assert prevalidate([*flag, "cohort=mine"])["cohort"]["n_patients"] == 2
     with pytest.raises(ConfigError, match="cohort/mine"):
         prevalidate(["cohort=mine"])
