@@ -5,7 +5,8 @@ Hydra turns a config-group override with a non-string value (``therapy=null``,
 here each is a :class:`simulator.ConfigError` naming the group.  Overrides may not add
 Hydra callbacks or set ``_target_`` anywhere: both make Hydra import and call arbitrary
 Python (``+hydra.callbacks.x._target_=os.system``); the project's own callback and launcher
-targets live in the committed config files.  Deleting a key (``~key``) is allowed.
+targets live in the committed config files.  Deleting a key (``~key``) is allowed.  A
+boolean field takes ``true`` or ``false`` only (OmegaConf would silently read 2 as true).
 """
 
 from __future__ import annotations
@@ -60,6 +61,25 @@ def _has_target(value: Any) -> bool:
     return False
 
 
+def _schema_type(path: str) -> Any:
+    """The schema's type of a dotted path through dataclass fields only (None otherwise)."""
+    import dataclasses
+    import typing
+
+    from .dotted import strip_optional
+    from .schema import Config
+
+    hint: Any = Config
+    for part in path.split("."):
+        if not dataclasses.is_dataclass(hint):
+            return None
+        fields = {f.name for f in dataclasses.fields(hint)}
+        if part not in fields:
+            return None
+        hint = strip_optional(typing.get_type_hints(hint)[part])
+    return hint
+
+
 def _is_group(key: str, groups: set[str]) -> bool:
     return key == "" or key in groups or key.startswith("hydra/")
 
@@ -92,6 +112,10 @@ def check_overrides(overrides: Sequence[str], groups: set[str]) -> None:
                                             "import and call arbitrary Python)")
         if key == "":
             fail("override", line, "expected key=value with a config path or group as key")
+        if _schema_type(key) is bool:     # OmegaConf would read 2 as true, 0 as false
+            for value in values:
+                if not isinstance(value, bool):
+                    fail(key, value, "expected true or false")
         if _is_group(key, groups):
             for value in values:
                 if isinstance(value, dict):

@@ -120,7 +120,7 @@ def wrong_type(draw):
         value = draw(NAME.filter(lambda v: v not in CHOICES[path]))
         return Case("bad choice", path, argv=[f"{path}={value}"])
     if path in BOOLEANS:
-        value = draw(st.sampled_from(["maybe", "[1]", "{a:1}", "abc", "2.5"]))
+        value = draw(st.sampled_from(["maybe", "[1]", "{a:1}", "abc", "2.5", "2", "0", "1"]))
         return Case("wrong type", path, argv=[f"{path}={value}"])
     value = draw(st.sampled_from(["abc", "[1,2]", "{a:1}", "true", "''"]))
     if path.startswith("therapy.n_cycles") and value == "true":

@@ -76,6 +76,13 @@ def test_group_overrides_with_non_string_values_exit_2(override, field, mode, ca
     _exit_2([*mode, override], capsys, field)
 
 
+@pytest.mark.parametrize("override", ["output.plots=2", "output.per_patient=0",
+                                      "patient.renal_risk_factors=1"])
+def test_booleans_take_true_or_false_only(override, capsys):
+    _exit_2([override], capsys, override.split("=")[0])
+    _exit_2(["-m", override], capsys, override.split("=")[0])
+
+
 # --- item 6: errors that need the sampled patients come before any folder ---------------
 
 @pytest.mark.parametrize("overrides, field", [
