@@ -97,3 +97,20 @@ def test_results_are_readable_with_the_umask_mode_and_stale_temporaries_go(tmp_p
     assert remove_stale_temporaries(folder, ["results.nc"]) == [stale]
     assert not stale.exists() and other.exists()
     assert not list(folder.glob(".*.tmp.*"))
+
+
+def test_the_gatherer_takes_no_altered_job(tmp_path, reference_cfg):
+    """Issue 18 item 7: an altered results.nc no longer reaches combined.nc as ok."""
+    from omegaconf import OmegaConf
+
+    from simulator.sweep.gather import _status
+
+    job = _write(tmp_path / "0", reference_cfg)
+    (job / ".hydra").mkdir()
+    OmegaConf.save(OmegaConf.create(reference_cfg), job / ".hydra" / "config.yaml")
+    assert _status(job) == "ok"
+    with xr.open_dataset(job / "results.nc", engine="h5netcdf") as ds:
+        altered = ds.load()
+    altered["tcp"][:] = 0.5
+    write_netcdf(altered, job / "results.nc")
+    assert _status(job) == "missing"
