@@ -188,7 +188,7 @@ def main(argv=None) -> None:
             best = refined
     wall = time.perf_counter() - t0
     fitted = {"growth_mean": round(growth[0], 2), "growth_sd": round(growth[1], 2),
-              "growth_weights": [round(1.0 - growth[2], 4), round(growth[2], 4)],
+              "growth_weights": [round(1.0 - round(growth[2], 4), 4), round(growth[2], 4)],
               "alpha_median": round(best["alpha"], 5),
               "clearance_median": round(best["clearance"], 1)}
     report(args, growth, vals_c, j_c, nfev, rows, refined, best, fitted, wall)

@@ -1,15 +1,19 @@
 """Command line: ``prrt-sim [overrides]`` and ``python -m simulator``.
 
 Composes ``conf/config.yaml`` with Hydra, validates it, simulates and writes
-``results.nc`` atomically into Hydra's run folder.  An invalid configuration
-gives a one-paragraph message and exit status 2, and nothing is written.  In a
-multirun (``-m``) each job prints one line when it finishes, keeps complete results
-of an earlier run of the same job (resume), and records a failure in ``error.txt``
-for the gatherer (:mod:`simulator.sweep`) instead of stopping the sweep.
+``results.nc`` atomically into Hydra's run folder, then the record ``done.json``
+(sha256 of every output, :mod:`simulator.sweep.resume`).  An invalid configuration
+(found by :func:`prevalidate`: composition with Hydra's search path, validation, and
+every sampled patient's rules) gives a one-paragraph message and exit status 2, and
+nothing is written.  In a multirun (``-m``) each job prints one line when it finishes,
+keeps complete results of an earlier run of the same job (resume), and records a failure
+in ``error.txt`` for the gatherer (:mod:`simulator.sweep`) instead of stopping the sweep.
+SIGTERM stops a run as SIGINT does.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -38,30 +42,35 @@ def _job_label() -> str:
 
 def _run(cfg: DictConfig) -> Path:
     from .results import write_netcdf
+    from .results.io import remove_stale_temporaries
     from .run import simulate_validated
     from .summary import summarize
-    from .sweep.resume import is_complete
+    from .sweep.resume import DONE_FILE, is_complete, output_names, write_record
 
     plain = _validated(cfg)
     output = plain["output"]
     folder = Path(HydraConfig.get().runtime.output_dir)
     out = folder / output["filename"]
     label = _job_label()
-    if label and output["per_patient"] and is_complete(out, plain):
+    if label and output["per_patient"] and is_complete(folder, plain):
         print(f"prrt-sim: {label}skipped, complete results in {out}")
         return out
+    # a rerun: no record until every output is written again; temporaries of a killed run
+    (folder / DONE_FILE).unlink(missing_ok=True)
+    remove_stale_temporaries(folder, [*output_names(plain), DONE_FILE])
     start = time.perf_counter()
-    ds = simulate_validated(plain)
+    ds = simulate_validated(plain, prechecked=_prechecked(plain))
     written = []
     if output["per_patient"]:
         write_netcdf(ds, out)
         written.append(out)
     n = ds.sizes["patient"]
-    if not plain["grid"] and (n > 1 or not output["per_patient"]):
+    if output["summary_filename"] in output_names(plain):
         summary = summarize(ds)
         summary.attrs.update({k: v for k, v in ds.attrs.items() if k not in summary.attrs})
         write_netcdf(summary, folder / output["summary_filename"])
         written.append(folder / output["summary_filename"])
+    write_record(folder, plain)        # last: the run is complete
     (folder / ERROR_FILE).unlink(missing_ok=True)
     elapsed = time.perf_counter() - start
     rate = f", {n / elapsed:.1f} patients/s" if n > 1 else ""
@@ -101,7 +110,26 @@ def _validated(cfg: DictConfig) -> dict:
     return validate(plain)
 
 
+def _prechecked(plain: dict) -> bool:
+    """Whether :func:`prevalidate` already checked every patient of this config."""
+    return _PREVALIDATED.get("plain") == plain
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM (``kill``, SLURM's time limit) stops a run as Ctrl-C (SIGINT) does: the
+    ``finally`` and ``except BaseException`` clauses run, so no temporary file is left."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _handle_sigterm() -> None:
+    try:
+        signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:          # not the main thread of the interpreter
+        pass
+
+
 def _task(cfg: DictConfig) -> None:
+    _handle_sigterm()             # in the launcher's worker processes too
     try:
         _run(cfg)
     except (ConfigError, SolverError) as exc:
@@ -114,37 +142,89 @@ def _task(cfg: DictConfig) -> None:
 
 
 _PASSIVE_FLAGS = {"-m", "--multirun", "-c", "--cfg", "-h", "--help", "--hydra-help", "-i", "--info",
-                  "--shell-completion", "-sc", "-p", "--package", "--run"}
+                  "--shell-completion", "-sc", "-p", "--package", "--run", "--experimental-rerun"}
+#: Hydra flags that take a value (the next argument, or ``--flag=value``)
+_VALUE_FLAGS = {"-cn": "config_name", "--config-name": "config_name",
+                "-cd": "config_dirs", "--config-dir": "config_dirs",
+                "-cp": "primary", "--config-path": "primary"}
+
+
+def _parse_argv(argv: list[str]) -> dict:
+    """Hydra's command line split into config name, search path, overrides and mode."""
+    args = {"config_name": "config", "config_dirs": [], "primary": None, "overrides": [],
+            "passive": False}
+    it = iter(argv)
+    for arg in it:
+        flag, has_value, value = arg.partition("=")
+        if flag in _VALUE_FLAGS:
+            value = value if has_value else next(it, None)
+            name = _VALUE_FLAGS[flag]
+            if value is None:
+                continue
+            if name == "config_dirs":
+                args[name].append(value)
+            elif name == "primary":
+                # Hydra reads a relative --config-path from the module of hydra.main (this one)
+                args[name] = str((Path(__file__).parent / value).resolve())
+            else:
+                args[name] = value
+        elif arg.startswith("-"):
+            args["passive"] |= flag in _PASSIVE_FLAGS
+        elif "=" in arg or arg.startswith("~"):
+            args["overrides"].append(arg)
+    return args
+
+
+def prevalidate(argv: list[str]) -> dict | None:
+    """Check a command line before Hydra creates any folder; the validated config.
+
+    Every command line: the overrides, ``hydra.*`` ones included, are checked for config
+    groups given non-string values, callbacks and ``_target_``
+    (:mod:`simulator.config.overrides`).  A single run is then composed with the same
+    search path as Hydra's (``--config-dir``, ``--config-path``, ``--config-name``),
+    validated, and every patient and grid point checked
+    (:func:`simulator.precheck.precheck`).  Multirun sweeps and Hydra's informational
+    flags return None after the override check; each multirun job is still validated and
+    pre-checked in :func:`_task` before it computes.
+
+    Raises
+    ------
+    ConfigError
+        Naming the field (or flag), the value and what is allowed.
+    """
+    from .config.compose import search_dirs
+    from .config.overrides import check_overrides, group_names
+    from .precheck import precheck
+
+    args = _parse_argv(argv)
+    main_dir, extra = search_dirs(args["config_dirs"], args["primary"])
+    check_overrides(args["overrides"], group_names([main_dir, *extra]))
+    if args["passive"]:
+        return None
+    # hydra.* overrides configure Hydra's run, not the task, except its search path
+    task = [o for o in args["overrides"] if not o.lstrip("+~").startswith(("hydra.", "hydra/"))
+            or o.lstrip("+~").startswith("hydra.searchpath")]
+    composed = compose_unchecked(task, config_name=args["config_name"],
+                                 config_dirs=args["config_dirs"], primary=args["primary"])
+    plain = validate(resolve_overrides(composed, task))
+    precheck(plain)
+    return plain
 
 
 def _prevalidate(argv: list[str]) -> None:
-    """Compose and validate a single run's overrides before Hydra creates any folder.
-
-    Multirun sweeps and Hydra's informational flags are left to Hydra; each
-    multirun job is still validated in :func:`_task` before it computes.
-    """
-    if any(a.split("=")[0] in _PASSIVE_FLAGS for a in argv):
-        return
-    config_name, overrides, it = "config", [], iter(argv)
-    for arg in it:
-        if arg in ("-cn", "--config-name"):
-            config_name = next(it, config_name)
-        elif arg.startswith("--config-name="):
-            config_name = arg.split("=", 1)[1]
-        elif arg in ("-cp", "--config-path", "-cd", "--config-dir"):
-            next(it, None)
-        elif not arg.startswith("-") and not arg.lstrip("+~").startswith("hydra."):
-            overrides.append(arg)
+    """:func:`prevalidate`, or a one-line message and exit status 2."""
     try:
-        composed = compose_unchecked(overrides, config_name=config_name)
-        _PREVALIDATED["plain"] = validate(resolve_overrides(composed, overrides))
+        plain = prevalidate(argv)
     except ConfigError as exc:
         print(f"prrt-sim: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
+    if plain is not None:
+        _PREVALIDATED["plain"] = plain
 
 
 def main() -> None:
     """Console-script entry point."""
+    _handle_sigterm()
     register_configs()
     _PREVALIDATED.clear()
     _prevalidate(sys.argv[1:])

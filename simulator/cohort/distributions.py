@@ -8,7 +8,7 @@ A spec is a mapping from the cohort config (or a plain number, meaning fixed):
   [a, b] when ``low`` and/or ``high`` is given (``scipy.stats.truncnorm``);
 * ``{dist: uniform, low: a, high: b}`` and ``{dist: loguniform, low: a, high: b}``;
 * ``{dist: choice, values: [...], weights: [...]}``: an empirical (discrete)
-  distribution over numbers, equal weights unless given;
+  distribution over numbers, equal weights unless given (weights sum to 1, within 1e-9);
 * ``{dist: mixture, weights: [...], components: [spec, ...]}``: a finite mixture of
   continuous specs (lognormal, normal, uniform, loguniform), e.g. a subgroup of patients
   with a different growth rate; ``components`` may also be a mapping ``{name: spec}``
@@ -93,8 +93,9 @@ class Distribution:
         ``fixed``, ``lognormal``, ``normal``, ``uniform``, ``loguniform``, ``choice`` or
         ``mixture``.
     params : dict
-        The numeric parameters of the spec (weights normalised for ``choice`` and
-        ``mixture``; a mixture's ``components`` are parsed distributions).
+        The numeric parameters of the spec (the weights of ``choice`` and ``mixture``, which
+        must sum to 1 within 1e-9, divided by their sum; a mixture's ``components`` are
+        parsed distributions).
     """
 
     kind: str
@@ -170,6 +171,24 @@ class Distribution:
             return all(isinstance(v, int) for v in self.params["values"])
         return False
 
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest value the distribution can produce (+-inf when unbounded).
+
+        A choice counts every listed value, even one of weight 0.
+        """
+        p = self.params
+        if self.kind == "fixed":
+            return float(p["value"]), float(p["value"])
+        if self.kind == "choice":
+            return float(min(p["values"])), float(max(p["values"]))
+        if self.kind == "mixture":
+            bounds = [c.support() for c in p["components"]]
+            return min(lo for lo, _ in bounds), max(hi for _, hi in bounds)
+        if self.kind == "lognormal" and p["gsd"] == 1.0:
+            return float(p["median"]), float(p["median"])
+        floor = 0.0 if self.kind in ("lognormal", "loguniform") else -np.inf
+        return float(p.get("low", floor)), float(p.get("high", np.inf))
+
     @property
     def positive(self) -> bool:
         """Whether every value is strictly positive."""
@@ -211,8 +230,25 @@ def _parse_choice(field: str, spec: dict) -> dict:
     weights = [_number(f"{field}.weights", w) for w in weights]
     if min(weights) < 0 or sum(weights) <= 0:
         fail(f"{field}.weights", weights, "weights must be >= 0 with a positive sum")
+    _check_sum(f"{field}.weights", weights)
     total = float(sum(weights))
     return {"values": values, "weights": [w / total for w in weights]}
+
+
+#: how far the weights of a choice or mixture may sum from 1 (rounding of decimal input)
+WEIGHT_SUM_TOLERANCE = 1e-9
+
+
+def _check_sum(field: str, weights: list) -> None:
+    """Weights are probabilities: they sum to 1 (within :data:`WEIGHT_SUM_TOLERANCE`).
+
+    They are not silently normalised: weights that do not sum to 1 are more often a typo
+    (a forgotten or doubled entry) than a wish to normalise.
+    """
+    total = math.fsum(weights)
+    if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
+        fail(field, weights, f"the weights are probabilities and must sum to 1 (within "
+                             f"{WEIGHT_SUM_TOLERANCE:g}); they sum to {total:.12g}")
 
 
 def _parse_mixture(field: str, spec: dict, prefix: str) -> dict:
@@ -227,6 +263,7 @@ def _parse_mixture(field: str, spec: dict, prefix: str) -> dict:
     weights = [_number(f"{field}.weights", w) for w in weights]
     if min(weights) <= 0:
         fail(f"{field}.weights", weights, "every mixture weight must be > 0")
+    _check_sum(f"{field}.weights", weights)
     parsed = []
     for k, comp in enumerate(components):
         if not isinstance(comp, dict) or comp.get("dist") not in CONTINUOUS:

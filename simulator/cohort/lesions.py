@@ -42,8 +42,10 @@ def parse_lesions(spec: Any) -> LesionSpec:
     ------
     ConfigError
         Naming the ``cohort.lesions`` field at fault: missing/unknown keys, ``max_count``
-        outside 1..1000, a volume distribution not strictly positive or with its median
-        outside the lesion volume bounds, site names not in ``LESION_SITES``.
+        outside 1..1000, a count that is not a fixed integer or a choice of integers in
+        1..max_count, a volume distribution that can leave the named-lesion bounds
+        (0, 5000] mL (not strictly positive, median outside, no ``high`` <= 5000 mL),
+        site names not in ``LESION_SITES``.
     """
     if not isinstance(spec, dict) or set(spec) != set(KEYS):
         fail(FIELD, spec, f"expected a mapping with exactly the keys {list(KEYS)}")
@@ -52,11 +54,18 @@ def parse_lesions(spec: Any) -> LesionSpec:
             1 <= max_count <= MAX_COUNT):
         fail(f"{FIELD}.max_count", max_count, f"allowed range is 1 <= max_count <= {MAX_COUNT}")
     count = parse_distribution("count", spec["count"], prefix=FIELD)
+    low_count, high_count = count.support()
+    if not count.integer_valued or low_count < 1 or high_count > max_count:
+        fail(f"{FIELD}.count", spec["count"],
+             f"the lesion count must be a fixed integer or a choice of integers, every one in "
+             f"1 <= count <= cohort.lesions.max_count = {max_count}")
     volume = parse_distribution("volume_ml", spec["volume_ml"], prefix=FIELD)
     lo, hi = LesionConfig.__dataclass_fields__["volume_ml"].metadata["bounds"][:2]
-    if not volume.positive or not lo < volume.median() <= hi:
+    if not volume.positive or not lo < volume.median() <= hi or volume.support()[1] > hi:
         fail(f"{FIELD}.volume_ml", spec["volume_ml"],
-             f"lesion volumes must be > 0 mL (e.g. lognormal) with a median in ({lo:g}, {hi:g}] mL")
+             f"lesion volumes must lie in the bounds of a named lesion, {lo:g} < volume_ml <= "
+             f"{hi:g} mL: a positive distribution (e.g. lognormal) with its median in that "
+             f"range and bounded above by {hi:g} mL (high: {hi:g} or less)")
     sites = spec["sites"]
     if not isinstance(sites, dict) or "values" not in sites or set(sites) - {"values", "weights"}:
         fail(f"{FIELD}.sites", sites, "expected {values: [site names], weights: [...]}")
@@ -100,7 +109,7 @@ def sample_lesions(lesion_cfg: dict | None, seed: int, start: int, stop: int) ->
     u = np.empty((stop - start, 1 + 2 * m))
     for row, patient in enumerate(range(start, stop)):
         u[row] = patient_generator(seed, patient, 1).random(1 + 2 * m)
-    count = np.clip(np.rint(spec.count.ppf(u[:, 0])), 1, m).astype(np.int64)
+    count = spec.count.ppf(u[:, 0]).astype(np.int64)   # integers in 1..m (parse_lesions)
     used = np.arange(m)[None, :] < count[:, None]
     volume = np.where(used, spec.volume_ml.ppf(u[:, 1:1 + m]), np.nan)
     site = np.where(used, spec.site.ppf(u[:, 1 + m:]), -1).astype(np.int64)

@@ -140,6 +140,30 @@ def check_gompertz_capacity(max_volume_ml: np.ndarray, cell_volume_ml: np.ndarra
 
 # --- run-level rules (the same for every patient) -----------------------------------------
 
+#: what a results file name may be: outputs stay inside the run folder
+FILE_NAME_RULE = ("a plain file name ending in .nc, written inside the run folder: not empty, "
+                  "no path separator (/ or \\), not . or .., no control characters "
+                  "or surrounding spaces")
+
+
+def normalised_name(name: str) -> str:
+    """A file name as a file system may compare it (Unicode NFC, case folded)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def check_file_name(field: str, name) -> None:
+    """``name`` is a plain ``*.nc`` file name (no folder), so outputs stay in the run folder."""
+    if not isinstance(name, str):
+        fail(field, name, f"expected {FILE_NAME_RULE}")
+    bad = (name in ("", ".", "..") or "/" in name or "\\" in name
+           or any(ord(c) < 32 or ord(c) == 127 for c in name)
+           or not name.endswith(".nc") or name == ".nc" or name != name.strip())
+    if bad:
+        fail(field, name, f"expected {FILE_NAME_RULE}")
+
+
 def check_run_level(cfg: dict) -> None:
     """Output, response-schedule and plotting rules of a whole run."""
     import importlib.util
@@ -153,9 +177,12 @@ def check_run_level(cfg: dict) -> None:
     if cfg.get("grid") and not output["per_patient"]:
         fail("output.per_patient", False, "a grid run needs per-patient results: set "
                                           "output.per_patient=true")
-    if output["summary_filename"] == output["filename"]:
+    for key in ("filename", "summary_filename"):
+        check_file_name(f"output.{key}", output[key])
+    if normalised_name(output["summary_filename"]) == normalised_name(output["filename"]):
         fail("output.summary_filename", output["summary_filename"],
-             "must differ from output.filename")
+             f"must differ from output.filename = {output['filename']!r} (compared without "
+             "case, as on macOS and Windows file systems)")
     response = cfg["response"]
     interval_months = response["assessment_interval_weeks"] * 7.0 * 12.0 / 365.25
     if response["follow_up_months"] < interval_months:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from typing import Any
@@ -151,9 +152,38 @@ def _check_grid(cfg: dict) -> None:
             fail(field, values, "the values must be distinct")
 
 
+#: an environment-variable interpolation, ``${oc.env:NAME}`` (spaces allowed by OmegaConf)
+_ENV_INTERPOLATION = re.compile(r"\$\{\s*oc\s*\.\s*env\s*:")
+
+
+def check_no_env(node: Any, path: str = "") -> None:
+    """Fail for an ``${oc.env:...}`` interpolation anywhere in an unresolved config.
+
+    The resolved config is stored in every output file (``config_yaml``), so an
+    environment variable (a token, a password) would be written into the results.
+    """
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if path == "" and key == "hydra":
+                continue
+            check_no_env(value, f"{path}.{key}".lstrip("."))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            check_no_env(value, f"{path}[{index}]")
+    elif isinstance(node, str) and _ENV_INTERPOLATION.search(node):
+        fail(path, node, "environment variables (oc.env) are not allowed: the resolved config "
+                         "is stored in every output file, so the variable's value (a secret?) "
+                         "would be written there; write the value itself")
+
+
 def to_plain(cfg: DictConfig | dict) -> dict:
-    """A composed config as a plain resolved dict without the ``hydra`` node."""
+    """A composed config as a plain resolved dict without the ``hydra`` node.
+
+    Raises ``ConfigError`` for an ``${oc.env:...}`` interpolation (:func:`check_no_env`).
+    """
     if isinstance(cfg, DictConfig):
+        keys = [k for k in cfg if k != "hydra"]
+        check_no_env(OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=False))
         try:
             plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
         except Exception as exc:  # interpolation errors and the like

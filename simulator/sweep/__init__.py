@@ -5,5 +5,6 @@
 * :mod:`.gather` opens the jobs of a multirun folder and writes ``combined.nc``
   (``prrt-sim-gather <sweep_dir>``);
 * :mod:`.callback` is the Hydra callback that gathers at the end of ``prrt-sim -m``;
-* :mod:`.resume` decides whether a job's ``results.nc`` is complete and can be kept.
+* :mod:`.resume` writes a job's record ``done.json`` (sha256 of its outputs) and decides
+  from it whether the job's folder is complete and can be kept.
 """

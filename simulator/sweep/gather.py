@@ -27,6 +27,7 @@ from ..config.rules import fail
 from ..configure import resolve_overrides, validate
 from ..errors import ConfigError
 from ..results import open_results, write_netcdf
+from ..results.io import remove_stale_temporaries
 from .combine import combine
 from .resume import is_complete
 
@@ -84,7 +85,7 @@ def _ok(job: Path) -> bool:
         cfg = _job_cfg(job)
     except (ConfigError, OSError):
         return False
-    return is_complete(job / cfg["output"]["filename"], cfg)
+    return is_complete(job, cfg)
 
 
 def _value(cfg: dict, key: str, override: str) -> Any:
@@ -147,6 +148,7 @@ def _parse(override: str) -> Any:
 def write_combined(sweep_dir: str | Path) -> tuple[Path, xr.Dataset]:
     """Gather and write ``combined.nc`` in the sweep folder (atomically)."""
     ds = gather(sweep_dir)
+    remove_stale_temporaries(sweep_dir, [COMBINED])   # left by a killed gatherer
     return write_netcdf(ds, Path(sweep_dir) / COMBINED), ds
 
 

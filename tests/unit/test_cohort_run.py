@@ -63,7 +63,7 @@ def test_generated_lesions_per_patient():
     ds = simulator.simulate(simulator.compose([
         "cohort.n_patients=6", "response.follow_up_months=6", "therapy.n_cycles=1",
         "+cohort.lesions={count:{dist:choice,values:[1,2,3]},"
-        "volume_ml:{dist:lognormal,median:8,gsd:2},sites:{values:[liver,bone]},max_count:3}"]))
+        "volume_ml:{dist:lognormal,median:8,gsd:2,high:5000},sites:{values:[liver,bone]},max_count:3}"]))
     counts = np.isfinite(ds.lesion_dose_gy.isel(cycle=0)).sum("lesion").values
     assert ds.sizes["lesion"] == 3 and set(counts) <= {1, 2, 3} and counts.min() >= 1
     assert np.all((ds.lesion_site.values == "") == ~np.isfinite(ds.lesion_dose_gy.isel(cycle=0)))

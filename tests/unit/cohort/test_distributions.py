@@ -94,8 +94,9 @@ def test_loguniform_bounds_and_log_mean(u):
         pytest.approx(10.0))
 
 
-def test_choice_frequencies_match_normalised_weights(u):
-    dist = parse_distribution("p", {"dist": "choice", "values": [1, 2, 5], "weights": [1, 1, 2]})
+def test_choice_frequencies_match_the_weights(u):
+    dist = parse_distribution("p", {"dist": "choice", "values": [1, 2, 5],
+                                    "weights": [0.25, 0.25, 0.5]})
     x = dist.ppf(u)
     assert set(np.unique(x)) <= {1, 2, 5}
     assert dist.integer_valued
@@ -114,7 +115,7 @@ def test_zero_weight_value_is_never_drawn(u):
     assert not np.any(x == 2)
 
 
-MIXTURE = {"dist": "mixture", "weights": [3.0, 1.0],  # normalised to 0.75 / 0.25
+MIXTURE = {"dist": "mixture", "weights": [0.75, 0.25],
            "components": [{"dist": "normal", "mean": 9.0, "sd": 4.0, "low": -20, "high": 60},
                           {"dist": "lognormal", "median": 2.0, "gsd": 1.5}]}
 
@@ -151,6 +152,13 @@ def test_mixture_weights_give_the_subgroup_frequency(u):
      "cohort.parameters.x.components", "at least 2"),
     ({**MIXTURE, "weights": [1.0]}, "cohort.parameters.x.weights", "one per component"),
     ({**MIXTURE, "weights": [1.0, 0.0]}, "cohort.parameters.x.weights", "> 0"),
+    # issue 18 item 10: weights that do not sum to 1 were silently normalised
+    ({**MIXTURE, "weights": [3.0, 1.0]}, "cohort.parameters.x.weights", "must sum to 1"),
+    ({**MIXTURE, "weights": [0.75, 0.25 + 2e-9]}, "cohort.parameters.x.weights", "sum to 1"),
+    ({"dist": "choice", "values": [1, 2, 5], "weights": [1, 1, 2]},
+     "cohort.parameters.x.weights", "they sum to 4"),
+    ({"dist": "choice", "values": [1, 2], "weights": [0.5, 0.4]},
+     "cohort.parameters.x.weights", "must sum to 1"),
     ({**MIXTURE, "components": [MIXTURE["components"][0], {"dist": "choice", "values": [1]}]},
      "cohort.parameters.x.components[1]", "continuous"),
     ({**MIXTURE, "components": [MIXTURE["components"][0],
@@ -193,3 +201,10 @@ def test_mixture_components_may_be_named():
                                                strict=True))}
     np.testing.assert_array_equal(parse_distribution("x", named).ppf(u),
                                   parse_distribution("x", MIXTURE).ppf(u))
+
+
+@pytest.mark.parametrize("weights", [[0.1] * 10, [0.3, 0.4, 0.3], [0.65, 0.20, 0.08, 0.07]])
+def test_weights_summing_to_one_up_to_rounding_are_accepted(weights):
+    dist = parse_distribution("x", {"dist": "choice", "values": list(range(len(weights))),
+                                    "weights": weights})
+    assert math.isclose(sum(dist.params["weights"]), 1.0, rel_tol=1e-15)

@@ -28,8 +28,8 @@ COHORT = {
     "correlations": [{"a": "patient.sstr_density_nmol_per_l",
                       "b": "radiobiology.tumour_alpha_per_gy", "rho": 0.4}],
 }
-LESIONS = {"count": {"dist": "choice", "values": [1, 2, 3, 4], "weights": [4, 3, 2, 1]},
-           "volume_ml": {"dist": "lognormal", "median": 10.0, "gsd": 2.0},
+LESIONS = {"count": {"dist": "choice", "values": [1, 2, 3, 4], "weights": [0.4, 0.3, 0.2, 0.1]},
+           "volume_ml": {"dist": "lognormal", "median": 10.0, "gsd": 2.0, "high": 5000.0},
            "sites": {"values": ["liver", "lymph_node", "bone"], "weights": [0.6, 0.3, 0.1]},
            "max_count": 5}
 
@@ -112,22 +112,48 @@ def test_lesions_chunk_independent_and_fixed_count():
     for key in ("count", "volume_ml", "site"):
         joined = np.concatenate([p[key] for p in parts])
         assert np.array_equal(joined, whole[key], equal_nan=True)
-    fixed = sample_lesions({**LESIONS, "count": 9}, seed=3, start=0, stop=10)
-    assert np.all(fixed["count"] == 5)   # clipped to max_count
+    fixed = sample_lesions({**LESIONS, "count": 5}, seed=3, start=0, stop=10)
+    assert np.all(fixed["count"] == 5)
     assert sample_lesions(None, seed=3, start=0, stop=10) is None
 
 
 @pytest.mark.parametrize("change, field", [
     ({"sites": {"values": ["liver", "brain"]}}, "cohort.lesions.sites.values"),
     ({"sites": {"values": ["liver"], "weights": [1, 2]}}, "cohort.lesions.sites.weights"),
+    ({"sites": {"values": ["liver", "bone"], "weights": [1, 2]}}, "cohort.lesions.sites.weights"),
     ({"max_count": 0}, "cohort.lesions.max_count"),
     ({"volume_ml": {"dist": "normal", "mean": 10, "sd": 2}}, "cohort.lesions.volume_ml"),
     ({"count": {"dist": "poisson", "mean": 2}}, "cohort.lesions.count.dist"),
     ({"extra": 1}, "cohort.lesions"),
+    # issue 18 item 3: counts outside 1..max_count were clipped, unbounded volumes passed
+    ({"count": 0}, "cohort.lesions.count"),
+    ({"count": -2}, "cohort.lesions.count"),
+    ({"count": 6}, "cohort.lesions.count"),
+    ({"count": {"dist": "choice", "values": [0, 1]}}, "cohort.lesions.count"),
+    ({"count": {"dist": "choice", "values": [1, 6], "weights": [1.0, 0.0]}},
+     "cohort.lesions.count"),
+    ({"count": {"dist": "uniform", "low": 1, "high": 3}}, "cohort.lesions.count"),
+    ({"count": 2.0}, "cohort.lesions.count"),
+    ({"volume_ml": {"dist": "lognormal", "median": 10.0, "gsd": 2.0}}, "cohort.lesions.volume_ml"),
+    ({"volume_ml": {"dist": "lognormal", "median": 10.0, "gsd": 2.0, "high": 5000.1}},
+     "cohort.lesions.volume_ml"),
+    ({"volume_ml": {"dist": "uniform", "low": 1.0, "high": 6000.0}}, "cohort.lesions.volume_ml"),
+    ({"volume_ml": {"dist": "choice", "values": [10.0, 5001.0]}}, "cohort.lesions.volume_ml"),
+    ({"volume_ml": 0.0}, "cohort.lesions.volume_ml"),
 ])
 def test_bad_lesion_spec_names_the_field(change, field):
     with pytest.raises(ConfigError, match=f"Invalid configuration: {field.replace('.', '[.]')} ="):
         sample_lesions({**LESIONS, **change}, seed=1, start=0, stop=2)
+
+
+def test_generated_lesions_stay_in_the_named_lesion_bounds():
+    """Issue 18 item 3: a wide lognormal reached 208,716 mL; truncated at 5000 mL it cannot."""
+    wide = {**LESIONS, "count": 5,
+            "volume_ml": {"dist": "lognormal", "median": 10.0, "gsd": 8.0, "high": 5000.0}}
+    out = sample_lesions(wide, seed=1, start=0, stop=2000)
+    volume = out["volume_ml"]
+    assert np.all((volume > 0) & (volume <= 5000.0)) and np.nanmax(volume) > 1000.0
+    assert np.all(out["count"] == 5)
 
 
 def test_cure_uniforms_stream_two_and_chunking():

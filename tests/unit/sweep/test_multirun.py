@@ -134,13 +134,13 @@ def test_killed_sweep_resumes_to_the_same_combined(full_sweep, tmp_path):
     proc = subprocess.Popen(_command(resumed, "hydra/launcher=basic"), cwd=tmp_path,
                             env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    first = resumed / "0" / "results.nc"
+    first = resumed / "0" / "done.json"     # a job is finished once its record is written
     deadline = time.monotonic() + 300
     while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)                       # mid-sweep, no clean-up
     proc.wait()
-    done = sorted(p.parent.name for p in resumed.glob("*/results.nc"))
+    done = sorted(p.parent.name for p in resumed.glob("*/done.json"))
     assert "0" in done and len(done) < 4, done
     assert not (resumed / "combined.nc").exists()
     kept = {job: (resumed / job / "results.nc").stat().st_mtime_ns for job in done}

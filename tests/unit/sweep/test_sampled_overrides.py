@@ -103,3 +103,15 @@ def test_a_grid_over_a_sampled_parameter_needs_a_meaning_and_then_varies_the_out
             np.testing.assert_allclose(density.sel(sstr_density_nmol_per_l=500)
                                        / density.sel(sstr_density_nmol_per_l=10), 50.0,
                                        rtol=1e-12)
+
+
+def test_a_shifted_grid_point_whose_patients_leave_the_bounds_is_refused_before_compute():
+    from simulator.precheck import precheck
+
+    grid = f"+grid={{{DENSITY}:[50,4000]}}"   # lognormal GSD 2 around 4000: some > 5000
+    cfg = simulator.validate(simulator.compose([*SMALL, "cohort.n_patients=200", grid,
+                                                "cohort.sampled_override=shift"]))
+    with pytest.raises(simulator.ConfigError,
+                       match=rf"cohort.parameters.{DENSITY} = .*drew a value outside.*"
+                             rf"grid point {{'{DENSITY}': 4000"):
+        precheck(cfg)
