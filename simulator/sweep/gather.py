@@ -75,7 +75,8 @@ def job_folders(sweep_dir: Path) -> dict[tuple[str, ...], Path]:
 
 def _job_cfg(job: Path) -> dict:
     """The job's validated config, its overrides given their meaning as the job did."""
-    overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text()) or []
+    path = job / ".hydra" / "overrides.yaml"
+    overrides = (yaml.safe_load(path.read_text()) or []) if path.is_file() else []
     return validate(resolve_overrides(OmegaConf.load(job / ".hydra" / "config.yaml"),
                                       overrides))
 
