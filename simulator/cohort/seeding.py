@@ -1,4 +1,4 @@
-"""Per-patient random streams derived from the one root seed (docs/model.md §9.4, STYLE habit 5).
+"""Per-patient random streams derived from the one root seed (docs/model.md §9.4).
 
 Patient i's stream s is ``SeedSequence(seed, spawn_key=(i, s))``: independent of every
 other patient and stream, and of how patients are split into chunks or threads.

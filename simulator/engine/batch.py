@@ -2,7 +2,7 @@
 
 Each iteration reads its own parameter rows, allocates its own workspace once and
 writes only its own output rows, so results do not depend on the number of
-threads or on scheduling (STYLE habit 6).
+threads or on scheduling (docs/reproducibility.md).
 """
 
 from __future__ import annotations

@@ -50,18 +50,18 @@ def test_reference_exists(path: str, name: str):
         obj = getattr(obj, part)
 
 
-#: folders whose citations must name papers or docs/model.md sections, not the design notes
-#: and literature digest that live outside the repository (simulator/ follows once its
-#: citations are replaced)
-CITING = ("conf", "docs", "tests", "experiments")
-OUTSIDE = re.compile(r"\bDESIGN\b|literature\.md")
+#: folders whose citations must name papers or docs/model.md sections, not the design notes,
+#: style guide and literature digest that live outside the repository
+CITING = ("simulator", "conf", "docs", "tests", "experiments", "benchmarks")
+OUTSIDE = re.compile(r"\bDESIGN\b|literature\.md|STYLE habit")
 
 
 def test_no_citation_of_files_outside_the_repository():
     hits = []
     for folder in CITING:
         for file in sorted((ROOT / folder).rglob("*")):
-            if file.suffix not in (".py", ".md", ".yaml") or file == Path(__file__).resolve():
+            if file.suffix not in (".py", ".md", ".yaml", ".ipynb") \
+                    or file == Path(__file__).resolve():
                 continue
             if "results" in file.relative_to(ROOT).parts:  # generated experiment reports
                 continue
