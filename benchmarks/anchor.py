@@ -2,9 +2,10 @@
 right-hand side and analytic Jacobian (:mod:`simulator.engine.model`).
 
 This is what a modeller who cares about speed would write instead of the engine: the same
-coupled model, the same per-state absolute tolerances (:func:`simulator.assembly.absolute_tolerance`),
-the same schedule (a bolus into hot and cold plasma at each injection, integration restarted
-there, states at the engine's output times), with the numba ``rhs``/``jac`` wrapped for
+coupled model, the same per-state absolute tolerances
+(:func:`simulator.assembly.absolute_tolerance`, optionally scaled), the same schedule (a
+bolus into hot and cold plasma at each injection, integration restarted there, states at
+the engine's output times), with the numba ``rhs``/``jac`` wrapped for
 ``solve_ivp``.  Used by ``benchmarks/bench_engine.py`` and ``tests/unit/engine/test_anchor.py``.
 """
 

@@ -37,8 +37,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import simulator  # noqa: E402
 from anchor import anchor_states  # noqa: E402
+
+import simulator  # noqa: E402
 from simulator.errors import SolverError  # noqa: E402
 from simulator.outcomes import compute_outcomes  # noqa: E402
 from simulator.reference import engine_chunk, outcomes_of_states, reference_states  # noqa: E402
