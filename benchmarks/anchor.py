@@ -20,7 +20,7 @@ from simulator.pk.layout import COLD, HOT, PLASMA, block_size
 
 
 def patient_args(m, p: int, arrays: tuple | None = None) -> tuple:
-    """Kernel argument tuple of patient p (as :meth:`simulator.assembly.Model.args`), from
+    """Kernel argument tuple of patient p (as :meth:`simulator.assembly.KernelModel.args`), from
     ``m.kernel_arrays()`` computed once for the chunk."""
     tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = arrays or m.kernel_arrays()
     return (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s, consts[p],

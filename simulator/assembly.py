@@ -50,7 +50,7 @@ class Schedule:
     assessment_times_h: np.ndarray
 
 @dataclass(frozen=True)
-class Model:
+class KernelModel:
     """Numeric arrays of the coupled model for a chunk of patients (leading axis n)."""
 
     system: PKSystem
@@ -218,12 +218,12 @@ def build_lesion_table(cols: Columns, lesions: LesionArrays) -> np.ndarray:
     return table
 
 
-def build_model(cols: Columns, generated_lesions: dict | None = None) -> Model:
+def build_model(cols: Columns, generated_lesions: dict | None = None) -> KernelModel:
     lesions = lesion_arrays(cols, generated_lesions)
     system = build_pk_system(cols, lesions)
     oar_mu = np.stack([math.log(2.0) / cols(f"radiobiology.{name}.repair_half_time_h")
                        for name in el.OAR_TARGETS], axis=1)
-    return Model(system=system, lesions=lesions, lesion=build_lesion_table(cols, lesions),
+    return KernelModel(system=system, lesions=lesions, lesion=build_lesion_table(cols, lesions),
                  dose_map_gy_per_mbq_h=dose_map_gy_per_mbq_h(
                      system.tissue_mass_g, cols("patient.plasma_volume_l"),
                      cols("patient.hematocrit"), cols("patient.red_marrow_mass_g"),
@@ -231,13 +231,13 @@ def build_model(cols: Columns, generated_lesions: dict | None = None) -> Model:
                  oar_rows=tuple(ORGAN_TARGETS.index(name) for name in el.OAR_TARGETS),
                  oar_mu=oar_mu)
 
-def initial_states(m: Model) -> np.ndarray:
+def initial_states(m: KernelModel) -> np.ndarray:
     y = np.zeros((m.n, m.n_states))
     les0 = el.lesion_offset(m.system.n_tissues)
     y[:, les0 + el.LES_L::el.N_LES_STATES] = m.lesion[..., tp.L0]
     return y
 
-def absolute_tolerance(m: Model, atol_nmol: float) -> np.ndarray:
+def absolute_tolerance(m: KernelModel, atol_nmol: float) -> np.ndarray:
     n_t = m.system.n_tissues
     atol = np.full(m.n_states, atol_nmol)
     atol[el.oar_offset(n_t):] = ATOL_GY
@@ -247,7 +247,7 @@ def absolute_tolerance(m: Model, atol_nmol: float) -> np.ndarray:
     atol[les0 + el.LES_J::el.N_LES_STATES] = ATOL_J_H
     return np.broadcast_to(atol, (m.n, m.n_states)).copy()
 
-def jacobian_structure(m: Model) -> tuple[np.ndarray, ...]:
+def jacobian_structure(m: KernelModel) -> tuple[np.ndarray, ...]:
     """Solve structure of the coupled model's Jacobian (:mod:`simulator.engine.structure`).
 
     Read off the analytic Jacobian at random arguments (the sphere S-value tables kept),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .assembly import Model, Schedule, initial_states
+from .assembly import KernelModel, Schedule, initial_states
 from .dosimetry.spheres import sphere_s_value_gy_per_mbq_h
 from .engine import layout as el
 from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size
@@ -22,7 +22,7 @@ from .pk.reference import reference_rhs
 from .tumour import parameters as tp
 
 
-def coupled_reference_rhs(t: float, y: np.ndarray, m: Model, p: int = 0) -> np.ndarray:
+def coupled_reference_rhs(t: float, y: np.ndarray, m: KernelModel, p: int = 0) -> np.ndarray:
     """dy/dt of patient p of the coupled model (equations: :mod:`simulator.engine.model`)."""
     sysm, les = m.system, m.lesion[p]
     n_t = sysm.n_tissues
@@ -60,7 +60,7 @@ def coupled_reference_rhs(t: float, y: np.ndarray, m: Model, p: int = 0) -> np.n
     return np.concatenate([pk, d_oar.ravel(), d_les.ravel()])
 
 
-def reference_course(m: Model, sched: Schedule, times_h: np.ndarray, p: int = 0,
+def reference_course(m: KernelModel, sched: Schedule, times_h: np.ndarray, p: int = 0,
                      method: str = "Radau", rtol: float = 1e-10,
                      atol: float = 1e-14) -> tuple[np.ndarray, np.ndarray]:
     """States of patient p just before each injection and at the end, and at ``times_h``.

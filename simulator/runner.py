@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .assembly import (
-    Model,
+    KernelModel,
     Schedule,
     absolute_tolerance,
     build_model,
@@ -38,7 +38,7 @@ FIRST_STEP_H = 1e-6   # trial step after an injection; receptor binding acts in 
 class CourseResult:
     """States of a chunk of patients (arrays in the units of their names)."""
 
-    model: Model
+    model: KernelModel
     schedule: Schedule
     boundary_states: np.ndarray   # (n, n_cycles + 1, n_states)
     time_h: np.ndarray            # (n_out,)
@@ -62,7 +62,7 @@ def region_hot_amounts(states: np.ndarray, n_tissues: int) -> np.ndarray:
     tissues = hot[..., N_GLOBAL:].reshape(*hot.shape[:-1], n_tissues, N_SUB).sum(axis=-1)
     return np.concatenate([hot[..., :N_GLOBAL], tissues], axis=-1)
 
-def no_peptide(cols: Columns, m: Model) -> bool:
+def no_peptide(cols: Columns, m: KernelModel) -> bool:
     """True when no patient of the chunk receives any peptide and growth is exponential.
 
     Then every PBPK amount, dose and repair integral is exactly 0 and the lesion states
@@ -72,7 +72,7 @@ def no_peptide(cols: Columns, m: Model) -> bool:
                 and np.all(cols("therapy.peptide_nmol") == 0.0)
                 and np.all(m.lesion[..., GOMPERTZ] == 0.0))
 
-def untreated_states(m: Model, times_h: np.ndarray) -> np.ndarray:
+def untreated_states(m: KernelModel, times_h: np.ndarray) -> np.ndarray:
     """(n, T, n_states) exact states without peptide: zeros except ln N_v and J of lesions."""
     y = np.zeros((m.n, times_h.size, m.n_states))
     les0 = el.lesion_offset(m.system.n_tissues)
