@@ -204,7 +204,9 @@ def bad_lesions(draw):
                              st.just({"dist": "uniform", "low": 1, "high": 3})))
     elif which == "volume_ml":
         bad = draw(st.one_of(
-            st.floats(1.0, 5.0).map(lambda g: {"dist": "lognormal", "median": 10.0, "gsd": g}),
+            # unbounded lognormal (gsd = 1 exactly is a fixed, valid 10 mL)
+            st.floats(1.0, 5.0, exclude_min=True).map(
+                lambda g: {"dist": "lognormal", "median": 10.0, "gsd": g}),
             st.floats(5000.001, 1e6).map(lambda h: {"dist": "lognormal", "median": 10.0,
                                                    "gsd": 2.0, "high": h}),
             st.floats(5001.0, 1e5).map(lambda h: {"dist": "uniform", "low": 1.0, "high": h}),

@@ -11,6 +11,7 @@ import simulator
 from simulator import ConfigError
 from simulator.cohort import (
     cure_uniforms,
+    parse_lesions,
     patient_generator,
     sample_lesions,
     sample_parameters,
@@ -154,6 +155,13 @@ def test_generated_lesions_stay_in_the_named_lesion_bounds():
     volume = out["volume_ml"]
     assert np.all((volume > 0) & (volume <= 5000.0)) and np.nanmax(volume) > 1000.0
     assert np.all(out["count"] == 5)
+
+
+def test_a_fixed_lognormal_volume_needs_no_bound():
+    """gsd = 1 is a fixed volume (the slow Hypothesis run once took it for an unbounded one)."""
+    fixed = {**LESIONS, "volume_ml": {"dist": "lognormal", "median": 10.0, "gsd": 1.0}}
+    parse_lesions(fixed)
+    assert np.all(sample_lesions(fixed, seed=1, start=0, stop=50)["volume_ml"][:, 0] == 10.0)
 
 
 def test_cure_uniforms_stream_two_and_chunking():
