@@ -206,7 +206,9 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, struct
                 info[3] += 1.0
                 for i in range(n):
                     fx[i] = (ftmp[i] - dy1[i]) / delt
-            if not math.isfinite(np.sum(dy1) + np.sum(jm) + np.sum(fx)):  # any NaN/inf
+            # a NaN/inf in f stops here; one in the Jacobian reaches the stages and the error
+            # norm, which rejects the step and stops after 5 (status 3 either way)
+            if not math.isfinite(np.sum(dy1) + np.sum(fx)):
                 return 3, n_steps, hopt
         n_steps += 1
         inv_hg = 1.0 / (h * GAMMA)
