@@ -135,18 +135,16 @@ def on_grid(cfg: DictConfig | dict, axes: dict[str, Sequence[float]]) -> xr.Data
 def twins_on_map(experiment: str, size: RunSize) -> xr.Dataset:
     """:data:`KEEP` of ``size.map_twins`` prior twins of the case over the response map.
 
-    The twins' SSTR density is sampled around ``patient.sstr_density_nmol_per_l``, which the
-    sweep grid refuses to grid (a sampled path); so each density is its own composed config
-    (a Hydra override, as on the command line) and the activities are its ``grid:``. Every
-    point simulates the same patients (same seed: common random numbers).
+    One ``grid:`` over activity x SSTR density.  The twins sample their density around
+    ``patient.sstr_density_nmol_per_l``, so each grid density centres the twins' density
+    distribution on it (``cohort.sampled_override=shift``, docs/cohorts.md), as composing
+    the case at that density would.  Every point simulates the same patients (same seed:
+    common random numbers).
     """
-    pieces = [on_grid(compose(f"{experiment}/twins", f"cohort.n_patients={size.map_twins}",
-                              f"{MAP_AXES[1]}={density!r}"), {MAP_AXES[0]: size.activities_gbq})
-              for density in size.densities_nmol_per_l]
-    dim = MAP_AXES[1].split(".")[-1]
-    grid = xr.concat(pieces, dim=dim).assign_coords(
-        {dim: np.asarray(size.densities_nmol_per_l, dtype=float)})
-    return grid.transpose(MAP_AXES[0].split(".")[-1], dim, "patient")
+    cfg = compose(f"{experiment}/twins", f"cohort.n_patients={size.map_twins}",
+                  "cohort.sampled_override=shift")
+    return on_grid(cfg, {MAP_AXES[0]: size.activities_gbq,
+                         MAP_AXES[1]: size.densities_nmol_per_l})
 
 
 def scaled_lesions(cfg: DictConfig, scales: Sequence[float]) -> xr.Dataset:

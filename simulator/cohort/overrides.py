@@ -72,14 +72,17 @@ def shifted(field: str, spec: Any, value: float) -> Any:
         if value <= 0:
             fail(field, value, f"a {kind} distribution can only be shifted to a value > 0")
         factor = value / c
-        for key in ("median", "low", "high"):
+        for key in ("low", "high"):
             if key in out:
                 out[key] = float(out[key]) * factor
     else:
         delta = value - c
-        for key in ("mean", "low", "high"):
+        for key in ("low", "high"):
             if key in out:
                 out[key] = float(out[key]) + delta
+    for key in ("median", "mean"):      # the centre itself: exactly the value
+        if key in out:
+            out[key] = float(value)
     return out
 
 
