@@ -152,8 +152,10 @@ def _check_grid(cfg: dict) -> None:
             fail(field, values, "the values must be distinct")
 
 
-#: an environment-variable interpolation, ``${oc.env:NAME}`` (spaces allowed by OmegaConf)
-_ENV_INTERPOLATION = re.compile(r"\$\{\s*oc\s*\.\s*env\s*:")
+#: a resolver call, ``${name:args}`` (``oc.env``, ``oc.decode`` ..., spaces allowed by
+#: OmegaConf); plain interpolations ``${a.b}`` have no colon.  ``oc.decode`` can build an
+#: ``oc.env`` call from pieces, so every resolver is refused, not only ``oc.env``.
+_ENV_INTERPOLATION = re.compile(r"\$\{\s*[A-Za-z_][\w.\s]*:")
 
 
 def check_no_env(node: Any, path: str = "") -> None:
@@ -171,9 +173,10 @@ def check_no_env(node: Any, path: str = "") -> None:
         for index, value in enumerate(node):
             check_no_env(value, f"{path}[{index}]")
     elif isinstance(node, str) and _ENV_INTERPOLATION.search(node):
-        fail(path, node, "environment variables (oc.env) are not allowed: the resolved config "
-                         "is stored in every output file, so the variable's value (a secret?) "
-                         "would be written there; write the value itself")
+        fail(path, node, "environment variables (oc.env) and other resolvers (oc.decode, ...) "
+                         "are not allowed: the resolved config is stored in every output file, "
+                         "so a variable's value (a secret?) would be written there; write the "
+                         "value itself")
 
 
 def to_plain(cfg: DictConfig | dict) -> dict:

@@ -3,7 +3,8 @@
 Numba decides whether a cached function is stale from its own file only: a cached kernel
 that calls functions of another file (``run_coupled_batch`` -> ``model.rhs`` ->
 ``pk_rhs``) would keep running the old code after that other file changed.  So the
-package fingerprints all its numba sources (SHA-256 of the files) and, when the
+package fingerprints every source the batch kernel imports, directly or not (SHA-256 of the
+files) and, when the
 fingerprint differs from the one stored beside the cache, removes the cache indexes of
 every cached function before any of them is loaded; numba then recompiles once and
 writes a fresh cache.  Removing an index is safe against other processes: a reader that
@@ -41,14 +42,52 @@ def cached_dispatchers() -> dict[str, object]:
     return found
 
 
-def sources_fingerprint() -> str:
-    """SHA-256 over the package's numba sources: ``jit.py`` and every file of ``engine/``,
-    ``pk/`` and ``dosimetry/`` (relative names and contents, in sorted order)."""
+def _imported_modules(path: Path, root: Path) -> set[Path]:
+    """Files of the package that the module at ``path`` imports (anywhere in the file)."""
+    import ast
+
+    package = path.relative_to(root.parent).with_suffix("").parts
+    base = list(package[:-1] if package[-1] != "__init__" else package[:-1])
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            parts = base[: len(base) - (node.level - 1)] if node.level else []
+            prefix = parts + (node.module.split(".") if node.module else [])
+            names = [prefix + [alias.name] for alias in node.names] + [prefix]
+        elif isinstance(node, ast.Import):
+            names = [alias.name.split(".") for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if not name or name[0] != root.name:
+                continue
+            rel = Path(*name[1:])
+            for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+                if candidate.is_file():
+                    found.add(candidate)
+    return found
+
+
+def numba_sources() -> list[Path]:
+    """Every file of the package that the cached kernels may compile in: the modules the
+    engine's batch kernel imports, directly or through others (constants included, e.g. the
+    lesion-table columns of ``tumour/parameters.py``)."""
     root = Path(__file__).resolve().parents[1]
-    files = [root / "jit.py", *(p for folder in ("engine", "pk", "dosimetry")
-                                for p in (root / folder).glob("*.py"))]
+    todo, seen = [root / "engine" / "batch.py", root / "jit.py"], set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo.extend(_imported_modules(path, root) - seen)
+    return sorted(seen)
+
+
+def sources_fingerprint() -> str:
+    """SHA-256 over :func:`numba_sources` (relative names and contents, in sorted order)."""
+    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for path in sorted(files):
+    for path in numba_sources():
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

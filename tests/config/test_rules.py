@@ -62,3 +62,21 @@ def test_rules_are_named_functions():
     names = [rule.__name__ for rule in rules.PATIENT_RULES]
     assert "peptide_covers_labelled_amount" in names
     assert "tumour_fractions_below_one" in names and len(set(names)) == len(names)
+
+
+def test_no_resolver_can_smuggle_an_environment_variable(monkeypatch):
+    """Adversarial review: ``oc.decode`` built an ``oc.env`` call that the text check missed."""
+    from omegaconf import OmegaConf
+
+    monkeypatch.setenv("PRRT_TEST_SECRET", "s3cr3t")
+    base = simulator.compose([])
+    for value in ("${oc.decode:\"${oc.decode:'$'}{oc.env:PRRT_TEST_SECRET}\"}.nc",
+                  "${oc.env:PRRT_TEST_SECRET}.nc", "${ oc.env : PRRT_TEST_SECRET}.nc"):
+        cfg = base.copy()
+        OmegaConf.update(cfg, "output.filename", value)
+        with pytest.raises(simulator.ConfigError, match="resolvers") as err:
+            simulator.validate(cfg)
+        assert "s3cr3t" not in str(err.value)
+    cfg = base.copy()                              # a plain interpolation stays allowed
+    OmegaConf.update(cfg, "output.summary_filename", "${output.filename}x.nc")
+    assert simulator.validate(cfg)["output"]["summary_filename"] == "results.ncx.nc"

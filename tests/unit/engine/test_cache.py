@@ -42,3 +42,12 @@ def test_changed_sources_drop_every_cache_index(tmp_path, monkeypatch):
 def test_the_fingerprint_follows_the_sources():
     first = cache.sources_fingerprint()
     assert first == cache.sources_fingerprint() and len(first) == 64
+
+
+def test_the_fingerprint_covers_every_source_the_kernels_compile_in():
+    """Adversarial review: the lesion-table columns of tumour/parameters.py are constants in
+    the cached kernels; editing them left a stale cache that ran silently."""
+    names = {p.relative_to(p.parents[1]).as_posix() for p in cache.numba_sources()}
+    assert {"tumour/parameters.py", "pk/layout.py", "pk/parameters.py", "pk/model.py",
+            "dosimetry/spheres.py", "engine/model.py", "engine/rodas.py"} <= names
+    assert "cli.py" not in names and "outcomes.py" not in names   # nothing downstream
