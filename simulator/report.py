@@ -67,7 +67,9 @@ def cohort_report(ds: xr.Dataset) -> str:
                          f"({100 * float(s[name + '_ci_low']):.1f}-"
                          f"{100 * float(s[name + '_ci_high']):.1f})")
     if "median_pfs_months" in s:
-        lines.append(f"  median PFS {float(s['median_pfs_months']):.1f} months")
+        median = float(s["median_pfs_months"])
+        lines.append(f"  median PFS {median:.1f} months" if np.isfinite(median) else
+                     "  median PFS not reached within the follow-up")
     return "\n".join(lines)
 
 

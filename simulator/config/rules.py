@@ -153,6 +153,11 @@ def normalised_name(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
+#: longest output file name: the temporary file ``.<name>.<random>.tmp`` must still fit in
+#: the usual 255-byte limit of a file name
+MAX_FILE_NAME_BYTES = 200
+
+
 def check_file_name(field: str, name) -> None:
     """``name`` is a plain ``*.nc`` file name (no folder), so outputs stay in the run folder."""
     if not isinstance(name, str):
@@ -162,6 +167,9 @@ def check_file_name(field: str, name) -> None:
            or not name.endswith(".nc") or name == ".nc" or name != name.strip())
     if bad:
         fail(field, name, f"expected {FILE_NAME_RULE}")
+    if len(name.encode("utf-8")) > MAX_FILE_NAME_BYTES:
+        fail(field, name, f"at most {MAX_FILE_NAME_BYTES} bytes (the atomic write adds a "
+                          "temporary name of up to 255 bytes beside it)")
 
 
 def check_run_level(cfg: dict) -> None:

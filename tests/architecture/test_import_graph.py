@@ -46,6 +46,12 @@ def import_graph() -> dict[str, set[str]]:
                 candidates = _resolve(name, path.name == "__init__.py", node, files)
             elif isinstance(node, ast.Import):
                 candidates = [alias.name for alias in node.names]
+            elif (isinstance(node, ast.Call) and node.args
+                  and isinstance(node.args[0], ast.Constant)
+                  and isinstance(node.args[0].value, str)
+                  and getattr(node.func, "attr", getattr(node.func, "id", None))
+                  in ("import_module", "__import__")):
+                candidates = [node.args[0].value]     # importlib.import_module("simulator.x")
             else:
                 continue
             targets |= {c for c in candidates if c in files and c != name}
@@ -117,13 +123,69 @@ def test_cycle_finder(graph, cycle):
     assert _cycle(graph) == cycle
 
 
+def _config_error_names(tree: ast.AST) -> set[str]:
+    """Names under which a module can reach ``ConfigError`` (imports, ``as`` aliases)."""
+    names = {"ConfigError"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            names |= {alias.asname for alias in node.names
+                      if alias.name == "ConfigError" and alias.asname}
+        elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Attribute)):
+            value = node.value
+            if getattr(value, "id", getattr(value, "attr", None)) in names:
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
 def test_config_error_is_raised_in_one_module():
-    raisers = set()
+    """Every construction of ``ConfigError`` (a call, under any alias or attribute path)
+    and every ``raise`` of it is in ``simulator/config/rules.py``."""
+    makers = set()
     for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Raise) and node.exc is not None:
-                call = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-                name = getattr(call, "id", getattr(call, "attr", None))
-                if name == "ConfigError":
-                    raisers.add(_module_name(path))
-    assert raisers == {"simulator.config.rules"}
+        tree = ast.parse(path.read_text())
+        names = _config_error_names(tree)
+        for node in ast.walk(tree):
+            target = node.func if isinstance(node, ast.Call) else (
+                node.exc if isinstance(node, ast.Raise) and node.exc is not None else None)
+            if target is None:
+                continue
+            name = getattr(target, "id", getattr(target, "attr", None))
+            if name in names:
+                makers.add(_module_name(path))
+    assert makers == {"simulator.config.rules"}
+
+
+def test_the_alias_finder_sees_through_renames():
+    tree = ast.parse("from ..errors import ConfigError as CE\nE = CE\n")
+    assert {"ConfigError", "CE", "E"} <= _config_error_names(tree)
+
+
+#: the layers of README "Units and layout", bottom to top: a module imports only from its
+#: own layer or below (same-layer cycles are caught by the cycle tests)
+LAYERS = [
+    ("errors", "units", "jit", "nuclides"),
+    ("config",),
+    ("pk", "dosimetry", "radiobiology", "tumour", "response", "population"),
+    ("cohort",),
+    ("configure",),
+    ("engine",),
+    ("assembly",),
+    ("runner",),
+    ("outcomes",),
+    ("results",),
+    ("summary", "trial", "inference", "netter1", "reference", "report"),
+    ("simulation",),
+    ("sweep",),
+    ("precheck", "run", "plots", "figures"),
+    ("cli", "__main__"),
+]
+
+
+def test_imports_point_down_the_layers():
+    rank = {f"simulator.{name}": level for level, names in enumerate(LAYERS) for name in names}
+    graph = package_graph(import_graph())
+    unknown = sorted(set(graph) - set(rank))
+    assert not unknown, f"place these in LAYERS (and in README): {unknown}"
+    upward = sorted(f"{a} -> {b}" for a, targets in graph.items() for b in targets
+                    if rank[b] > rank[a])
+    assert not upward, "imports that point up the layers:\n" + "\n".join(upward)

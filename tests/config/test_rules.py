@@ -80,3 +80,11 @@ def test_no_resolver_can_smuggle_an_environment_variable(monkeypatch):
     cfg = base.copy()                              # a plain interpolation stays allowed
     OmegaConf.update(cfg, "output.summary_filename", "${output.filename}x.nc")
     assert simulator.validate(cfg)["output"]["summary_filename"] == "results.ncx.nc"
+
+
+def test_an_output_name_too_long_for_its_temporary_file_is_refused_up_front():
+    """Adversarial review: a 248-character name passed, then the write failed after compute."""
+    ok = "a" * (rules.MAX_FILE_NAME_BYTES - 3) + ".nc"
+    rules.check_file_name("output.filename", ok)
+    with pytest.raises(simulator.ConfigError, match="at most 200 bytes"):
+        simulator.compose([f"output.filename=a{ok}"])

@@ -86,3 +86,17 @@ def test_cohort_writes_summary_and_summary_only_mode_skips_results(tmp_path, cli
 @pytest.mark.slow   # a fresh Python compiling the engine (~15 s); checked in-process above
 def test_cohort_summary_only_in_a_fresh_process(tmp_path):
     _assert_summary_only(_cli_subprocess(tmp_path, *COHORT_SUMMARY_ONLY), tmp_path)
+
+
+def test_a_median_pfs_not_reached_is_said_so():
+    import numpy as np
+    import xarray as xr
+
+    from simulator.report import cohort_report
+
+    n = 20
+    ds = xr.Dataset({"progression_time_months": ("patient", np.full(n, 12.0)),
+                     "progression_observed": ("patient", np.zeros(n, dtype=bool))})
+    assert "median PFS not reached within the follow-up" in cohort_report(ds)
+    ds["progression_observed"][:] = True
+    assert "median PFS 12.0 months" in cohort_report(ds)
