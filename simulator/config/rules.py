@@ -113,10 +113,18 @@ PATIENT_RULES = (peptide_covers_labelled_amount, birth_rate_covers_growth,
                  *(tissue_fractions_below_one(t) for t in PK_TISSUES))
 
 
+class SampledField(Exception):   # noqa: N818 (a signal, not an error)
+    """Raised by a config getter for a field the cohort samples: the rule is checked per
+    patient instead, since the config's own value of that field is never used."""
+
+
 def check_patients(get: Getter, n: int, first_patient: int | None = None) -> None:
     """Apply every cross-field rule to ``n`` patients (``first_patient`` None: the config)."""
     for rule in PATIENT_RULES:
-        field, values, bad, allowed = rule(get)
+        try:
+            field, values, bad, allowed = rule(get)
+        except SampledField:
+            continue
         bad = np.broadcast_to(bad, (n,))
         if np.any(bad):
             k = int(np.flatnonzero(bad)[0])

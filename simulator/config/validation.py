@@ -126,9 +126,16 @@ def check_sampleable(path: str, cfg: dict, spec: Any = None) -> tuple[type, dict
     return numeric_leaf(path, cfg, field, value)
 
 
-def config_getter(cfg: dict):
-    """Per-patient getter of a single config (one patient; ``None`` reads as NaN)."""
+def config_getter(cfg: dict, sampled=()):
+    """Per-patient getter of a single config (one patient; ``None`` reads as NaN).
+
+    A path in ``sampled`` (drawn per patient by the cohort) raises
+    :class:`simulator.config.rules.SampledField`: its config value is never used, so a rule
+    on it is checked for every sampled patient instead (:func:`rules.check_patients`).
+    """
     def get_one(path: str) -> np.ndarray:
+        if path in sampled:
+            raise rules.SampledField(path)
         value = get(cfg, path)
         return np.array([np.nan if value is None else float(value)])
     return get_one
@@ -206,7 +213,9 @@ def validate(cfg: DictConfig | dict) -> dict:
     """
     plain = to_plain(cfg)
     _check_dataclass(plain, Config, "")
-    rules.check_patients(config_getter(plain), 1)
+    params = plain["cohort"]["parameters"]
+    sampled = set(params) if isinstance(params, dict) else set()
+    rules.check_patients(config_getter(plain, sampled), 1)
     rules.check_run_level(plain)
     params = plain["cohort"]["parameters"]
     if not isinstance(params, dict):

@@ -88,3 +88,19 @@ def test_an_output_name_too_long_for_its_temporary_file_is_refused_up_front():
     rules.check_file_name("output.filename", ok)
     with pytest.raises(simulator.ConfigError, match="at most 200 bytes"):
         simulator.compose([f"output.filename=a{ok}"])
+
+
+def test_a_rule_on_a_sampled_field_is_checked_on_the_patients_not_the_unused_config_value():
+    """Adversarial review: a config peptide of 1 nmol was refused although every patient
+    drew 100-200 nmol; the config's own value of a sampled field is never used."""
+    from simulator.config.dotted import with_values
+    from simulator.precheck import precheck
+
+    cfg = simulator.validate(simulator.compose([
+        "cohort=example", "cohort.n_patients=5", "therapy.n_cycles=1",
+        "response.follow_up_months=3",
+        "+cohort.parameters={therapy.peptide_nmol:{dist:uniform,low:100,high:200}}"]))
+    cfg = simulator.validate(with_values(cfg, {"therapy.peptide_nmol": 1.0}))  # e.g. a group file
+    precheck(cfg)                                          # every patient obeys the rule
+    with pytest.raises(simulator.ConfigError, match="therapy.peptide_nmol = 1"):
+        simulator.compose(["therapy.peptide_nmol=1"])      # unsampled: the config value counts
