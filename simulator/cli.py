@@ -24,7 +24,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from .config import compose_unchecked, config_dir, register_configs
-from .configure import resolve_overrides, validate
+from .configure import base_composer, composer_from_sources, resolve_overrides, validate
 from .errors import ConfigError, SolverError
 from .sweep.gather import ERROR_FILE
 
@@ -102,8 +102,10 @@ def _validated(cfg: DictConfig) -> dict:
 
     from .config.validation import to_plain
 
+    hc = HydraConfig.get()
     cfg = resolve_overrides(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]),
-                            HydraConfig.get().overrides.task)
+                            hc.overrides.task,
+                            composer_from_sources(hc.job.config_name, hc.runtime.config_sources))
     plain = to_plain(cfg)
     if _PREVALIDATED.get("plain") == plain:
         return plain
@@ -206,7 +208,8 @@ def prevalidate(argv: list[str]) -> dict | None:
             or o.lstrip("+~").startswith("hydra.searchpath")]
     composed = compose_unchecked(task, config_name=args["config_name"],
                                  config_dirs=args["config_dirs"], primary=args["primary"])
-    plain = validate(resolve_overrides(composed, task))
+    plain = validate(resolve_overrides(composed, task, base_composer(
+        args["config_name"], args["config_dirs"], args["primary"])))
     precheck(plain)
     return plain
 

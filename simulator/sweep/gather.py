@@ -24,7 +24,7 @@ from omegaconf import OmegaConf
 
 from ..config.dotted import get
 from ..config.rules import fail
-from ..configure import resolve_overrides, validate
+from ..configure import composer_from_sources, resolve_overrides, validate
 from ..errors import ConfigError
 from ..results import open_results, write_netcdf
 from ..results.io import remove_stale_temporaries
@@ -77,8 +77,14 @@ def _job_cfg(job: Path) -> dict:
     """The job's validated config, its overrides given their meaning as the job did."""
     path = job / ".hydra" / "overrides.yaml"
     overrides = (yaml.safe_load(path.read_text()) or []) if path.is_file() else []
+    hydra_yaml = job / ".hydra" / "hydra.yaml"
+    compose_base = None
+    if hydra_yaml.is_file():            # the job's config name and search path
+        hydra = OmegaConf.load(hydra_yaml).hydra
+        compose_base = composer_from_sources(hydra.job.config_name,
+                                             hydra.runtime.config_sources)
     return validate(resolve_overrides(OmegaConf.load(job / ".hydra" / "config.yaml"),
-                                      overrides))
+                                      overrides, compose_base))
 
 
 def _ok(job: Path) -> bool:

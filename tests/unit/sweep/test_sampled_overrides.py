@@ -4,6 +4,8 @@ patient takes the value) or ``shift`` (the distribution is centred on it, spread
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -115,3 +117,36 @@ def test_a_shifted_grid_point_whose_patients_leave_the_bounds_is_refused_before_
                        match=rf"cohort.parameters.{DENSITY} = .*drew a value outside.*"
                              rf"grid point {{'{DENSITY}': 4000"):
         precheck(cfg)
+
+
+@pytest.mark.parametrize("override, path", [
+    ("patient={sstr_density_nmol_per_l:500}", DENSITY),                 # a parent node
+    ("lesions=founding_case1", "lesions.liver_1.volume_ml"),             # a group option
+])
+def test_a_sampled_value_set_by_a_group_or_parent_is_not_silently_ignored(override, path):
+    """Adversarial review: only the exact dotted key used to count as an override."""
+    with pytest.raises(simulator.ConfigError, match=rf"value set by {re.escape(override)} for "
+                                                    rf"{re.escape(path)} = "):
+        simulator.compose(["cohort=example", override])
+    cfg = simulator.validate(simulator.compose(["cohort=example", override,
+                                                "cohort.sampled_override=fix"]))
+    from simulator.config.dotted import get
+    assert cfg["cohort"]["parameters"][path] == get(cfg, path)
+
+
+def test_the_cli_sees_a_group_file_from_a_config_dir(tmp_path, capsys):
+    patient = tmp_path / "patient"
+    patient.mkdir()
+    reference = (simulator.config.config_dir() / "patient" / "reference.yaml").read_text()
+    (patient / "hi.yaml").write_text(reference.replace(
+        "sstr_density_nmol_per_l: 50.0", "sstr_density_nmol_per_l: 500.0"))
+    assert "500.0" in (patient / "hi.yaml").read_text()
+    with pytest.raises(SystemExit) as code:
+        _prevalidate(["--config-dir", str(tmp_path), "cohort=example", "patient=hi"])
+    assert code.value.code == EXIT_CONFIG_ERROR
+    assert f"value set by patient=hi for {DENSITY} = 500" in capsys.readouterr().err
+
+
+def test_choices_that_do_not_touch_a_sampled_value_pass():
+    simulator.compose(["cohort=example", "therapy.activity_gbq=5.55", "therapy=standard"])
+    simulator.compose(["cohort=netter1", "therapy=none"])        # the NETTER-1 control arm
