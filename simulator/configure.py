@@ -57,17 +57,28 @@ def resolve_overrides(cfg: DictConfig, overrides,
         return cfg
     plain = validate_fields(cfg)
     sampled = plain["cohort"]["parameters"]
-    values = {k: get(plain, k) for k in override_keys(overrides) if k in sampled}
-    source = "override"
-    others = [o for o in overrides if not _about_the_cohort(o)]
-    if compose_base is not None and others:
+    texts = [o for o in overrides if not _about_the_cohort(o)]
+    keys = {key: text for text in texts for key in override_keys([text])}
+    # per source, in order: the path itself, a group or parent node above it (``patient=hi``,
+    # ``patient={...}``), then any other choice (an experiment file) that changed the value
+    found: dict[str, dict[str, float]] = {}
+    for path in sampled:
+        for key, text in keys.items():
+            if path == key or path.startswith(f"{key}."):
+                source = "override" if path == key else f"value set by {text} for"
+                found.setdefault(source, {})[path] = get(plain, path)
+                break
+    if compose_base is not None and texts:
+        done = {path for values in found.values() for path in values}
         base = to_plain(compose_base([o for o in overrides if _about_the_cohort(o)]))
         changed = {path: get(plain, path) for path in sampled
-                   if path not in values and get(plain, path, None) != get(base, path, None)}
+                   if path not in done and get(plain, path, None) != get(base, path, None)}
         if changed:
-            values.update(changed)
-            source = f"value set by {' '.join(others)} for"
-    new = apply_sampled_overrides(plain, values, source)["cohort"]["parameters"]
+            found[f"value set by {' '.join(texts)} for"] = changed
+    new = plain
+    for source, values in found.items():
+        new = apply_sampled_overrides(new, values, source)
+    new = new["cohort"]["parameters"]
     if new != sampled:
         OmegaConf.update(cfg, "cohort.parameters", new, merge=False)
     return cfg

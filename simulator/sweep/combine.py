@@ -18,12 +18,23 @@ import xarray as xr
 
 from ..config.dotted import schema_leaf
 
+#: dimensions of a results Dataset: a swept key may not take one of these names
+RESERVED_DIMS = ("patient", "lesion", "cycle", "time", "parameter", "region", "target",
+                 "response")
+
 
 def dim_names(paths: Sequence[str]) -> dict[str, str]:
-    """Dimension name of each swept key (dotted config path or config group)."""
+    """Dimension name of each swept key (dotted config path or config group).
+
+    The last path component, or the dotted path with ``__`` where two keys share it; a
+    name that is already a dimension of the results (``patient=...``, the patient config
+    group) gets the suffix ``_choice``.
+    """
     last = [path.split(".")[-1] for path in paths]
-    return {path: name if last.count(name) == 1 else path.replace(".", "__")
-            for path, name in zip(paths, last, strict=True)}
+    names = {path: name if last.count(name) == 1 else path.replace(".", "__")
+             for path, name in zip(paths, last, strict=True)}
+    return {path: f"{name}_choice" if name in RESERVED_DIMS else name
+            for path, name in names.items()}
 
 
 def coordinate_attrs(path: str, cfg: dict) -> dict[str, str]:

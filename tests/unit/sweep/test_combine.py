@@ -63,3 +63,10 @@ def test_a_config_group_is_a_string_dimension_without_units(cfg):
     ds = combine(points, [_point_ds(1.0), _point_ds(2.0)], cfg)
     assert ds["cohort"].values.tolist() == ["example", "single"]
     assert "units" not in ds["cohort"].attrs
+
+
+def test_a_swept_group_named_like_a_results_dimension_gets_its_own_name():
+    """``prrt-sim -m patient=a,b`` used to collide with the ``patient`` dimension, and the
+    gather failed (as a Hydra warning, exit 0)."""
+    assert dim_names(["patient", "therapy.activity_gbq"]) == {
+        "patient": "patient_choice", "therapy.activity_gbq": "activity_gbq"}

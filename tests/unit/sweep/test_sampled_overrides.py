@@ -150,3 +150,11 @@ def test_the_cli_sees_a_group_file_from_a_config_dir(tmp_path, capsys):
 def test_choices_that_do_not_touch_a_sampled_value_pass():
     simulator.compose(["cohort=example", "therapy.activity_gbq=5.55", "therapy=standard"])
     simulator.compose(["cohort=netter1", "therapy=none"])        # the NETTER-1 control arm
+
+
+def test_choosing_a_group_counts_even_when_its_value_is_the_default():
+    """``fix`` with ``patient=reference`` fixes 50 nmol/L, as ``patient.sstr_density=50``
+    would, instead of silently leaving the distribution (a sweep patient=hi,reference)."""
+    cfg = simulator.validate(simulator.compose(["cohort=example", "patient=reference",
+                                                "cohort.sampled_override=fix"]))
+    assert cfg["cohort"]["parameters"][DENSITY] == 50.0
