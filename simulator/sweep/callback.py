@@ -38,7 +38,12 @@ class GatherCallback(Callback):
         from .gather import write_combined
         from .table import summary_table
 
-        path, ds = write_combined(Path(config.hydra.sweep.dir))
+        try:
+            path, ds = write_combined(Path(config.hydra.sweep.dir))
+        except Exception as exc:   # Hydra would turn it into a warning and exit 0
+            print(f"prrt-sim: gathering the sweep failed: {exc}; the jobs' results stay in "
+                  f"their folders (prrt-sim-gather {config.hydra.sweep.dir})", file=sys.stderr)
+            sys.exit(1)
         print(summary_table(ds))
         print(f"prrt-sim: wrote {path}")
         bad = [str(s) for s in ds["job_status"].values.ravel() if s != "ok"]
