@@ -120,7 +120,10 @@ def check_overrides(overrides: Sequence[str], groups: set[str]) -> None:
             for value in values:
                 if isinstance(value, dict):
                     continue        # a mapping sets the config node of the same name
-                options = value if isinstance(value, list) else [value]
-                if not options or not all(isinstance(v, str) and v for v in options):
+                if isinstance(value, list):     # Hydra would merge all of them into one run
+                    fail(key, value, f"{key} is a config group: choose one option; to run "
+                                     f"each, sweep them: prrt-sim -m {key}="
+                                     f"{','.join(map(str, value))}")
+                if not isinstance(value, str) or not value:
                     fail(key, value, f"{key} is a config group: expected the name of one of "
                                      f"its options (conf/{key}/<name>.yaml)")

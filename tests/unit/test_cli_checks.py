@@ -70,6 +70,7 @@ def test_plain_distinct_names_are_accepted():
     ("therapy=null", "therapy"), ("cohort=null", "cohort"), ("therapy=5", "therapy"),
     ("lesions=5", "lesions"), ("=5", "override"), ("lesions=[1,2]", "lesions"),
     ("hydra/launcher=5", "hydra/launcher"), ("therapy=", "therapy"),
+    ("therapy=[standard,none]", "therapy"),   # Hydra merged both into one 0-GBq run (review)
 ])
 @pytest.mark.parametrize("mode", [[], ["-m"]])
 def test_group_overrides_with_non_string_values_exit_2(override, field, mode, capsys):
