@@ -30,6 +30,7 @@ from .sweep.gather import ERROR_FILE
 
 EXIT_CONFIG_ERROR = 2
 EXIT_SOLVER_ERROR = 3
+EXIT_INTERRUPTED = 130     # 128 + SIGINT, as a shell reports an interrupted command
 
 
 def _job_label() -> str:
@@ -230,5 +231,11 @@ def main() -> None:
     _handle_sigterm()
     register_configs()
     _PREVALIDATED.clear()
-    _prevalidate(sys.argv[1:])
-    hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(_task)()
+    try:
+        _prevalidate(sys.argv[1:])
+        hydra.main(version_base="1.3", config_path=str(config_dir()),
+                   config_name="config")(_task)()
+    except KeyboardInterrupt:     # Ctrl-C or SIGTERM: finished outputs stay, nothing partial
+        print("prrt-sim: interrupted; files written so far are complete (rerun to resume)",
+              file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)

@@ -204,3 +204,29 @@ def test_sigterm_interrupts_a_write_and_leaves_no_temporary(tmp_path):
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_during_a_run_is_one_line_and_status_130(tmp_path):
+    """Adversarial review: SIGTERM printed a full KeyboardInterrupt traceback."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import checkout_env
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "cohort=example", "cohort.n_patients=20000",
+         "output.progress=false", f"hydra.run.dir={tmp_path / 'run'}"],
+        cwd=tmp_path, env=checkout_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    deadline = time.monotonic() + 90.0    # Hydra made the run folder: now inside the run
+    while not (tmp_path / "run").is_dir() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "prrt-sim: interrupted" in err
+    assert not list((tmp_path / "run").glob("*.nc")) and not list(
+        (tmp_path / "run").glob(".*.tmp"))
