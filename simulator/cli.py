@@ -54,6 +54,7 @@ def _run(cfg: DictConfig) -> Path:
     out = folder / output["filename"]
     label = _job_label()
     if label and output["per_patient"] and is_complete(folder, plain):
+        remove_stale_temporaries(folder, [*output_names(plain), DONE_FILE])
         print(f"prrt-sim: {label}skipped, complete results in {out}")
         return out
     # a rerun: no record until every output is written again; temporaries of a killed run

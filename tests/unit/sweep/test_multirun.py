@@ -107,9 +107,12 @@ def _rerun_of_a_complete_sweep(full_sweep, tmp_path, run):
     shutil.copytree(sweep_dir, copy)
     (copy / "combined.nc").unlink()
     kept = {p: p.stat().st_mtime_ns for p in copy.glob("*/results.nc")}
+    stale = copy / "3" / ".results.nc.0123456789ab.tmp"      # left by a killed write
+    stale.write_bytes(b"partial")
     rerun = run(copy, "hydra/launcher=basic")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert rerun.stdout.count("skipped, complete results") == 4
+    assert not stale.exists()           # removed although its job is kept (review)
     assert "]: wrote " not in rerun.stdout
     assert {p: p.stat().st_mtime_ns for p in copy.glob("*/results.nc")} == kept
     _same_combined(sweep_dir, copy)
