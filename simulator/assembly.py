@@ -175,6 +175,22 @@ def build_pk_system(cols: Columns, lesions: LesionArrays) -> PKSystem:
                     mbq_per_nmol=activity_mbq_per_nmol(lu177()))
 
 
+def lesion_cell_volume_ml(cols: Columns, lesions: LesionArrays) -> np.ndarray:
+    """(n, L) baseline volume of tumour cells (lesion volume less stroma), 1 mL placeholder
+    volume for absent lesions (mL)."""
+    f_s = cols("tumour.stroma_fraction")[:, None]
+    return (1.0 - f_s) * np.where(lesions.present, lesions.volume_ml, 1.0)
+
+
+def check_lesions(cols: Columns, lesions: LesionArrays, first_patient: int = 0) -> None:
+    """The per-lesion rule of every patient: a Gompertz carrying capacity above the cell
+    volume of each lesion (:func:`simulator.config.rules.check_gompertz_capacity`)."""
+    if cols.scalar("tumour.growth") == "gompertz":
+        check_gompertz_capacity(cols("tumour.gompertz_max_volume_ml"),
+                                lesion_cell_volume_ml(cols, lesions), lesions.present,
+                                lesions.names, first_patient)
+
+
 def build_lesion_table(cols: Columns, lesions: LesionArrays) -> np.ndarray:
     """(n, L, tp.N_LESION_PARAMS) table of a chunk of patients.
 
@@ -186,12 +202,10 @@ def build_lesion_table(cols: Columns, lesions: LesionArrays) -> np.ndarray:
     rho_cells = cols("tumour.cell_density_per_ml")[:, None]
     present = lesions.present
     v0_ml = np.where(present, lesions.volume_ml, 1.0)
-    n0 = (1.0 - f_s) * v0_ml * rho_cells
+    n0 = lesion_cell_volume_ml(cols, lesions) * rho_cells
     gompertz = cols.scalar("tumour.growth") == "gompertz"
     k_cells = cols("tumour.gompertz_max_volume_ml")[:, None] * rho_cells
-    if gompertz:
-        check_gompertz_capacity(cols("tumour.gompertz_max_volume_ml"), (1.0 - f_s) * v0_ml,
-                                present, lesions.names)
+    check_lesions(cols, lesions)
     alpha = cols("radiobiology.tumour_alpha_per_gy")[:, None]
     table = np.zeros((n, n_les, tp.N_LESION_PARAMS))
     columns = {

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .assembly import lesion_arrays
+from .assembly import check_lesions, lesion_arrays
 from .cohort import sample_lesions, sample_parameters
-from .config.rules import check_gompertz_capacity, fail_in_context
+from .config.rules import fail_in_context
 from .configure import validate
 from .errors import ConfigError
 from .population import Columns
@@ -34,13 +34,7 @@ def check_chunk(cfg: dict, sampled: dict[str, np.ndarray], generated: dict | Non
     n = stop - start
     check_sampled(cfg, sampled, n, start)
     cols = Columns(cfg, n, sampled)
-    if cols.scalar("tumour.growth") == "gompertz":
-        lesions = lesion_arrays(cols, generated)
-        present = lesions.present
-        f_s = cols("tumour.stroma_fraction")[:, None]
-        cell_volume_ml = (1.0 - f_s) * np.where(present, lesions.volume_ml, 1.0)
-        check_gompertz_capacity(cols("tumour.gompertz_max_volume_ml"), cell_volume_ml,
-                                present, lesions.names, first_patient=start)
+    check_lesions(cols, lesion_arrays(cols, generated), first_patient=start)
 
 
 def precheck(cfg: dict, chunk: int = PRECHECK_CHUNK) -> None:

@@ -10,6 +10,7 @@ patient, before any computation, and the message names the patient.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -17,13 +18,16 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..nuclides import lu177, nmol_per_gbq
-from ..units import birth_rate_per_h, growth_rate_per_h
+from ..units import HOURS_PER_MONTH, HOURS_PER_WEEK, birth_rate_per_h, growth_rate_per_h
+from .schema import PKConfig, TissuePK
 
 #: a per-patient getter: dotted path -> values, one per patient (shape (n,))
 Getter = Callable[[str], np.ndarray]
 
-#: PBPK tissues whose vascular and interstitial fractions share one tissue volume
-PK_TISSUES = ("tumour", "kidneys", "spleen", "liver")
+#: PBPK tissues whose vascular and interstitial fractions share one tissue volume: the
+#: ``TissuePK`` sections of the schema's ``pk`` group
+PK_TISSUES = tuple(name for name, hint in typing.get_type_hints(PKConfig).items()
+                   if hint is TissuePK)
 
 
 def fail(field: str, value: Any, allowed: str) -> None:
@@ -200,7 +204,7 @@ def check_run_level(cfg: dict) -> None:
              f"must differ from output.filename = {output['filename']!r} (compared without "
              "case, as on macOS and Windows file systems)")
     response = cfg["response"]
-    interval_months = response["assessment_interval_weeks"] * 7.0 * 12.0 / 365.25
+    interval_months = response["assessment_interval_weeks"] * HOURS_PER_WEEK / HOURS_PER_MONTH
     if response["follow_up_months"] < interval_months:
         fail("response.follow_up_months", response["follow_up_months"],
              f"must cover at least one assessment, i.e. be >= "
