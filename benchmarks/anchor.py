@@ -24,7 +24,7 @@ def patient_args(m, p: int, arrays: tuple | None = None) -> tuple:
     ``m.kernel_arrays()`` computed once for the chunk."""
     tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = arrays or m.kernel_arrays()
     return (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s, consts[p],
-            np.zeros(m.system.n_tissues))
+            np.zeros((2, m.system.n_tissues)))
 
 
 def anchor_course(m, sched, times_h: np.ndarray, p: int, method: str, rtol: float,

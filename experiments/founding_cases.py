@@ -40,6 +40,7 @@ inferred configs from saved twins without simulating.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 from collections.abc import Sequence
@@ -245,7 +246,7 @@ def sensitivity(experiment: str, post: dict[str, float] | None = None
 def wilson(flags) -> str:
     k, n = int(np.sum(flags)), int(np.size(flags))
     p, low, high = wilson_interval(k, n)
-    return f"{k}/{n} = {p:.2f} (95 % CI {low:.2f}-{high:.2f})"
+    return f"{k}/{n} = {100 * p:.3g} % (95 % CI {100 * low:.2g}-{100 * high:.2g} %)"
 
 
 def case_yaml(experiment: str) -> Path:
@@ -422,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="tiny run (tests, notebook)")
+    parser.add_argument("--n-twins", type=int, default=None, metavar="N",
+                        help=f"prior twins per case (default {FULL.n_twins}; more when the "
+                             "reported outcome is rare, so that enough twins reach it)")
     parser.add_argument("--out", type=Path, default=OUT, help="output folder")
     parser.add_argument("--write", action="store_true",
                         help="generate conf/experiment/founding_caseN/inferred.yaml from the "
@@ -443,6 +447,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     OVERRIDES[:] = args.override
     size = SMALL if args.small else FULL
+    if args.n_twins is not None:
+        size = dataclasses.replace(size, n_twins=args.n_twins)
     args.out.mkdir(parents=True, exist_ok=True)
     report = ["# Founding case report: measured outcomes", "",
               f"Written by `{command}`; assumptions and discussion in `docs/founding_cases.md`.",

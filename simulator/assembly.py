@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config.rules import check_gompertz_capacity
+from .config.rules import check_gompertz_capacity, check_lesion_values
 from .dosimetry.dose_map import ORGAN_TARGETS, dose_map_gy_per_mbq_h
 from .dosimetry.spheres import LOG_MASS_G, LOG_S_GY_PER_MBQ_H
 from .engine import layout as el
@@ -79,7 +79,7 @@ class KernelModel:
         """Kernel argument tuple of patient p (for direct calls of the RHS and Jacobian)."""
         tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = self.kernel_arrays()
         return (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s, consts[p],
-                np.zeros(self.system.n_tissues))
+                np.zeros((2, self.system.n_tissues)))
 
 
 def lesion_arrays(cols: Columns, generated: dict | None = None) -> LesionArrays:
@@ -96,8 +96,11 @@ def lesion_arrays(cols: Columns, generated: dict | None = None) -> LesionArrays:
             names=names, count=np.asarray(generated["count"], dtype=int),
             volume_ml=np.where(present, generated["volume_ml"], np.nan),
             site=site_names[np.where(present, generated["site"], -1)],
-            sstr_density_nmol_per_l=np.repeat(default_density[:, None], width, axis=1),
-            perfusion_ml_per_min_per_ml=np.repeat(default_perfusion[:, None], width, axis=1))
+            sstr_density_nmol_per_l=default_density[:, None] * generated["sstr_density_factor"],
+            perfusion_ml_per_min_per_ml=np.repeat(default_perfusion[:, None], width, axis=1),
+            alpha_factor=np.asarray(generated["alpha_factor"], dtype=float),
+            growth_offset_percent_per_month=np.asarray(
+                generated["growth_offset_percent_per_month"], dtype=float))
     names = tuple(cfg["lesions"])
     vol, site, dens, perf = [], [], [], []
     for name in names:
@@ -114,7 +117,9 @@ def lesion_arrays(cols: Columns, generated: dict | None = None) -> LesionArrays:
 
     return LesionArrays(names=names, count=np.full(n, len(names)), volume_ml=stack(vol),
                         site=stack(site, object), sstr_density_nmol_per_l=stack(dens),
-                        perfusion_ml_per_min_per_ml=stack(perf))
+                        perfusion_ml_per_min_per_ml=stack(perf),
+                        alpha_factor=np.ones((n, len(names))),
+                        growth_offset_percent_per_month=np.zeros((n, len(names))))
 
 
 # patient.<prefix>_mass_g / patient.<prefix>_sstr_nmol for each organ
@@ -182,9 +187,23 @@ def lesion_cell_volume_ml(cols: Columns, lesions: LesionArrays) -> np.ndarray:
     return (1.0 - f_s) * np.where(lesions.present, lesions.volume_ml, 1.0)
 
 
+def lesion_growth_percent_per_month(cols: Columns, lesions: LesionArrays) -> np.ndarray:
+    """(n, L) net volume growth of each lesion: the patient's plus the lesion's offset."""
+    return cols("tumour.volume_growth_percent_per_month")[:, None] \
+        + lesions.growth_offset_percent_per_month
+
+
 def check_lesions(cols: Columns, lesions: LesionArrays, first_patient: int = 0) -> None:
-    """The per-lesion rule of every patient: a Gompertz carrying capacity above the cell
-    volume of each lesion (:func:`simulator.config.rules.check_gompertz_capacity`)."""
+    """The per-lesion rules of every patient: lesion-level alpha and growth within their
+    fields' bounds and growth below the clonogen birth rate
+    (:func:`simulator.config.rules.check_lesion_values`), and a Gompertz carrying capacity
+    above the cell volume of each lesion (:func:`simulator.config.rules.check_gompertz_capacity`).
+    """
+    check_lesion_values(cols("radiobiology.tumour_alpha_per_gy"), lesions.alpha_factor,
+                        cols("tumour.volume_growth_percent_per_month"),
+                        lesions.growth_offset_percent_per_month,
+                        cols.with_nan("tumour.potential_doubling_time_d"), lesions.present,
+                        lesions.names, first_patient)
     if cols.scalar("tumour.growth") == "gompertz":
         check_gompertz_capacity(cols("tumour.gompertz_max_volume_ml"),
                                 lesion_cell_volume_ml(cols, lesions), lesions.present,
@@ -206,24 +225,28 @@ def build_lesion_table(cols: Columns, lesions: LesionArrays) -> np.ndarray:
     gompertz = cols.scalar("tumour.growth") == "gompertz"
     k_cells = cols("tumour.gompertz_max_volume_ml")[:, None] * rho_cells
     check_lesions(cols, lesions)
-    alpha = cols("radiobiology.tumour_alpha_per_gy")[:, None]
+    alpha = cols("radiobiology.tumour_alpha_per_gy")[:, None] * lesions.alpha_factor
     table = np.zeros((n, n_les, tp.N_LESION_PARAMS))
+    growth_per_h = growth_rate_per_h(lesion_growth_percent_per_month(cols, lesions))
     columns = {
         tp.R_CELL: lesions.sstr_density_nmol_per_l * v0_ml / 1000.0 / n0,
         tp.V_CELL_ML: 1.0 / rho_cells,
         tp.STROMA_ML: f_s * v0_ml,
         tp.RHO_G_PER_ML: cols("dosimetry.tissue_density_g_per_ml")[:, None],
-        tp.GROWTH_PER_H: growth_rate_per_h(
-            cols("tumour.volume_growth_percent_per_month"))[:, None],
+        tp.GROWTH_PER_H: growth_per_h,
         tp.GOMPERTZ: 1.0 if gompertz else 0.0,
         tp.LN_K_CELLS: np.log(k_cells),
         tp.G_NORM: 1.0 / np.log(k_cells / n0) if gompertz else 0.0,
         tp.K_CLEAR: np.log(2.0) / (cols("tumour.doomed_clearance_half_time_d")[:, None]
-                                * HOURS_PER_DAY),
+                                * HOURS_PER_DAY)
+        + cols("tumour.doomed_clearance_per_net_growth")[:, None] * np.maximum(growth_per_h, 0.0),
         tp.ALPHA: alpha,
         tp.BETA: alpha / cols("radiobiology.tumour.alpha_beta_gy")[:, None],
         tp.MU: np.log(2.0) / cols("radiobiology.tumour.repair_half_time_h")[:, None],
         tp.L0: np.log(n0),
+        tp.DOOMED_R: cols("tumour.doomed_receptor_fraction")[:, None],
+        tp.VASC_FOLLOWS: 1.0 if cols.scalar("tumour.vascular_space") == "follows_volume" else 0.0,
+        tp.V0_ML: v0_ml,
     }
     for index, value in columns.items():
         table[..., index] = value

@@ -21,7 +21,7 @@ from .pk.layout import LIVER, N_GLOBAL
 from .population import Columns
 from .radiobiology.closed_forms import eqd2
 from .radiobiology.tcp import poisson_tcp, zaider_minerbo_tcp
-from .response import metabolic, recist
+from .response import metabolic, observation, recist
 from .runner import CourseResult, region_hot_amounts, tia_per_cycle_mbq_h
 from .tumour import parameters as tp
 from .units import HOURS_PER_MONTH, HOURS_PER_WEEK, birth_rate_per_h
@@ -43,11 +43,19 @@ class Outcomes:
     lesion_is_target: np.ndarray          # (n, L) bool
     sum_diameters_mm: np.ndarray          # (n, n_times)
     is_assessment: np.ndarray             # (n_times,) bool
-    best_response: np.ndarray             # (n,) int
-    near_complete_response: np.ndarray    # (n,) bool
+    best_response: np.ndarray             # (n,) int, as measured (observation model)
+    near_complete_response: np.ndarray    # (n,) bool, as measured
     complete_metabolic_response: np.ndarray
-    progression_time_months: np.ndarray
+    progression_time_months: np.ndarray   # (n,) at the recorded visit, as measured
     progression_observed: np.ndarray
+    best_response_true: np.ndarray        # (n,) int, true diameters, nominal visits
+    progression_time_true_months: np.ndarray
+    progression_true_observed: np.ndarray
+    new_lesion_time_months: np.ndarray    # (n,) first new lesion, inf if none
+    visit_time_months: np.ndarray         # (n, A) recorded assessment dates, baseline first
+    sum_diameters_observed_mm: np.ndarray  # (n, A) measured sum of target diameters
+    kidney_dose_observed_gy: np.ndarray   # (n, n_cycles) as SPECT/CT dosimetry measures it
+    lesion_dose_observed_gy: np.ndarray   # (n, L, n_cycles)
     tcp: np.ndarray
     tcp_poisson: np.ndarray
     kidney_bed_limit_exceeded: np.ndarray
@@ -84,7 +92,33 @@ def _per_cycle(res: CourseResult, offset: int, stride: int, count: int, field: i
     return np.moveaxis(np.diff(acc, axis=1), 1, 2)   # (n, count, n_cycles)
 
 
-def compute_outcomes(res: CourseResult, cols: Columns) -> Outcomes:
+def _exact_variates(cfg: dict, cols: Columns, n: int, n_les: int, n_assess: int,
+                    n_cycles: int) -> dict[str, np.ndarray]:
+    """Variates of an exact observation without new lesions (refused otherwise: the caller
+    must draw them, :func:`simulator.cohort.observation_variates`)."""
+    if any(float(v) > 0.0 for v in cfg["observation"].values()) \
+            or np.any(cols("tumour.new_lesion_rate_per_month") > 0.0):
+        raise ValueError("this config has measurement error or new lesions: pass the "
+                         "patients' observation variates (simulator.cohort.observation_variates)")
+    return {"new_lesion_u": np.full(n, 0.5), "visit_u": np.full((n, n_assess), 0.5),
+            "diameter_z": np.zeros((n, n_les, n_assess)),
+            "lesion_dose_z": np.zeros((n, n_les, n_cycles)),
+            "kidney_dose_z": np.zeros((n, n_cycles))}
+
+
+def _progression_at_visits(codes: np.ndarray, visit_h: np.ndarray):
+    """Time (months) of the first PD at the recorded visit, else of the last visit."""
+    is_pd = codes == recist.PD
+    observed = is_pd.any(axis=1)
+    first = np.where(observed, is_pd.argmax(axis=1), codes.shape[1] - 1)
+    return visit_h[np.arange(codes.shape[0]), first + 1] / HOURS_PER_MONTH, observed
+
+
+def compute_outcomes(res: CourseResult, cols: Columns,
+                     variates: dict[str, np.ndarray] | None = None) -> Outcomes:
+    """Outcomes of a chunk; ``variates`` of the observation model
+    (:func:`simulator.cohort.observation_variates`), required when the config has measurement
+    error (``observation``) or new lesions (``tumour.new_lesion_rate_per_month`` > 0)."""
     cfg, m = cols.cfg, res.model
     n_t, lesion = res.system.n_tissues, m.lesion
     present = m.lesions.present                        # (n, L)
@@ -110,7 +144,8 @@ def compute_outcomes(res: CourseResult, cols: Columns) -> Outcomes:
         np.moveaxis(nv, 1, 2), np.moveaxis(nd, 1, 2), lesion))
     vol = vol * nan_absent[..., None]
     cells = nv + nd
-    receptor_conc = lesion[..., tp.R_CELL, None] * cells / (vol / 1000.0)
+    receptor_conc = lesion[..., tp.R_CELL, None] * (nv + lesion[..., tp.DOOMED_R, None] * nd) \
+        / (vol / 1000.0)
     liver_l = res.system.tissue_mass_g[:, LIVER] / cols("dosimetry.tissue_density_g_per_ml") / 1e3
     background = (cols("patient.liver_sstr_nmol") / liver_l)[:, None, None]
     resp = cfg["response"]
@@ -124,14 +159,43 @@ def compute_outcomes(res: CourseResult, cols: Columns) -> Outcomes:
                                     resp["lymph_node_min_diameter_mm"], resp["max_targets"],
                                     resp["max_targets_per_organ"])
     sums = recist.sum_of_diameters_mm(diameter, targets, resp["detectability_mm"])
-    gone = recist.targets_disappeared(diameter, targets, resp["detectability_mm"])
-    a_sum, a_gone = sums[:, is_assessment], gone[:, is_assessment]
-    codes = recist.assess(a_sum, a_gone, resp["pr_threshold"], resp["pd_threshold"],
-                          resp["pd_min_increase_mm"])
-    a_times_h = res.time_h[is_assessment][1:]
-    best = recist.best_overall_response(codes, a_times_h / HOURS_PER_WEEK, resp["confirmation"],
-                                        resp["confirmation_min_weeks"])
-    t_prog, observed = recist.progression(codes, a_times_h / HOURS_PER_MONTH)
+    sites = m.lesions.site.astype(str)
+    gone = recist.targets_disappeared(diameter, targets, resp["detectability_mm"], sites,
+                                      resp["lymph_node_normal_mm"])
+    nominal_h = res.time_h[is_assessment]
+    n_cycles = dose.shape[2]
+    v = variates if variates is not None else _exact_variates(
+        cfg, cols, m.n, n_les, nominal_h.size, n_cycles)
+    obs = cfg["observation"]
+    treated = cols("therapy.activity_gbq") > 0.0
+    rate_h = cols("tumour.new_lesion_rate_per_month") / HOURS_PER_MONTH * np.where(
+        treated, cols("tumour.new_lesion_rate_ratio_on_prrt"), 1.0)
+    new_h = observation.first_new_lesion_h(v["new_lesion_u"], rate_h)
+
+    def rate_response(a_sum, a_gone, visit_h):
+        codes = observation.with_new_lesions(
+            recist.assess(a_sum, a_gone, resp["pr_threshold"], resp["pd_threshold"],
+                          resp["pd_min_increase_mm"]), visit_h, new_h)
+        # confirmation windows on the nominal schedule (jitter << the 4-week minimum)
+        best = recist.best_overall_response(codes, nominal_h[1:] / HOURS_PER_WEEK,
+                                            resp["confirmation"], resp["confirmation_min_weeks"])
+        return codes, best, *_progression_at_visits(codes, visit_h)
+
+    nominal_visits = np.broadcast_to(nominal_h, (m.n, nominal_h.size))
+    _, best_true, t_prog_true, observed_true = rate_response(
+        sums[:, is_assessment], gone[:, is_assessment], nominal_visits)
+    # what the trial measures: noisy diameters (targets chosen on the measured baseline)
+    measured_d = observation.measured(diameter[..., is_assessment], v["diameter_z"],
+                                      obs["recist_diameter_cv"])
+    measured_targets = recist.select_targets(
+        measured_d[..., 0], m.lesions.site.astype(str), resp["target_min_diameter_mm"],
+        resp["lymph_node_min_diameter_mm"], resp["max_targets"], resp["max_targets_per_organ"])
+    a_sum = recist.sum_of_diameters_mm(measured_d, measured_targets, resp["detectability_mm"])
+    a_gone = recist.targets_disappeared(measured_d, measured_targets, resp["detectability_mm"],
+                                        sites, resp["lymph_node_normal_mm"])
+    visits_h = observation.visit_times_h(nominal_h, v["visit_u"],
+                                         obs["visit_jitter_weeks"] * HOURS_PER_WEEK)
+    codes, best, t_prog, observed = rate_response(a_sum, a_gone, visits_h)
     near = recist.near_complete_response(a_sum, best, resp["near_complete_threshold"], codes)
     cmr = metabolic.complete_metabolic_response(visible[..., is_assessment],
                                                 np.arange(is_assessment.sum()) > 0)
@@ -161,7 +225,16 @@ def compute_outcomes(res: CourseResult, cols: Columns) -> Outcomes:
         lesion_pet_visible=visible, lesion_is_target=targets, sum_diameters_mm=sums,
         is_assessment=is_assessment, best_response=best, near_complete_response=near,
         complete_metabolic_response=cmr, progression_time_months=t_prog,
-        progression_observed=observed, tcp=tcp_zm, tcp_poisson=tcp_p,
+        progression_observed=observed, best_response_true=best_true,
+        progression_time_true_months=t_prog_true, progression_true_observed=observed_true,
+        new_lesion_time_months=new_h / HOURS_PER_MONTH,
+        visit_time_months=visits_h / HOURS_PER_MONTH,
+        sum_diameters_observed_mm=a_sum,
+        kidney_dose_observed_gy=observation.measured(organ_dose[:, 0], v["kidney_dose_z"],
+                                                     obs["kidney_dose_cv"]),
+        lesion_dose_observed_gy=observation.measured(dose, v["lesion_dose_z"],
+                                                     obs["lesion_dose_cv"]),
+        tcp=tcp_zm, tcp_poisson=tcp_p,
         kidney_bed_limit_exceeded=oar_bed[:, 0].sum(axis=1) > bed_limit,
         kidney_dose_limit_exceeded=organ_dose[:, 0].sum(axis=1) > cols("limits.kidney_dose_gy"),
         marrow_dose_limit_exceeded=organ_dose[:, 3].sum(axis=1) > cols("limits.marrow_dose_gy"),

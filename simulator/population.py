@@ -48,6 +48,8 @@ class LesionArrays:
     site: np.ndarray                       # (n, L) str, "" beyond count
     sstr_density_nmol_per_l: np.ndarray    # (n, L)
     perfusion_ml_per_min_per_ml: np.ndarray  # (n, L)
+    alpha_factor: np.ndarray | None = None  # (n, L) lesion radiosensitivity / patient's, 1
+    growth_offset_percent_per_month: np.ndarray | None = None  # (n, L) lesion - patient growth
 
     @property
     def present(self) -> np.ndarray:

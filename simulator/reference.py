@@ -17,7 +17,7 @@ from .assembly import KernelModel, Schedule, initial_states
 from .dosimetry.spheres import sphere_s_value_gy_per_mbq_h
 from .engine import layout as el
 from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size
-from .pk.parameters import RTOT
+from .pk.parameters import PS, RTOT, VI, VV, Q
 from .pk.reference import reference_rhs
 from .tumour import parameters as tp
 
@@ -31,8 +31,14 @@ def coupled_reference_rhs(t: float, y: np.ndarray, m: KernelModel, p: int = 0) -
     cell = y[les0:].reshape(-1, el.N_LES_STATES)
     nv, nd = np.exp(cell[:, el.LES_L]), cell[:, el.LES_ND]
     rtot = tissue[:, RTOT].copy()
-    rtot[el.N_ORGAN_TISSUES:] = les[:, tp.R_CELL] * (nv + nd)
-    pk = reference_rhs(t, y[:oar0], tissue, glob, rtot)
+    rtot[el.N_ORGAN_TISSUES:] = les[:, tp.R_CELL] * (nv + les[:, tp.DOOMED_R] * nd)
+    cells = nv + nd
+    # vascular space following the lesion volume: Vv, Vi, Q, PS scaled by V(t) / V0
+    scaled = tissue.copy()
+    factor = np.where(les[:, tp.VASC_FOLLOWS] > 0,
+                      (les[:, tp.V_CELL_ML] * cells + les[:, tp.STROMA_ML]) / les[:, tp.V0_ML], 1.0)
+    scaled[el.N_ORGAN_TISSUES:, [VV, VI, Q, PS]] *= factor[:, None]
+    pk = reference_rhs(t, y[:oar0], scaled, glob, rtot)
     hot = y[:block_size(n_t)]
     region = np.concatenate([hot[:N_GLOBAL], hot[N_GLOBAL:].reshape(n_t, N_SUB).sum(axis=1)])
     region_mbq = region * sysm.mbq_per_nmol
@@ -43,7 +49,6 @@ def coupled_reference_rhs(t: float, y: np.ndarray, m: KernelModel, p: int = 0) -
     d_oar = np.stack([ddot_oar - mu_oar * oar[:, el.OAR_GAMMA], ddot_oar * oar[:, el.OAR_GAMMA]],
                      axis=1)
     # lesions
-    cells = nv + nd
     mass = les[:, tp.RHO_G_PER_ML] * (les[:, tp.V_CELL_ML] * cells + les[:, tp.STROMA_ML])
     ddot = region_mbq[N_GLOBAL + el.N_ORGAN_TISSUES:] * sphere_s_value_gy_per_mbq_h(mass)
     gam = cell[:, el.LES_GAMMA]

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import xarray as xr
 
-from .cohort import cure_uniforms, sample_lesions, sample_parameters
+from .cohort import cure_uniforms, observation_variates, sample_lesions, sample_parameters
 from .config import rules
 from .config.validation import PARAMETERS, check_sampleable
 from .outcomes import compute_outcomes
@@ -131,7 +131,10 @@ def simulate_chunk_variants(cfg: dict, start: int, stop: int,
                                    for v in variants], n)
     cols = Columns(cfg, n * copies, columns)
     res = run_chunk(cols, generated)
-    out = compute_outcomes(res, cols)
+    variates = observation_variates(seed, start, stop, res.model.lesion.shape[1],
+                                    res.schedule.assessment_times_h.size,
+                                    res.schedule.injection_times_h.size)
+    out = compute_outcomes(res, cols, {k: _tile_rows(a, copies) for k, a in variates.items()})
     ds = to_dataset(res, out, cols, np.tile(np.arange(start, stop), copies))
     cured = _tile_rows(cure_uniforms(seed, start, stop), copies) < out.tcp
     ds["cured"] = xr.Variable(("patient",), cured,

@@ -97,8 +97,10 @@ def arm_config(n: int, seed: int, control: bool, edit=None, cohort: str = "nette
     """Validated plain config of one arm of a virtual trial of ``cohort=<cohort>``.
 
     ``n`` patients from root seed ``seed``; the control arm is ``therapy=none`` (the same
-    patients: same cohort and seed), the treated arm ``therapy=standard``. ``edit(cfg)``
-    may change the config (e.g. a cohort parameter during a calibration).
+    patients: same cohort and seed), the treated arm ``therapy=standard``.  Both arms are
+    measured as a trial measures them (``observation=trial``: RECIST measurement error,
+    visit jitter; docs/model.md §8.5).  ``edit(cfg)`` may change the config (e.g. a cohort
+    parameter during a calibration).
     """
     import copy
 
@@ -106,7 +108,7 @@ def arm_config(n: int, seed: int, control: bool, edit=None, cohort: str = "nette
 
     cfg = copy.deepcopy(validate(compose([
         f"cohort={cohort}", f"cohort.n_patients={n}", f"seed={seed}", "output.progress=false",
-        f"therapy={'none' if control else 'standard'}"])))
+        f"therapy={'none' if control else 'standard'}", "observation=trial"])))
     if edit is not None:
         edit(cfg)
     return cfg

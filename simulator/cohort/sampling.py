@@ -26,7 +26,7 @@ from ..config.validation import check_sampleable
 from .copula import correlated_normals, correlation_matrix
 from .distributions import Distribution, parse_distribution
 from .lesions import parse_lesions, sample_lesions
-from .seeding import CURE, PARAMETERS, patient_generator
+from .seeding import CURE, OBSERVATION, PARAMETERS, patient_generator
 
 U_CLIP = 1e-12
 
@@ -84,6 +84,30 @@ def sample_parameters(cohort_cfg: dict, seed: int, start: int, stop: int) -> dic
         z = _qmc_normals(method, k, seed, start, stop)
     u = special.ndtr(correlated_normals(z, chol))
     return {name: dists[name].ppf(u[:, i]) for i, name in enumerate(names)}
+
+
+def observation_variates(seed: int, start: int, stop: int, n_lesions: int, n_assessments: int,
+                         n_cycles: int) -> dict[str, np.ndarray]:
+    """Per-patient variates of the observation model (stream 3), drawn in a fixed order.
+
+    ``new_lesion_u`` (n,) uniform; ``visit_u`` (n, A) uniform; ``diameter_z`` (n, L, A),
+    ``lesion_dose_z`` (n, L, C) and ``kidney_dose_z`` (n, C) standard normal.  The shapes
+    are the same for every chunk of a run (L is the padded lesion width), so the variates
+    do not depend on the chunking.
+    """
+    n = stop - start
+    out = {"new_lesion_u": np.empty(n), "visit_u": np.empty((n, n_assessments)),
+           "diameter_z": np.empty((n, n_lesions, n_assessments)),
+           "lesion_dose_z": np.empty((n, n_lesions, n_cycles)),
+           "kidney_dose_z": np.empty((n, n_cycles))}
+    for row, patient in enumerate(range(start, stop)):
+        g = patient_generator(seed, patient, OBSERVATION)
+        out["new_lesion_u"][row] = g.random()
+        out["visit_u"][row] = g.random(n_assessments)
+        out["diameter_z"][row] = g.standard_normal((n_lesions, n_assessments))
+        out["lesion_dose_z"][row] = g.standard_normal((n_lesions, n_cycles))
+        out["kidney_dose_z"][row] = g.standard_normal(n_cycles)
+    return out
 
 
 def cure_uniforms(seed: int, start: int, stop: int) -> np.ndarray:

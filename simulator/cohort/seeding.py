@@ -2,14 +2,15 @@
 
 Patient i's stream s is ``SeedSequence(seed, spawn_key=(i, s))``: independent of every
 other patient and stream, and of how patients are split into chunks or threads.
-Streams: 0 parameter variates, 1 lesion generation, 2 cure draw.
+Streams: 0 parameter variates, 1 lesion generation, 2 cure draw, 3 observation (measurement
+error, visit jitter, new lesions), 4 lesion-level factors.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-PARAMETERS, LESIONS, CURE = 0, 1, 2
+PARAMETERS, LESIONS, CURE, OBSERVATION, LESION_FACTORS = 0, 1, 2, 3, 4
 
 
 def patient_generator(seed: int, patient: int, stream: int = 0) -> np.random.Generator:
@@ -22,7 +23,8 @@ def patient_generator(seed: int, patient: int, stream: int = 0) -> np.random.Gen
     patient : int
         Patient index (0-based, global across chunks).
     stream : int
-        0: parameter variates, 1: lesion generation, 2: cure draw.
+        0: parameter variates, 1: lesion generation, 2: cure draw, 3: observation,
+        4: lesion-level factors.
 
     Returns
     -------

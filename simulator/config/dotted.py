@@ -17,7 +17,10 @@ from .schema import Config
 
 #: top-level sections that are run-level choices: they cannot vary per patient or per grid
 #: point inside one engine batch
-RUN_LEVEL = ("seed", "solver", "output", "cohort", "response")
+RUN_LEVEL = ("seed", "solver", "output", "cohort", "response", "observation")
+
+#: per-patient in the config but shared by all patients of a batch (the schedule)
+SHARED_BY_BATCH = ("therapy.n_cycles", "therapy.interval_weeks")
 
 _MISSING = object()
 

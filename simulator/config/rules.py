@@ -10,6 +10,7 @@ patient, before any computation, and the message names the patient.
 
 from __future__ import annotations
 
+import dataclasses
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,8 @@ import numpy as np
 from ..errors import ConfigError
 from ..nuclides import lu177, nmol_per_gbq
 from ..units import HOURS_PER_MONTH, HOURS_PER_WEEK, birth_rate_per_h, growth_rate_per_h
-from .schema import PKConfig, TissuePK
+from .dotted import strip_optional
+from .schema import Config, PKConfig, TissuePK
 
 #: a per-patient getter: dotted path -> values, one per patient (shape (n,))
 Getter = Callable[[str], np.ndarray]
@@ -139,6 +141,50 @@ def check_patients(get: Getter, n: int, first_patient: int | None = None) -> Non
                                f"breaks the rule: {allowed(k)}")
 
 
+def _leaf_meta(path: str) -> dict:
+    """Schema metadata (``bounds``, ``unit``) of a numeric config field."""
+    hint: Any = Config
+    meta: dict = {}
+    for part in path.split("."):
+        fields = {f.name: f for f in dataclasses.fields(hint)}
+        hint, meta = strip_optional(typing.get_type_hints(hint)[part]), dict(fields[part].metadata)
+    return meta
+
+
+def check_lesion_values(alpha_per_gy: np.ndarray, alpha_factor: np.ndarray,
+                        growth_percent_per_month: np.ndarray, growth_offset: np.ndarray,
+                        t_pot_d: np.ndarray, present: np.ndarray, lesion_names,
+                        first_patient: int = 0) -> None:
+    """Lesion-level tumour alpha (patient's (n,) times the lesion's factor (n, L)) and net
+    growth (patient's plus the lesion's offset, ``cohort.lesions``) within the bounds of
+    their fields, and growth no faster than the clonogen birth rate ln2/T_pot
+    (:func:`birth_rate_covers_growth`)."""
+    alpha = alpha_per_gy[:, None] * alpha_factor
+    growth = growth_percent_per_month[:, None] + growth_offset
+    checks = []
+    for path, field, factor, value in (
+            ("radiobiology.tumour_alpha_per_gy", "alpha_factor", alpha_factor, alpha),
+            ("tumour.volume_growth_percent_per_month", "growth_offset_percent_per_month",
+             growth_offset, growth)):
+        meta = _leaf_meta(path)
+        checks.append((field, factor, value, out_of_bounds(value, meta["bounds"]),
+                       f"{path} = {{value:g}}; "
+                       f"{describe_bounds(path, meta['bounds'], meta.get('unit', ''))}"))
+    birth = np.where(np.isnan(t_pot_d), 0.0, birth_rate_per_h(np.nan_to_num(t_pot_d, nan=1.0)))
+    in_bounds = np.where(checks[1][3], 0.0, growth)
+    checks.append(("growth_offset_percent_per_month", growth_offset, growth,
+                   growth_rate_per_h(in_bounds) > birth[:, None] * (1.0 + 1e-12),
+                   "tumour.volume_growth_percent_per_month = {value:g}, faster than the clonogen "
+                   "birth rate ln2 / tumour.potential_doubling_time_d allows"))
+    for field, factor, value, bad, allowed in checks:
+        bad = bad & present
+        if np.any(bad):
+            p, k = np.argwhere(bad)[0]
+            fail(f"cohort.lesions.{field}", float(factor[p, k]),
+                 f"lesion {lesion_names[k]} of patient {first_patient + p} gets "
+                 + allowed.format(value=value[p, k]))
+
+
 def check_gompertz_capacity(max_volume_ml: np.ndarray, cell_volume_ml: np.ndarray,
                             present: np.ndarray, lesion_names, first_patient: int = 0) -> None:
     """A Gompertz carrying capacity exceeds the cell volume of every lesion of a patient."""
@@ -210,3 +256,8 @@ def check_run_level(cfg: dict) -> None:
              f"must cover at least one assessment, i.e. be >= "
              f"response.assessment_interval_weeks = {response['assessment_interval_weeks']} "
              f"weeks ({interval_months:.3g} months)")
+    jitter = cfg["observation"]["visit_jitter_weeks"]
+    if jitter >= response["assessment_interval_weeks"] / 2.0:
+        fail("observation.visit_jitter_weeks", jitter,
+             f"must be below half of response.assessment_interval_weeks = "
+             f"{response['assessment_interval_weeks']} weeks, so that visits stay in order")

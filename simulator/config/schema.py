@@ -123,11 +123,21 @@ class TumourConfig:
     volume_growth_percent_per_month: float = bounded(-50.0, 100.0, unit="%/month")
     gompertz_max_volume_ml: float = bounded(1.0, 1e5, unit="mL")
     doomed_clearance_half_time_d: float = bounded(0.1, 3650.0, unit="d")
+    # extra clearance rate of doomed cells per unit of the lesion's net growth rate
+    doomed_clearance_per_net_growth: float = bounded(0.0, 100.0)
+    # receptors a lethally damaged (doomed) cell keeps, relative to a viable cell
+    doomed_receptor_fraction: float = bounded(0.0, 1.0)
+    # the lesion's vascular/interstitial volumes, flow and PS follow its volume, or not
+    vascular_space: str = field(default=MISSING,
+                                metadata={"choices": ("follows_volume", "fixed")})
     stroma_fraction: float = bounded(0.0, 0.95)
     cell_density_per_ml: float = bounded(1e7, 1e10, unit="cells/mL")
     clonogenic_fraction: float = bounded(0.0, 1.0, lo_open=True)
     # None: no clonogen proliferation (birth rate 0; then growth must be 0 too)
     potential_doubling_time_d: float | None = bounded(0.5, 3650.0, unit="d")
+    # hazard of a first new (RECIST-unequivocal) lesion without PRRT, and its ratio on PRRT
+    new_lesion_rate_per_month: float = bounded(0.0, 10.0, unit="1/month")
+    new_lesion_rate_ratio_on_prrt: float = bounded(0.0, 10.0)
 
 
 @dataclass
@@ -139,6 +149,7 @@ class ResponseConfig:
     detectability_mm: float = bounded(0.0, 30.0, unit="mm")
     target_min_diameter_mm: float = bounded(0.0, 100.0, unit="mm")
     lymph_node_min_diameter_mm: float = bounded(0.0, 100.0, unit="mm")
+    lymph_node_normal_mm: float = bounded(0.0, 100.0, unit="mm")
     max_targets: int = bounded(1, 20)
     max_targets_per_organ: int = bounded(1, 20)
     confirmation: bool = MISSING
@@ -148,6 +159,16 @@ class ResponseConfig:
     pd_min_increase_mm: float = bounded(0.0, 100.0, unit="mm")
     near_complete_threshold: float = bounded(0.0, 1.0, lo_open=True, hi_open=True)
     pet_detectability_ml: float = bounded(0.0, 100.0, unit="mL")
+
+
+@dataclass
+class ObservationConfig:
+    """How the clinic measures the simulated truth (docs/model.md §8.5): all 0 = exact."""
+
+    recist_diameter_cv: float = bounded(0.0, 1.0)          # per lesion and assessment
+    visit_jitter_weeks: float = bounded(0.0, 26.0, unit="weeks")  # visit date +- uniform
+    kidney_dose_cv: float = bounded(0.0, 2.0)              # SPECT/CT kidney dosimetry, per cycle
+    lesion_dose_cv: float = bounded(0.0, 2.0)              # SPECT/CT lesion dosimetry, per cycle
 
 
 @dataclass
@@ -215,6 +236,7 @@ class Config:
     radiobiology: RadiobiologyConfig = field(default_factory=RadiobiologyConfig)
     tumour: TumourConfig = field(default_factory=TumourConfig)
     response: ResponseConfig = field(default_factory=ResponseConfig)
+    observation: ObservationConfig = field(default_factory=ObservationConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     solver: SolverConfig = field(default_factory=SolverConfig)
     output: OutputConfig = field(default_factory=OutputConfig)

@@ -20,7 +20,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from . import rules
-from .dotted import RUN_LEVEL, get, schema_leaf
+from .dotted import RUN_LEVEL, SHARED_BY_BATCH, get, schema_leaf
 from .rules import fail
 from .schema import Config
 
@@ -115,7 +115,9 @@ def check_sampleable(path: str, cfg: dict, spec: Any = None) -> tuple[type, dict
     """``path`` names a numeric leaf that may vary per patient; its type and metadata.
 
     Fails naming ``cohort.parameters.<path>`` when the path is run-level (``seed``,
-    ``solver.``, ``output.``, ``cohort.``, ``response.``), unknown, or not numeric.
+    ``solver.``, ``output.``, ``cohort.``, ``response.``, ``observation.``), part of the
+    schedule every patient shares (``therapy.n_cycles``, ``therapy.interval_weeks``), unknown,
+    or not numeric.
     """
     field, value = f"{PARAMETERS}.{path}", path if spec is None else spec
     if not isinstance(path, str) or not path:
@@ -123,6 +125,9 @@ def check_sampleable(path: str, cfg: dict, spec: Any = None) -> tuple[type, dict
     if path.split(".")[0] in RUN_LEVEL:
         fail(field, value, f"settings under {list(RUN_LEVEL)} are run-level and cannot vary "
                            "per patient")
+    if path in SHARED_BY_BATCH:
+        fail(field, value, f"the schedule {list(SHARED_BY_BATCH)} is shared by every patient "
+                           "of a run and cannot vary per patient (sweep or grid it instead)")
     return numeric_leaf(path, cfg, field, value)
 
 

@@ -32,7 +32,7 @@ def run_coupled_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, const
     n_states = y0.shape[1]
     for p in numba.prange(tissue.shape[0]):
         args = (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s, consts[p],
-                np.zeros(tissue.shape[1]))
+                np.zeros((2, tissue.shape[1])))
         y = y0[p].copy()
         status_out[p] = run_course(model.rhs, model.jac, args, y, injection_times_h, hot_index,
                                    cold_index, hot_nmol[p], cold_nmol[p], end_h, out_times_h,
@@ -54,7 +54,7 @@ def run_batch(fun, jac, tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, con
     n_states = y0.shape[1]
     for p in numba.prange(tissue.shape[0]):
         args = (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s, consts[p],
-                np.zeros(tissue.shape[1]))
+                np.zeros((2, tissue.shape[1])))
         y = y0[p].copy()
         status_out[p] = run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index,
                                    hot_nmol[p], cold_nmol[p], end_h, out_times_h, rtol, atol[p],

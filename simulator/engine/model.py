@@ -4,13 +4,17 @@ State layout: :mod:`simulator.engine.layout`.  For lesion k (tissue j = 3 + k)::
 
     Ddot  = A_j(t) S(m)              A_j hot activity [MBq], S Olguin sphere S at mass m
     m     = rho (v_cell (N_v + N_d) + V_stroma)            (S follows the current mass)
-    Rtot  = r_cell (N_v + N_d)                              (receptors follow the cells)
+    Rtot  = r_cell (N_v + f_d N_d)                          (receptors follow the cells)
+    s     = (v_cell (N_v + N_d) + V_stroma) / V0            (vascular_space: follows_volume;
+                                                             s = 1 when fixed)
     dGamma/dt = Ddot - mu Gamma,  dQ/dt = Ddot Gamma,  dD/dt = Ddot
     k(t)  = alpha Ddot + 2 beta Ddot Gamma                  (LQ with incomplete repair)
     dL/dt = rho_g g - k              (L = ln N_v; g = 1, or Gompertz ln(K/N)/ln(K/N0))
     dN_d/dt = k N_v - k_c N_d,       dJ/dt = N_v(0) / N_v
 
-Organs at risk (kidneys, red marrow): Ddot = sum_r M[o, r] hot_r with the MIRD map
+The lesion's Vv, Vi, Q and PS are its baseline values times s (:func:`pk_rhs` ``scale``):
+the vascular support and the receptors shrink with the tissue.  Organs at risk (kidneys,
+red marrow): Ddot = sum_r M[o, r] hot_r with the MIRD map
 of :mod:`simulator.dosimetry.dose_map`, and the same Gamma, Q states.
 References: Dale 1985 (doi:10.1259/0007-1285-58-690-515) and Gustafsson 2013
 (doi:10.1088/0031-9155/58/5/1507) for the repair integral; docs/model.md §5-§6.
@@ -24,12 +28,13 @@ import numba
 
 from ..dosimetry.spheres import sphere_s_and_slope_nb
 from ..jit import JIT
-from ..pk.layout import BOUND, INTERSTITIAL, N_GLOBAL, N_SUB
+from ..pk.layout import BOUND, INTERSTITIAL, N_GLOBAL, N_SUB, PLASMA, VASCULAR
 from ..pk.model import pk_jac, pk_rhs
-from ..pk.parameters import KON, RTOT, VI
+from ..pk.parameters import KON, RTOT, VI, VP, Q
 from ..tumour.parameters import (
     ALPHA,
     BETA,
+    DOOMED_R,
     G_NORM,
     GOMPERTZ,
     GROWTH_PER_H,
@@ -40,7 +45,9 @@ from ..tumour.parameters import (
     R_CELL,
     RHO_G_PER_ML,
     STROMA_ML,
+    V0_ML,
     V_CELL_ML,
+    VASC_FOLLOWS,
 )
 from .layout import (
     LES_D,
@@ -69,12 +76,24 @@ def _offsets(n_t):
 
 
 @numba.njit(**JIT)
-def _receptors(y, tissue, lesion, les0, rtot):
+def _receptors(y, tissue, lesion, les0, work):
+    """Current receptor amounts (``work[0]``, nmol) and PBPK space factors (``work[1]``)."""
     for j in range(N_ORGAN_TISSUES):
-        rtot[j] = tissue[j, RTOT]
+        work[0, j] = tissue[j, RTOT]
+        work[1, j] = 1.0
     for k in range(lesion.shape[0]):
         b = les0 + N_LES_STATES * k
-        rtot[N_ORGAN_TISSUES + k] = lesion[k, R_CELL] * (math.exp(y[b + LES_L]) + y[b + LES_ND])
+        nv, nd = math.exp(y[b + LES_L]), y[b + LES_ND]
+        work[0, N_ORGAN_TISSUES + k] = lesion[k, R_CELL] * (nv + lesion[k, DOOMED_R] * nd)
+        work[1, N_ORGAN_TISSUES + k] = _space_factor(lesion, k, nv + nd)
+
+
+@numba.njit(**JIT)
+def _space_factor(lesion, k, cells):
+    """Current over baseline lesion volume when the vascular space follows it, else 1."""
+    if lesion[k, VASC_FOLLOWS] > 0.0:
+        return (lesion[k, V_CELL_ML] * cells + lesion[k, STROMA_ML]) / lesion[k, V0_ML]
+    return 1.0
 
 
 @numba.njit(**JIT)
@@ -115,12 +134,12 @@ def _growth(lesion, k, cells):
 @numba.njit(**JIT)
 def rhs(t, y, args, dydt):
     """dy/dt of the coupled model (module docstring)."""
-    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, rtot = args
+    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, work = args
     n_t = tissue.shape[0]
     nb, oar = _offsets(n_t)
     les0 = oar + N_OAR_STATES * oar_map.shape[0]
-    _receptors(y, tissue, lesion, les0, rtot)
-    pk_rhs(y, tissue, glob, rtot, dydt)
+    _receptors(y, tissue, lesion, les0, work)
+    pk_rhs(y, tissue, glob, work[0], work[1], dydt)
     for o in range(oar_map.shape[0]):
         g = oar + N_OAR_STATES * o
         ddot = _oar_dose_rate(y, oar_map, o, n_t)
@@ -142,12 +161,12 @@ def rhs(t, y, args, dydt):
 @numba.njit(**JIT)
 def jac(t, y, args, J):
     """Analytic Jacobian of :func:`rhs` (dense; zeroed here)."""
-    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, rtot = args
+    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, work = args
     n_t = tissue.shape[0]
     nb, oar = _offsets(n_t)
     les0 = oar + N_OAR_STATES * oar_map.shape[0]
-    _receptors(y, tissue, lesion, les0, rtot)
-    pk_jac(y, tissue, glob, rtot, J)
+    _receptors(y, tissue, lesion, les0, work)
+    pk_jac(y, tissue, glob, work[0], work[1], J)
     for o in range(oar_map.shape[0]):
         g = oar + N_OAR_STATES * o + OAR_GAMMA
         q = oar + N_OAR_STATES * o + OAR_Q
@@ -168,15 +187,32 @@ def jac(t, y, args, J):
                                   b + LES_J)
         j = N_ORGAN_TISSUES + k
         nv, nd, cells, s, ds_dc, a, ddot = _lesion_state(y, lesion, k, b, log_m, log_s, consts[0])
-        # receptors follow the cells: binding terms of both species depend on L and N_d
+        # receptors follow the cells: binding terms of both species depend on L and N_d;
+        # with the vascular space following the volume (factor f), so do the inflow
+        # Q f Cp and the interstitial concentration Ai / (Vi f)
+        f = work[1, j]
+        df_dc = lesion[k, V_CELL_ML] / lesion[k, V0_ML] if lesion[k, VASC_FOLLOWS] > 0.0 else 0.0
+        rfree = work[0, j] - y[N_GLOBAL + N_SUB * j + BOUND] - y[nb + N_GLOBAL + N_SUB * j + BOUND]
         for sp in range(2):
+            ip = sp * nb + PLASMA
+            iv = sp * nb + N_GLOBAL + N_SUB * j + VASCULAR
             ii = sp * nb + N_GLOBAL + N_SUB * j + INTERSTITIAL
             ib = sp * nb + N_GLOBAL + N_SUB * j + BOUND
-            d = tissue[j, KON] * y[ii] / tissue[j, VI] * lesion[k, R_CELL]
-            J[ii, iL] -= d * nv
-            J[ib, iL] += d * nv
-            J[ii, iN] -= d
-            J[ib, iN] += d
+            ci = y[ii] / (tissue[j, VI] * f)
+            d = tissue[j, KON] * ci * lesion[k, R_CELL]
+            # d(bind)/df = -kon ci Rfree / f;  d(inflow)/df = Q Cp
+            dbind_df = -tissue[j, KON] * ci * rfree / f
+            dflow_df = tissue[j, Q] * y[ip] / glob[VP]
+            dbind_dc = dbind_df * df_dc
+            dflow_dc = dflow_df * df_dc
+            J[ii, iL] -= (d + dbind_dc) * nv
+            J[ib, iL] += (d + dbind_dc) * nv
+            J[ii, iN] -= d * lesion[k, DOOMED_R] + dbind_dc
+            J[ib, iN] += d * lesion[k, DOOMED_R] + dbind_dc
+            J[iv, iL] += dflow_dc * nv
+            J[iv, iN] += dflow_dc
+            J[ip, iL] -= dflow_dc * nv
+            J[ip, iN] -= dflow_dc
         # dose rate: d(Ddot)/d(hot sub-states), d/dL (via mass), d/dN_d
         h = N_GLOBAL + N_SUB * j
         dd_hot = consts[0] * s

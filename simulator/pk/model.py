@@ -16,8 +16,11 @@ volumes in L, flows in L/h, time in h::
 
 with Cp = P/Vp and Rfree_j = Rtot_j - B_hot,j - B_cold,j (internalised receptors
 re-expressed at once; Rtot of a lesion follows its cells, see
-:mod:`simulator.engine.model`).  Physical decay moves every hot amount to cold (-lam x
-for hot, +lam x_hot for cold), so total peptide is conserved.  The last
+:mod:`simulator.engine.model`).  Each tissue's Vv, Vi, Q and PS are multiplied by
+``scale[j]`` (1 for organs; for a lesion whose vascular space follows its volume, the
+current over the baseline volume, :mod:`simulator.engine.model`).  Physical decay moves
+every hot amount to cold (-lam x for hot, +lam x_hot for cold), so total peptide is
+conserved.  The last
 ``n_regions`` states integrate the hot amount per region (nmol h).
 """
 
@@ -60,11 +63,12 @@ from .parameters import (
 
 
 @numba.njit(**JIT)
-def pk_rhs(y, tissue, glob, rtot, dydt):
+def pk_rhs(y, tissue, glob, rtot, scale, dydt):
     """Write the PBPK part of dy/dt into ``dydt`` (see module docstring).
 
-    ``rtot[j]`` (nmol) is the current receptor amount of tissue j; for lesions it
-    follows the receptor-bearing cell volume (:mod:`simulator.engine.model`).
+    ``rtot[j]`` (nmol) is the current receptor amount of tissue j and ``scale[j]`` (1)
+    the factor on its Vv, Vi, Q and PS; for lesions both follow the cells
+    (:mod:`simulator.engine.model`).
     """
     n_t = tissue.shape[0]
     nb = N_GLOBAL + N_SUB * n_t
@@ -78,12 +82,13 @@ def pk_rhs(y, tissue, glob, rtot, dydt):
         dm = ktub * y[o + TUBULAR] - clmet * y[o + METABOLITE] / vp
         for j in range(n_t):
             k = o + N_GLOBAL + N_SUB * j
-            cv = y[k + VASCULAR] / tissue[j, VV]
-            ci = y[k + INTERSTITIAL] / tissue[j, VI]
+            f = scale[j]
+            cv = y[k + VASCULAR] / (tissue[j, VV] * f)
+            ci = y[k + INTERSTITIAL] / (tissue[j, VI] * f)
             rfree = rtot[j] - y[N_GLOBAL + N_SUB * j + BOUND] \
                 - y[nb + N_GLOBAL + N_SUB * j + BOUND]
-            flow = tissue[j, Q] * (cp - cv)
-            perm = tissue[j, PS] * (cv - ci)
+            flow = tissue[j, Q] * f * (cp - cv)
+            perm = tissue[j, PS] * f * (cv - ci)
             bind = tissue[j, KON] * ci * rfree - tissue[j, KOFF] * y[k + BOUND]
             intern = tissue[j, KINT] * y[k + BOUND]
             release = tissue[j, KREL] * y[k + INTERNALISED]
@@ -111,8 +116,9 @@ def pk_rhs(y, tissue, glob, rtot, dydt):
 
 
 @numba.njit(**JIT)
-def pk_jac(y, tissue, glob, rtot, J):
-    """Write the PBPK part of the Jacobian into ``J`` (zeroed here) at fixed ``rtot``."""
+def pk_jac(y, tissue, glob, rtot, scale, J):
+    """Write the PBPK part of the Jacobian into ``J`` (zeroed here) at fixed ``rtot`` and
+    ``scale``."""
     n_t = tissue.shape[0]
     nb = N_GLOBAL + N_SUB * n_t
     J[:, :] = 0.0
@@ -135,7 +141,9 @@ def pk_jac(y, tissue, glob, rtot, J):
         for j in range(n_t):
             k = o + N_GLOBAL + N_SUB * j
             v, i, b, n = k + VASCULAR, k + INTERSTITIAL, k + BOUND, k + INTERNALISED
-            qv, ps, vv, vi = tissue[j, Q], tissue[j, PS], tissue[j, VV], tissue[j, VI]
+            f = scale[j]
+            qv, ps, vv, vi = (tissue[j, Q] * f, tissue[j, PS] * f, tissue[j, VV] * f,
+                              tissue[j, VI] * f)
             kon, koff = tissue[j, KON], tissue[j, KOFF]
             kint, krel = tissue[j, KINT], tissue[j, KREL]
             bh = N_GLOBAL + N_SUB * j + BOUND

@@ -88,12 +88,20 @@ def sum_of_diameters_mm(diameter_mm, targets, detectability_mm):
     return np.where(seen, d, 0.0).sum(axis=1)
 
 
-def targets_disappeared(diameter_mm, targets, detectability_mm):
-    """Bool (n_patients, n_times): every target below detectability (args as above).
+def targets_disappeared(diameter_mm, targets, detectability_mm, sites=None,
+                        lymph_node_normal_mm=10.0):
+    """Bool (n_patients, n_times): the targets meet RECIST 1.1's complete response.
 
-    Patients without target lesions give False.
+    Every non-nodal target below detectability and, with ``sites`` (as in
+    `select_targets`), every lymph-node target below ``lymph_node_normal_mm`` (short axis
+    < 10 mm: a normal node, section 4.3.1; the sum of diameters then need not be 0).
+    Without ``sites`` every target must be below detectability.  Patients without target
+    lesions give False.
     """
-    _, t, seen = _detected(diameter_mm, targets, detectability_mm)
+    d, t, seen = _detected(diameter_mm, targets, detectability_mm)
+    if sites is not None:
+        node = np.broadcast_to(np.asarray(sites, dtype=str), t.shape) == "lymph_node"
+        seen = np.where(node[..., None], t[..., None] & _ge(d, lymph_node_normal_mm), seen)
     return t.any(axis=1)[:, None] & ~seen.any(axis=1)
 
 

@@ -19,6 +19,7 @@ from ..pk.layout import region_names
 from ..population import Columns
 from ..response.recist import CR, NOT_EVALUABLE, PD, PR, SD
 from ..runner import CourseResult
+from ..units import HOURS_PER_MONTH
 
 #: long names of the organ dose variables, by target
 _ORGAN_VARS = {"kidneys": "kidney", "spleen": "spleen", "liver": "liver", "red_marrow": "marrow"}
@@ -126,9 +127,38 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
         dv[name] = _var(p, np.asarray(getattr(out, name), dtype=bool), "1", long_name)
     dv["progression_time_months"] = _var(p, out.progression_time_months, "months",
                                          "time to RECIST progression or censoring")
-    dv["tcp"] = _var(p, out.tcp, "1", "tumour control probability (Zaider-Minerbo)")
+    dv["best_response_true"] = _var(p, out.best_response_true.astype(np.int64), "1",
+                                    "RECIST 1.1 best overall response of the true diameters "
+                                    "at the nominal visits (no measurement error)",
+                                    flag_values=np.array(_FLAG_VALUES, dtype=np.int64),
+                                    flag_meanings=_FLAG_MEANINGS)
+    dv["progression_time_true_months"] = _var(
+        p, out.progression_time_true_months, "months",
+        "time to RECIST progression or censoring, true diameters at the nominal visits")
+    dv["progression_true_observed"] = _var(
+        p, np.asarray(out.progression_true_observed, dtype=bool), "1",
+        "RECIST progression of the true diameters (or a new lesion) during follow-up")
+    dv["new_lesion_time_months"] = _var(p, out.new_lesion_time_months, "months",
+                                        "time of the first new lesion (inf: none)")
+    pa = ("patient", "assessment")
+    dv["visit_time_months"] = _var(pa, out.visit_time_months, "months",
+                                   "recorded date of each assessment (baseline first), with "
+                                   "the observation model's visit jitter")
+    dv["sum_diameters_observed_mm"] = _var(
+        pa, out.sum_diameters_observed_mm, "mm",
+        "measured RECIST 1.1 sum of target diameters at each assessment (observation model)")
+    dv["kidney_dose_observed_gy"] = _var(pc, out.kidney_dose_observed_gy, "Gy",
+                                         "kidney absorbed dose per cycle as SPECT/CT dosimetry "
+                                         "measures it (observation model)")
+    dv["lesion_dose_observed_gy"] = _var(plc, out.lesion_dose_observed_gy, "Gy",
+                                         "lesion absorbed dose per cycle as SPECT/CT dosimetry "
+                                         "measures it (observation model)")
+    dv["tcp"] = _var(p, out.tcp, "1", "tumour control probability (Zaider-Minerbo); a "
+                     "relative index: clonogen number and radiosensitivity are not calibrated "
+                     "to durable complete responses (docs/model.md §7)")
     dv["tcp_poisson"] = _var(p, out.tcp_poisson, "1",
-                             "tumour control probability (Poisson, expected clonogens)")
+                             "tumour control probability (Poisson, expected clonogens); a "
+                             "relative index (docs/model.md §7)")
     site = res.model.lesions.site.astype(str)
     coords = {
         "patient": ("patient", np.arange(n) if patient_index is None else patient_index,
@@ -139,6 +169,11 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
         "time": ("time", res.time_h,
                  {"units": "h", "long_name": "time after the first injection"}),
         "is_assessment": ("time", out.is_assessment, {"long_name": "response assessment time"}),
+        "assessment": ("assessment", np.arange(out.visit_time_months.shape[1]),
+                       {"long_name": "response assessment (0 = baseline)"}),
+        "assessment_nominal_months": ("assessment", res.time_h[out.is_assessment] / HOURS_PER_MONTH,
+                                      {"units": "months",
+                                       "long_name": "scheduled date of each assessment"}),
         "cycle_start_h": ("cycle", res.schedule.injection_times_h,
                           {"units": "h", "long_name": "injection time"}),
     }

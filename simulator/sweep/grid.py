@@ -19,16 +19,13 @@ from typing import Any
 import xarray as xr
 
 from ..cohort.overrides import apply_sampled_overrides
-from ..config.dotted import RUN_LEVEL
+from ..config.dotted import RUN_LEVEL, SHARED_BY_BATCH
 from ..config.dotted import with_values as set_values
 from ..config.rules import fail_in_context
 from ..configure import validate
 from ..errors import ConfigError
 from ..simulation import join_chunks, simulate_chunk_variants
 from .combine import combine
-
-#: per-patient in the config but shared by all patients of a batch (the schedule)
-SHARED_BY_BATCH = ("therapy.n_cycles", "therapy.interval_weeks")
 
 
 def batched(path: str, cfg: dict) -> bool:

@@ -173,7 +173,7 @@ LAYERS = [
     ("runner",),
     ("outcomes",),
     ("results",),
-    ("summary", "trial", "inference", "netter1", "reference", "report"),
+    ("summary", "trial", "inference", "netter1", "reference", "report", "tail"),
     ("simulation",),
     ("sweep",),
     ("precheck", "run", "plots", "figures"),

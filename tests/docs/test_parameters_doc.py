@@ -203,7 +203,9 @@ def test_every_default_is_documented():
 
 NETTER1 = _plain(["cohort=netter1"])["cohort"]
 _LESION_ROWS = {"lesions: count": "count", "lesions: volume": "volume_ml",
-                "lesions: site": "sites"}
+                "lesions: site": "sites", "lesions: SSTR2 density factor": "sstr_density_factor",
+                "lesions: alpha factor": "alpha_factor",
+                "lesions: growth offset": "growth_offset_percent_per_month"}
 
 
 def _netter1_rows() -> list[tuple[str, str, Any]]:
@@ -237,8 +239,10 @@ def _spec_numbers(spec: Any) -> list[float]:
                          ids=[r[0] for r in _netter1_rows()])
 def test_netter1_row_equals_conf(name: str, doc: str, spec: Any):
     kind = doc.split(",")[0].split(":")[0].split(" ")[0]
-    if "dist" in spec:
+    if isinstance(spec, dict) and "dist" in spec:
         assert kind == spec["dist"], f"{name}: documented {kind}, conf {spec['dist']}"
+    elif not isinstance(spec, dict):
+        assert kind == "fixed", f"{name}: conf has the fixed value {spec}; document it as fixed"
     numbers = _spec_numbers(spec)
     text = re.sub(r"(\d) %", r"\1%", doc.translate(_MINUS))  # "95.65 %" -> "95.65%"
     for token in _NUMBER.findall(text):

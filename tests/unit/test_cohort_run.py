@@ -47,11 +47,11 @@ def test_patients_differ_and_parameters_are_recorded(reference):
 def test_cure_is_a_bernoulli_draw_from_tcp(reference):
     from simulator.cohort import cure_uniforms
 
-    # alpha 0.4 /Gy for every patient (the example cohort samples alpha: fix it) -> TCP ~ 1
-    certain = _run("radiobiology.tumour_alpha_per_gy=0.4", "cohort.sampled_override=fix",
+    # alpha 1 /Gy for every patient (the example cohort samples alpha: fix it) -> TCP ~ 1
+    certain = _run("radiobiology.tumour_alpha_per_gy=1.0", "cohort.sampled_override=fix",
                    "solver.chunk_size=12")
     assert np.all(certain.parameter_value.sel(parameter="radiobiology.tumour_alpha_per_gy")
-                  == 0.4)
+                  == 1.0)
     for ds in (certain, reference):
         tcp, cured = ds.tcp.values, ds.cured.values
         assert np.all(cured[tcp > 1 - 1e-12]) and not np.any(cured[tcp < 1e-12])

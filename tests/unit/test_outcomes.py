@@ -61,7 +61,7 @@ def test_low_density_lesion_stays_metabolically_visible():
 
 def test_poisson_and_zaider_minerbo_tcp_agree_without_repopulation():
     ds = _run("lesions.liver_1.volume_ml=2", "patient.sstr_density_nmol_per_l=200",
-              "radiobiology.tumour_alpha_per_gy=0.045", "tumour.clonogenic_fraction=1e-3",
+              "radiobiology.tumour_alpha_per_gy=0.12", "tumour.clonogenic_fraction=1e-3",
               "tumour.potential_doubling_time_d=null",
               "tumour.volume_growth_percent_per_month=0", "response.follow_up_months=12")
     assert 0.05 < float(ds.tcp) < 0.95
@@ -71,7 +71,7 @@ def test_poisson_and_zaider_minerbo_tcp_agree_without_repopulation():
 def test_net_clonogen_growth_lowers_tcp():
     """Same birth rate (T_pot), faster net growth (less cell loss): lower TCP, both forms."""
     common = ("lesions.liver_1.volume_ml=2", "patient.sstr_density_nmol_per_l=200",
-              "radiobiology.tumour_alpha_per_gy=0.05", "tumour.clonogenic_fraction=1e-3",
+              "radiobiology.tumour_alpha_per_gy=0.12", "tumour.clonogenic_fraction=1e-3",
               "response.follow_up_months=12", "tumour.potential_doubling_time_d=20")
     static = _run(*common, "tumour.volume_growth_percent_per_month=0")
     growing = _run(*common, "tumour.volume_growth_percent_per_month=8")

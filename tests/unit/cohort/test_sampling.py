@@ -176,8 +176,7 @@ def test_cure_uniforms_stream_two_and_chunking():
 @pytest.mark.parametrize("path", ["radiobiology.tumour_alpha_per_gy",
                                   "pk.tumour.perfusion_ml_per_min_per_ml",
                                   "lesions.liver_1.volume_ml",
-                                  "lesions.liver_1.sstr_density_nmol_per_l",
-                                  "therapy.n_cycles"])
+                                  "lesions.liver_1.sstr_density_nmol_per_l"])
 def test_sampleable_paths(reference_cfg, path):
     leaf, meta = check_sampleable(path, reference_cfg)
     assert leaf in (float, int)
@@ -190,6 +189,9 @@ def test_sampleable_paths(reference_cfg, path):
     ("output.timeseries_points_per_cycle", "run-level"),
     ("cohort.n_patients", "run-level"),
     ("response.pr_threshold", "run-level"),
+    ("observation.recist_diameter_cv", "run-level"),
+    ("therapy.n_cycles", "shared by every patient"),
+    ("therapy.interval_weeks", "shared by every patient"),
     ("lesions.liver_1.site", "str field"),
     ("patient.renal_risk_factors", "bool field"),
     ("patient", "group of fields"),
@@ -224,7 +226,8 @@ def test_default_cohort_is_a_single_fixed_patient(reference_cfg):
     (["+cohort.parameters={patient.sstr_density_nmol_per_l:{dist:gamma,k:2}}"],
      "allowed distributions"),
     (["+cohort.parameters={seed:{dist:uniform,low:1,high:9}}"], "run-level"),
-    (["+cohort.parameters={therapy.n_cycles:{dist:uniform,low:1,high:4}}"], "integer"),
+    (["+cohort.parameters={therapy.n_cycles:{dist:uniform,low:1,high:4}}"],
+     "shared by every patient"),
     (["+cohort.parameters={patient.sstr_density_nmol_per_l:{dist:lognormal,median:5e4,gsd:2}}"],
      "median must lie in the allowed range"),
     (["+cohort.parameters={patient.gfr_ml_per_min:90,patient.body_mass_kg:70,"

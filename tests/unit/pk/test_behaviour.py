@@ -35,7 +35,11 @@ def test_large_tumour_burden_lowers_kidney_and_spleen_dose():
 
 
 def test_doses_scale_with_activity_at_fixed_peptide_amount():
-    """At fixed total peptide, hot amount is a tracer: dose is linear in activity."""
-    a = _doses("therapy.activity_gbq=3.7")
-    b = _doses("therapy.activity_gbq=7.4")
+    """At fixed total peptide, hot amount is a tracer: dose is linear in activity.
+
+    Exactly so without cell kill (alpha = 0): with kill, the lesion's receptors and
+    vascular space shrink with its cells, more so at the higher activity.
+    """
+    a = _doses("therapy.activity_gbq=3.7", "radiobiology.tumour_alpha_per_gy=0")
+    b = _doses("therapy.activity_gbq=7.4", "radiobiology.tumour_alpha_per_gy=0")
     np.testing.assert_allclose(float(b.kidney_dose_gy), 2 * float(a.kidney_dose_gy), rtol=1e-6)

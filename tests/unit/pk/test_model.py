@@ -15,10 +15,14 @@ from simulator.runner import run_patient
 from tests.conftest import plain_cfg
 
 
-@pytest.fixture(scope="module", params=["exponential", "gompertz"])
+@pytest.fixture(scope="module", params=[("exponential", "follows_volume", 1.0),
+                                        ("gompertz", "follows_volume", 0.4),
+                                        ("exponential", "fixed", 0.4)])
 def state_and_model(request):
+    growth, space, doomed_r = request.param
     cfg = plain_cfg("+lesions={bone_1:{volume_ml:3,site:bone,sstr_density_nmol_per_l:300}}",
-                    f"tumour.growth={request.param}")
+                    f"tumour.growth={growth}", f"tumour.vascular_space={space}",
+                    f"tumour.doomed_receptor_fraction={doomed_r}")
     m = build_model(Columns(cfg, 1))
     y = initial_states(m)[0]
     rng = np.random.default_rng(3)
