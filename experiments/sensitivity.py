@@ -34,6 +34,11 @@ def short_name(path: str) -> str:
     return ".".join(path.split(".")[-2:])
 
 
+def defined(d: xr.Dataset) -> bool:
+    """The output's indices were estimated (enough informative rows)."""
+    return bool(np.isfinite(d.ST).any())
+
+
 def figure(ds: xr.Dataset, path: Path) -> None:
     """One panel per output: S1 and ST per input with their bootstrap intervals."""
     import matplotlib
@@ -42,13 +47,18 @@ def figure(ds: xr.Dataset, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     outputs = [str(o) for o in ds.output.values]
-    order = np.argsort(ds.ST.max("output").values)           # most influential on top
+    order = np.argsort(ds.ST.fillna(0.0).max("output").values)   # most influential on top
     names = [short_name(str(p)) for p in ds.parameter.values[order]]
     y = np.arange(len(names))
     fig, axes = plt.subplots(1, len(outputs), figsize=(2.6 * len(outputs) + 2.2, 0.32 * len(y)
                                                        + 1.6), sharey=True, dpi=110)
     for ax, out in zip(np.atleast_1d(axes), outputs, strict=True):
         d = ds.sel(output=out).isel(parameter=order)
+        if not defined(d):
+            ax.text(0.5, 0.5, f"not estimated:\n{int(d.informative_rows)} of "
+                              f"{ds.attrs['n_evaluations']} patients\naway from the most "
+                              f"common value\n(< {ds.attrs['min_informative_rows']})",
+                    ha="center", va="center", fontsize=7, transform=ax.transAxes)
         ax.barh(y + 0.2, d.ST, 0.4, xerr=d.ST_conf, color="C0", label="total (ST)",
                 error_kw={"lw": 0.8})
         ax.barh(y - 0.2, d.S1, 0.4, xerr=d.S1_conf, color="C1", label="first order (S1)",
@@ -75,33 +85,51 @@ def tables(ds: xr.Dataset, command: str, wall_s: float) -> list[str]:
     lines = [f"`{command}`: N = {ds.attrs['n_base']}, {ds.attrs['n_evaluations']} virtual "
              f"patients, {ds.attrs['n_bootstrap']} bootstrap resamples, seed "
              f"{ds.attrs['seed']}; wall time {wall_s:.0f} s (SALib {ds.attrs['salib_version']})."
-             "", "", "| output | unit | mean | SD | sum of S1 |", "|---|---|---|---|---|"]
+             "", "", "| output | unit | mean | SD | rows away from the most common value | "
+                     "sum of S1 |", "|---|---|---|---|---|---|"]
     for out in outputs:
         d = ds.sel(output=out)
+        s1 = f"{float(d.S1.sum()):.2f}" if defined(d) else "n/a"
         lines.append(f"| {out} | {str(d.output_units.values)} | {float(d.output_mean):.4g} | "
-                     f"{float(d.output_std):.4g} | {float(d.S1.sum()):.2f} |")
+                     f"{float(d.output_std):.4g} | {int(d.informative_rows)} | {s1} |")
     lines += ["", "Total index ST ± bootstrap half-width (first-order S1 in brackets); "
                   "inputs by their largest ST:", "",
               "| input | " + " | ".join(outputs) + " |", "|---" * (len(outputs) + 1) + "|"]
-    for p in ds.parameter.values[np.argsort(-ds.ST.max("output").values)]:
+    for p in ds.parameter.values[np.argsort(-ds.ST.fillna(0.0).max("output").values)]:
         cells = []
         for out in outputs:
             d = ds.sel(output=out, parameter=p)
-            cells.append(f"{float(d.ST):.3f} ± {float(d.ST_conf):.3f} ({float(d.S1):.3f})")
+            cells.append(f"{float(d.ST):.3f} ± {float(d.ST_conf):.3f} ({float(d.S1):.3f})"
+                         if defined(d) else "n/a")
         lines.append(f"| `{p}` | " + " | ".join(cells) + " |")
-    lines += ["", f"Convergence (N/2 = {ds.attrs['n_base'] // 2} -> N = {ds.attrs['n_base']}): "
-                  "max over inputs of |ST(N) - ST(N/2)| against the bootstrap half-widths.", "",
-              "| output | max abs ST change | max ST_conf(N/2) | max ST_conf(N) | inputs "
-              "converged (change <= ST_conf(N/2)) | change <= ST_conf(N) |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", f"Convergence (N/2 = {ds.attrs['n_base'] // 2} -> N = {ds.attrs['n_base']}, "
+                  "the first half of the design against all of it): |ST(N) - ST(N/2)| against "
+                  "the bootstrap half-widths.", "",
+              "| output | max abs ST change | max ST_conf(N/2) | max ST_conf(N) | "
+              "change <= ST_conf(N/2) | change <= ST_conf(N) | largest ST among the others |",
+              "|---|---|---|---|---|---|---|"]
     for out in outputs:
         d = ds.sel(output=out)
         n = d.sizes["parameter"]
+        if not defined(d) or np.isnan(d.ST_half).all():
+            lines.append(f"| {out} | n/a (fewer than {ds.attrs['min_informative_rows']} "
+                         "informative rows) | | | | | |")
+            continue
+        others = d.ST.where(~d.converged)
+        largest = f"{float(others.max()):.3f}" if bool(others.notnull().any()) else "–"
         lines.append(f"| {out} | {float(d.ST_change.max()):.3f} | "
                      f"{float(d.ST_half_conf.max()):.3f} | {float(d.ST_conf.max()):.3f} | "
                      f"{int(d.converged.sum())}/{n} | "
-                     f"{int((d.ST_change <= d.ST_conf).sum())}/{n} |")
+                     f"{int((d.ST_change <= d.ST_conf).sum())}/{n} | {largest} |")
     return lines
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(HERE.parent))
+    except ValueError:
+        return str(path)
 
 
 def main(argv=None) -> xr.Dataset:
@@ -110,8 +138,14 @@ def main(argv=None) -> xr.Dataset:
     parser.add_argument("--n-base", type=int, default=None, help="overrides n_base")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--small", action="store_true", help="n_base 16: a quick check")
+    parser.add_argument("--replot", action="store_true",
+                        help="redraw sensitivity.png from --out/sensitivity.nc, no simulation")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.replot:
+        ds = xr.load_dataset(args.out / "sensitivity.nc")
+        figure(ds, args.out / "sensitivity.png")
+        return ds
     spec = yaml.safe_load(args.spec.read_text())
     analysis = prepare(spec, 16 if args.small else args.n_base)   # every check, no compute
     start = time.perf_counter()
@@ -120,7 +154,8 @@ def main(argv=None) -> xr.Dataset:
     args.out.mkdir(parents=True, exist_ok=True)
     write_netcdf(ds, args.out / "sensitivity.nc")
     figure(ds, args.out / "sensitivity.png")
-    command = "python experiments/sensitivity.py" + (
+    spec_arg = "" if args.spec.resolve() == SPEC else f" --spec {_shown(args.spec)}"
+    command = "python experiments/sensitivity.py" + spec_arg + (
         " --small" if args.small else f" --n-base {analysis.settings['n_base']}")
     lines = ["# Global sensitivity (experiments/sensitivity.py)", "",
              *tables(ds, command, wall), ""]

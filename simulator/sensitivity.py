@@ -57,6 +57,10 @@ log = logging.getLogger(__name__)
 FIELD = "sensitivity"
 #: smallest and largest ``n_base``: the half sample (convergence) keeps >= 8 points
 N_BASE_RANGE = (16, 2**22)
+#: fewer rows than this away from an output's most common value (e.g. 100 responders in
+#: 17,000 patients) and its indices are NaN: [INFER] a Sobol' estimate of a binary output
+#: rests on its events; with k events its relative error is of order 1/sqrt(k), 10 % at 100
+MIN_INFORMATIVE_ROWS = 100
 #: a model: input name -> values (rows,)  ->  output name -> values (rows,)
 Model = Callable[[dict[str, np.ndarray]], Mapping[str, np.ndarray]]
 
@@ -191,7 +195,7 @@ def _check_config_input(path: str, spec: Any, dist: Distribution, cfg: dict,
 
 
 def check_settings(n_base: Any, n_bootstrap: Any = 1000, conf_level: Any = 0.95,
-                   seed: Any = 0) -> None:
+                   seed: Any = 0, min_informative_rows: Any = 0) -> None:
     """The sample size, bootstrap and seed of a Sobol' analysis.
 
     Raises
@@ -199,7 +203,8 @@ def check_settings(n_base: Any, n_bootstrap: Any = 1000, conf_level: Any = 0.95,
     ConfigError
         Naming ``sensitivity.n_base`` (an integer power of 2 in 16 .. 2^22: a Sobol'
         sequence is balanced only at powers of 2), ``sensitivity.n_bootstrap`` (100 ..
-        100000), ``sensitivity.conf_level`` (0 < level < 1) or ``sensitivity.seed``.
+        100000), ``sensitivity.conf_level`` (0 < level < 1), ``sensitivity.seed`` or
+        ``sensitivity.min_informative_rows`` (a count >= 0).
     """
     lo, hi = N_BASE_RANGE
     if (isinstance(n_base, bool) or not isinstance(n_base, (int, np.integer))
@@ -217,6 +222,10 @@ def check_settings(n_base: Any, n_bootstrap: Any = 1000, conf_level: Any = 0.95,
     if (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
             or not 0 <= seed < 2**63 - 1):
         fail(f"{FIELD}.seed", seed, "must be an integer from 0 to 2^63 - 2")
+    if (isinstance(min_informative_rows, bool)
+            or not isinstance(min_informative_rows, (int, np.integer)) or min_informative_rows < 0):
+        fail(f"{FIELD}.min_informative_rows", min_informative_rows,
+             "must be an integer >= 0")
 
 
 def sample(problem: Problem, n_base: int, seed: int) -> np.ndarray:
@@ -229,23 +238,36 @@ def sample(problem: Problem, n_base: int, seed: int) -> np.ndarray:
                                seed=seed)
 
 
+def informative_rows(y: np.ndarray) -> int:
+    """Rows whose value differs from the most common one (the events of a binary output)."""
+    _, counts = np.unique(y, return_counts=True)
+    return int(y.size - counts.max())
+
+
 def _indices(problem: Problem, y: np.ndarray, n_bootstrap: int, conf_level: float,
-             seed: int) -> dict[str, np.ndarray]:
-    """S1, S1_conf, ST, ST_conf of one output (NaN when the output does not vary)."""
+             seed: int, min_informative: int) -> dict[str, np.ndarray]:
+    """S1, S1_conf, ST, ST_conf of one output; NaN when fewer than ``min_informative`` rows
+    differ from the most common value (a constant output, or a rare event: the estimates
+    and their bootstrap would rest on a handful of rows)."""
     d = len(problem.names)
-    if np.ptp(y) == 0.0:
+    if informative_rows(y) < max(min_informative, 1):
         return {k: np.full(d, np.nan) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+    import warnings
+
     from SALib.analyze import sobol as sobol_analyze
 
     unit = {"num_vars": d, "names": list(problem.names), "bounds": [[0.0, 1.0]] * d}
-    # SALib takes seed 0 as "no seed": seed + 1 keeps the bootstrap reproducible
-    s = sobol_analyze.analyze(unit, y, calc_second_order=False, num_resamples=n_bootstrap,
-                              conf_level=conf_level, seed=seed + 1)
+    with warnings.catch_warnings():   # a bootstrap resample without any event: SALib warns
+        warnings.filterwarnings("ignore", message="Constant values encountered")
+        # SALib takes seed 0 as "no seed": seed + 1 keeps the bootstrap reproducible
+        s = sobol_analyze.analyze(unit, y, calc_second_order=False, num_resamples=n_bootstrap,
+                                  conf_level=conf_level, seed=seed + 1)
     return {k: np.asarray(s[k], dtype=float) for k in ("S1", "S1_conf", "ST", "ST_conf")}
 
 
 def sobol_indices(problem: Problem, model: Model, n_base: int, seed: int = 0,
                   n_bootstrap: int = 1000, conf_level: float = 0.95,
+                  min_informative_rows: int = MIN_INFORMATIVE_ROWS,
                   output_attrs: Mapping[str, dict] | None = None) -> xr.Dataset:
     """Sobol' first-order and total indices of every output of ``model``.
 
@@ -263,6 +285,10 @@ def sobol_indices(problem: Problem, model: Model, n_base: int, seed: int = 0,
         Seeds the scrambling of the Sobol' sequence and the bootstrap.
     n_bootstrap, conf_level : int, float
         Bootstrap resamples and level of the intervals (``*_conf`` are half-widths).
+    min_informative_rows : int
+        An output with fewer rows that differ from its most common value (a constant
+        output, a rare binary event) gets NaN indices instead of estimates resting on a
+        handful of rows; the count is recorded (``informative_rows``).
     output_attrs : mapping, optional
         Output name -> attrs (``units``, ``long_name``) recorded in the Dataset.
 
@@ -275,7 +301,7 @@ def sobol_indices(problem: Problem, model: Model, n_base: int, seed: int = 0,
         Per output: mean and standard deviation over the design; per parameter: unit,
         median and distribution spec.
     """
-    check_settings(n_base, n_bootstrap, conf_level, seed)
+    check_settings(n_base, n_bootstrap, conf_level, seed, min_informative_rows)
     start = time.perf_counter()
     values = problem.values(sample(problem, n_base, seed))
     rows = n_base * (len(problem.names) + 2)
@@ -292,11 +318,13 @@ def sobol_indices(problem: Problem, model: Model, n_base: int, seed: int = 0,
                              f"inputs {({p: float(v[k]) for p, v in values.items()})}")
     full, half = {}, {}
     for name, y in outputs.items():
-        full[name] = _indices(problem, y, n_bootstrap, conf_level, seed)
-        half[name] = _indices(problem, y[:rows // 2], n_bootstrap, conf_level, seed)
+        full[name] = _indices(problem, y, n_bootstrap, conf_level, seed, min_informative_rows)
+        half[name] = _indices(problem, y[:rows // 2], n_bootstrap, conf_level, seed,
+                              min_informative_rows)
     return _dataset(problem, outputs, full, half, output_attrs or {}, dict(
         n_base=int(n_base), n_evaluations=int(rows), seed=int(seed),
         n_bootstrap=int(n_bootstrap), conf_level=float(conf_level),
+        min_informative_rows=int(min_informative_rows),
         wall_time_s=round(time.perf_counter() - start, 3)))
 
 
@@ -330,6 +358,9 @@ def _dataset(problem: Problem, outputs: dict, full: dict, half: dict,
          "output_std": (("output",), [float(np.std(outputs[n])) for n in names], {
              "units": "see output_units",
              "long_name": "standard deviation of the output over the design"}),
+         "informative_rows": (("output",), [informative_rows(outputs[n]) for n in names], {
+             "units": "1", "long_name": "rows whose value differs from the most common one; "
+                                        "below min_informative_rows the indices are NaN"}),
          "output_units": (("output",), np.asarray(
              [output_attrs.get(n, {}).get("units", "1") for n in names], dtype=str)),
          "output_long_name": (("output",), np.asarray(
@@ -453,7 +484,8 @@ def _output(name: str, out) -> np.ndarray:
 
 #: keys of a sensitivity spec and their defaults (None: required)
 SPEC_KEYS = {"overrides": [], "cohort": None, "n_base": None, "n_bootstrap": 1000,
-             "conf_level": 0.95, "seed": 0, "outputs": list(OUTPUTS)[:5], "parameters": None}
+             "conf_level": 0.95, "seed": 0, "min_informative_rows": MIN_INFORMATIVE_ROWS,
+             "outputs": list(OUTPUTS)[:5], "parameters": None}
 
 
 @dataclass(frozen=True)
@@ -462,7 +494,7 @@ class Analysis:
 
     model: SimulatorModel
     problem: Problem
-    settings: dict              # n_base, n_bootstrap, conf_level, seed
+    settings: dict              # n_base, n_bootstrap, conf_level, seed, min_informative_rows
     overrides: tuple[str, ...]  # Hydra overrides of the base config
     cohort: str | None          # whose distributions the ``cohort`` specs took
 
@@ -505,7 +537,8 @@ def prepare(spec: Any, n_base: int | None = None) -> Analysis:
     for key in ("n_base", "parameters"):
         if s[key] is None:
             fail(f"{FIELD}.{key}", "missing", "a value is required")
-    settings = {k: s[k] for k in ("n_base", "n_bootstrap", "conf_level", "seed")}
+    settings = {k: s[k] for k in ("n_base", "n_bootstrap", "conf_level", "seed",
+                                  "min_informative_rows")}
     check_settings(**settings)
     overrides = s["overrides"]
     if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):

@@ -80,10 +80,25 @@ def test_the_half_design_is_the_design_of_half_the_points():
 
 def test_a_constant_output_gives_nan_indices_not_an_error():
     ds = sens.sobol_indices(ishigami_problem(),
-                            lambda v: {"c": np.ones(v["x1"].size), **ishigami_model(v)}, 16)
+                            lambda v: {"c": np.ones(v["x1"].size), **ishigami_model(v)}, 16,
+                            min_informative_rows=1)
     assert np.isnan(ds.ST.sel(output="c")).all()
     assert float(ds.output_std.sel(output="c")) == 0.0
     assert np.isfinite(ds.ST.sel(output="y")).all()
+
+
+def test_a_rare_event_gets_nan_indices_and_its_count():
+    """An indicator true in a few rows: estimates would rest on those rows alone."""
+    def model(values):
+        y = ishigami_model(values)["y"]
+        return {"rare": (y > np.quantile(y, 0.995)).astype(float),
+                "common": (y > np.median(y)).astype(float)}
+
+    ds = sens.sobol_indices(ishigami_problem(), model, 256)     # 1280 rows
+    assert int(ds.informative_rows.sel(output="rare")) == 7
+    assert np.isnan(ds.ST.sel(output="rare")).all()
+    assert int(ds.informative_rows.sel(output="common")) == 640
+    assert np.isfinite(ds.ST.sel(output="common")).all()
 
 
 def test_a_non_finite_output_names_the_row():
@@ -112,6 +127,7 @@ def test_n_base_must_be_a_power_of_two(n_base):
     ("n_bootstrap", 10, "sensitivity.n_bootstrap"),
     ("conf_level", 1.0, "sensitivity.conf_level"),
     ("seed", -1, "sensitivity.seed"),
+    ("min_informative_rows", -1, "sensitivity.min_informative_rows"),
 ])
 def test_bad_settings_are_refused(key, value, field):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
@@ -158,7 +174,8 @@ def test_bad_config_inputs_name_the_field(model, path, spec, why):
 
 
 def tiny_spec(**changes) -> dict:
-    spec = {"n_base": 16, "seed": 1, "n_bootstrap": 200, "outputs": ["lesion_bed_gy",
+    spec = {"n_base": 16, "seed": 1, "n_bootstrap": 200, "min_informative_rows": 10,
+            "outputs": ["lesion_bed_gy",
                                                                       "kidney_bed_gy"],
             "parameters": {
                 "patient.sstr_density_nmol_per_l": {"dist": "loguniform", "low": 10.0,
