@@ -81,12 +81,6 @@ class Problem:
                 for i, (name, dist) in enumerate(zip(self.names, self.distributions,
                                                      strict=True))}
 
-    def extremes(self) -> dict[str, tuple[float, float]]:
-        """Smallest and largest value the sampler can give each input (u = 1e-12, 1 - 1e-12)."""
-        d = len(self.names)
-        v = self.values(np.array([[U_CLIP] * d, [1.0 - U_CLIP] * d]))
-        return {name: (float(v[name][0]), float(v[name][1])) for name in self.names}
-
 
 def parse_problem(parameters: Any, cfg: dict | None = None,
                   refuse: Mapping[str, str] | None = None) -> Problem:
