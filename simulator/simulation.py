@@ -81,8 +81,11 @@ def _sampled_variables(cfg: dict, sampled: dict[str, np.ndarray]) -> dict:
     }
 
 
-def check_sampled(cfg: dict, sampled: dict[str, np.ndarray], n: int, start: int) -> None:
-    """Every sampled patient obeys the field bounds and the cross-field rules of the config.
+def check_sampled(cfg: dict, sampled: dict[str, np.ndarray], n: int, start: int,
+                  field: str = PARAMETERS) -> None:
+    """Every sampled patient obeys the field bounds and the cross-field rules of the config;
+    ``field`` is the config section that set the values (``cohort.parameters``, or
+    ``sensitivity.parameters`` for the rows of a Sobol' design).
 
     Raises
     ------
@@ -92,10 +95,11 @@ def check_sampled(cfg: dict, sampled: dict[str, np.ndarray], n: int, start: int)
     if not sampled:
         return
     for path, values in sampled.items():
-        rules.check_bounds(f"{PARAMETERS}.{path}", values, check_sampleable(path, cfg)[1],
+        rules.check_bounds(f"{field}.{path}", values, check_sampleable(path, cfg)[1],
                            path=path, first_patient=start,
                            hint="; truncate the distribution (low/high) or narrow it")
-    rules.check_patients(Columns(cfg, n, sampled).with_nan, n, first_patient=start)
+    rules.check_patients(Columns(cfg, n, sampled).with_nan, n, first_patient=start,
+                         sampled_by=field)
 
 
 def _tile_rows(values: np.ndarray, copies: int) -> np.ndarray:

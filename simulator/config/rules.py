@@ -124,8 +124,10 @@ class SampledField(Exception):   # noqa: N818 (a signal, not an error)
     patient instead, since the config's own value of that field is never used."""
 
 
-def check_patients(get: Getter, n: int, first_patient: int | None = None) -> None:
-    """Apply every cross-field rule to ``n`` patients (``first_patient`` None: the config)."""
+def check_patients(get: Getter, n: int, first_patient: int | None = None,
+                   sampled_by: str = "cohort.parameters") -> None:
+    """Apply every cross-field rule to ``n`` patients (``first_patient`` None: the config);
+    ``sampled_by`` names the config section that set the patients' values."""
     for rule in PATIENT_RULES:
         try:
             field, values, bad, allowed = rule(get)
@@ -137,7 +139,7 @@ def check_patients(get: Getter, n: int, first_patient: int | None = None) -> Non
             value = float(np.broadcast_to(values, (n,))[k])
             if first_patient is None:
                 fail(field, value, allowed(k))
-            fail(field, value, f"patient {first_patient + k} (sampled by cohort.parameters) "
+            fail(field, value, f"patient {first_patient + k} (sampled by {sampled_by}) "
                                f"breaks the rule: {allowed(k)}")
 
 

@@ -175,7 +175,7 @@ LAYERS = [
     ("results",),
     ("summary", "trial", "inference", "netter1", "reference", "report", "tail"),
     ("simulation",),
-    ("sweep",),
+    ("sweep", "sensitivity"),
     ("precheck", "run", "plots", "figures"),
     ("cli", "__main__"),
 ]
