@@ -172,6 +172,7 @@ LAYERS = [
     ("assembly",),
     ("runner",),
     ("outcomes",),
+    ("adaptive",),
     ("results",),
     ("summary", "trial", "inference", "netter1", "reference", "report"),
     ("simulation",),
