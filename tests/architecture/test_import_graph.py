@@ -176,7 +176,7 @@ LAYERS = [
     ("results",),
     ("summary", "trial", "inference", "netter1", "reference", "report"),
     ("simulation",),
-    ("sweep",),
+    ("sweep", "planning"),
     ("precheck", "run", "plots", "figures"),
     ("cli", "__main__"),
 ]
