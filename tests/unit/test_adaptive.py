@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import simulator
 from simulator.adaptive import activity_to_limit, dosimetry_guided_cycles
@@ -120,6 +121,7 @@ def test_personalised_activity_hits_the_kidney_limit_within_one_percent():
     assert not ds.marrow_dose_limit_exceeded.values.any()
 
 
+@pytest.mark.slow
 def test_personalised_activity_keeps_its_bounds():
     cfg = plain_cfg(*COHORT, "cohort.n_patients=3", "therapy=personalised_activity",
                     "therapy.replan=first_cycle")
