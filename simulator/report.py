@@ -25,6 +25,8 @@ def patient_report(ds: xr.Dataset) -> str:
     activity_gbq = float(p["injected_activity_gbq"].sum()) if "injected_activity_gbq" in p \
         else float("nan")
     n_cycles = p.sizes.get("cycle", 0)
+    if activity_gbq > 0:           # an adaptive schedule or a plan may give fewer cycles
+        n_cycles = int((p["injected_activity_gbq"].values > 0).sum())
     lines = [f"  {n_cycles} cycle(s), {activity_gbq:.2f} GBq in total"]
     per_gbq = {}
     for organ in ("kidney", "marrow", "spleen", "liver"):
