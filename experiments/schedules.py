@@ -31,6 +31,13 @@ measures how closely the adaptive rules meet the kidney limit (``results/schedul
 per patient the cumulative kidney BED over its limit, for the dosimetry-guided rule and for
 the personalised activity set after every cycle's dosimetry or after the first only, with
 and without renal risk factors.
+
+    NUMBA_NUM_THREADS=2 python experiments/schedules.py --twins 50
+
+plans the reference patient robustly over ``--twins`` virtual twins (``cohort=example``: its
+SSTR2 density, tumour alpha and lesion volume uncertain) with the default search
+(``conf/plan/default.yaml``): ``results/plan_twins.md``, ``plan_twins.nc`` and
+``plan_twins_pareto.png``.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from simulator.trial import evaluable
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEED, TRAIN_SEED = 12345, 2026
-COMMON = ["cohort=netter1", "output.progress=false"]
+COMMON = ["output.progress=false"]
 #: the search of the optimised arms (a reduced grid: one interval and peptide amount)
 POPULATION_PLAN = ["plan=default", "plan.n_cycles=[3,4,6,8,10]", "plan.interval_weeks=[8.0]",
                    "plan.peptide_nmol=[100.0,150.0,250.0]", "plan.activity_points=3"]
@@ -59,9 +66,10 @@ PATIENT_PLAN = ["plan=default", "plan.scope=patient", "plan.objective=pfs",
                 "plan.peptide_nmol=[150.0]", "plan.activity_points=3"]
 
 
-def config(n: int, seed: int, *overrides: str) -> dict:
-    return simulator.validate(simulator.compose([*COMMON, f"cohort.n_patients={n}",
-                                                 f"seed={seed}", *overrides]))
+def config(n: int, seed: int, *overrides: str, cohort: str = "netter1") -> dict:
+    return simulator.validate(simulator.compose([*COMMON, f"cohort={cohort}",
+                                                 f"cohort.n_patients={n}", f"seed={seed}",
+                                                 *overrides]))
 
 
 def responders(ds: xr.Dataset) -> np.ndarray:
@@ -265,21 +273,53 @@ def rule_accuracy(n: int) -> list[str]:
     return lines
 
 
+def twins_plan(n: int) -> list[str]:
+    """``prrt-sim plan cohort=example cohort.n_patients=n`` with the default search."""
+    from simulator.plots import save_pareto_figure
+    from simulator.report import plan_report
+
+    start = time.perf_counter()
+    result = simulator.plan(config(n, SEED, "plan=default", cohort="example"))
+    wall = time.perf_counter() - start
+    plan = result.plan
+    plan.to_netcdf(RESULTS / "plan_twins.nc")
+    save_pareto_figure(plan, RESULTS).rename(RESULTS / "plan_twins_pareto.png")
+    front = plan.pareto.values
+    lines = ["# Plan of the reference patient over its twins (experiments/schedules.py --twins)",
+             "", f"`NUMBA_NUM_THREADS=2 python experiments/schedules.py --twins {n}`, i.e. "
+             f"`prrt-sim plan cohort=example cohort.n_patients={n}` (seed {SEED}): "
+             f"{wall:.0f} s in all on 2 shared cores.", "", "```", plan_report(plan), "```", "",
+             "Pareto front (objective vs mean cumulative kidney BED, feasible candidates):", "",
+             "| cycles | GBq per cycle | interval, weeks | peptide, nmol | ORR % | kidney BED "
+             "mean, Gy | max, Gy | over a limit % |", "|---|---|---|---|---|---|---|---|"]
+    order = np.argsort(plan.kidney_bed_mean_gy.values[front])
+    for k in np.flatnonzero(front)[order]:
+        lines.append(f"| {int(plan.n_cycles[k])} | {float(plan.activity_gbq[k]):.2f} | "
+                     f"{float(plan.interval_weeks[k]):g} | {float(plan.peptide_nmol[k]):g} | "
+                     f"{100 * float(plan.objective[k]):.0f} | "
+                     f"{float(plan.kidney_bed_mean_gy[k]):.1f} | "
+                     f"{float(plan.kidney_bed_max_gy[k]):.1f} | "
+                     f"{100 * float(plan.exceedance_probability[k]):.0f} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="trial patients per arm")
     parser.add_argument("--train", type=int, default=100, help="training patients")
     parser.add_argument("--rules", action="store_true", help="measure the adaptive rules")
+    parser.add_argument("--twins", type=int, default=0, help="plan over this many twins")
     args = parser.parse_args()
-    if args.rules:
-        RESULTS.mkdir(exist_ok=True)
-        lines = rule_accuracy(args.n)
-        (RESULTS / "schedules_rules.md").write_text("\n".join(lines) + "\n")
+    RESULTS.mkdir(exist_ok=True)
+    if args.rules or args.twins:
+        name, lines = (("schedules_rules.md", rule_accuracy(args.n)) if args.rules else
+                       ("plan_twins.md", twins_plan(args.twins)))
+        (RESULTS / name).write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
         return
     start = time.perf_counter()
     rows = run(args.n, args.train)
     total = time.perf_counter() - start
-    RESULTS.mkdir(exist_ok=True)
     lines = markdown(rows, args.n, args.train, total)
     (RESULTS / "schedules.md").write_text("\n".join(lines) + "\n")
     figure(rows, RESULTS / "schedules.png")
