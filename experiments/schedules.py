@@ -237,8 +237,9 @@ def rule_accuracy(n: int) -> list[str]:
              f"`NUMBA_NUM_THREADS=2 python experiments/schedules.py --rules --n {n}`: {n} "
              f"patients of `cohort=netter1` (seed {SEED}); BED/limit = cumulative kidney BED "
              "over the patient's limit (28 Gy with renal risk factors, 40 Gy without).", "",
-             "| schedule | renal risk factors | patients at the kidney limit | BED/limit, min-max"
-             " | max abs deviation from the limit | over the limit | over by > 1 % | "
+             "| schedule | renal risk factors | patients at the kidney limit (dosimetry-guided: "
+             "within one cycle of it) | BED/limit, min-max | their largest distance from the "
+             "limit | over the limit | over by > 1 % | "
              "cycles, median (range) | wall s |", "|---|---|---|---|---|---|---|---|---|"]
     for risk in (False, True):
         for name, overrides in (("dosimetry_guided", ["therapy=dosimetry_guided"]),
