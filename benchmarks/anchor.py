@@ -61,8 +61,8 @@ def anchor_course(m, sched, times_h: np.ndarray, p: int, method: str, rtol: floa
     for c in range(n_cyc):
         boundary[c] = y
         y = y.copy()
-        y[HOT * block_size(n_t) + PLASMA] += sched.hot_nmol[p]
-        y[COLD * block_size(n_t) + PLASMA] += sched.cold_nmol[p]
+        y[HOT * block_size(n_t) + PLASMA] += sched.hot_nmol[p, c]
+        y[COLD * block_size(n_t) + PLASMA] += sched.cold_nmol[p, c]
         t0, t1 = bounds[c], bounds[c + 1]
         last = c == n_cyc - 1
         inside = (times_h >= t0) & ((times_h <= t1) if last else (times_h < t1))

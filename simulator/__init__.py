@@ -5,6 +5,7 @@ Public API::
     import simulator
     cfg = simulator.compose(["therapy.activity_gbq=5.55"])   # validated config
     ds = simulator.simulate(cfg)                               # xarray.Dataset
+    result = simulator.plan(simulator.compose(["plan=default"]))  # optimised schedule
 
 Bad input raises :class:`simulator.ConfigError` naming the field, the value and
 the allowed range, before any computation.
@@ -40,11 +41,27 @@ def simulate(cfg: DictConfig | dict):
     return simulate_validated(validate(cfg))
 
 
+def plan(cfg: DictConfig | dict):
+    """Optimise the schedule of a config with a ``plan`` block (``plan=default``).
+
+    Returns
+    -------
+    simulator.planning.PlanResult
+        ``plan`` (chosen plans, every candidate, Pareto front, gain over the configured
+        schedule), ``resimulation`` (the chosen plans as an ordinary run) and ``configured``
+        (the configured schedule on the same patients); docs/planning.md.
+    """
+    from .run import plan_validated
+
+    return plan_validated(validate(cfg))
+
+
 __all__ = [
     "ConfigError",
     "SolverError",
     "compose",
     "open_results",
+    "plan",
     "simulate",
     "summarize",
     "validate",

@@ -41,13 +41,20 @@ ATOL_J_H = 1e-6      # J = int dt / n(t) (h), grows from 0
 
 @dataclass(frozen=True)
 class Schedule:
-    """Injection and output times (h, shared by the chunk); amounts injected (nmol, per patient)."""
+    """Injection and output times (h, shared by the chunk); activity and amounts injected per
+    patient and cycle (GBq, nmol; a cycle a patient does not receive has 0 of both)."""
 
-    injection_times_h: np.ndarray
+    injection_times_h: np.ndarray      # (n_cycles,)
     end_h: float
-    hot_nmol: np.ndarray
-    cold_nmol: np.ndarray
+    activity_gbq: np.ndarray           # (n, n_cycles)
+    hot_nmol: np.ndarray               # (n, n_cycles) 177Lu-labelled peptide
+    cold_nmol: np.ndarray              # (n, n_cycles) unlabelled peptide
     assessment_times_h: np.ndarray
+
+    @property
+    def given(self) -> np.ndarray:
+        """(n, n_cycles) True where a patient receives an injection."""
+        return (self.hot_nmol > 0.0) | (self.cold_nmol > 0.0)
 
 @dataclass(frozen=True)
 class KernelModel:
@@ -296,16 +303,41 @@ def jacobian_structure(m: KernelModel) -> tuple[np.ndarray, ...]:
     pattern = structural_pattern(model.jac, args, m.n_states, fixed=fixed)
     return solver_structure(pattern, hub=(HOT * nb + PLASMA, COLD * nb + PLASMA))
 
-def make_schedule(cols: Columns, mbq_per_nmol: float) -> Schedule:
-    """Injection and assessment schedule (times from the first injection)."""
+def assessment_times_h(cfg: dict) -> np.ndarray:
+    """Response assessment times (h from the first injection), baseline first."""
+    response = cfg["response"]
+    follow_up_h = response["follow_up_months"] * HOURS_PER_MONTH
+    step_h = response["assessment_interval_weeks"] * HOURS_PER_WEEK
+    return step_h * np.arange(int(math.floor(follow_up_h / step_h + 1e-9)) + 1)
+
+
+def make_schedule(cols: Columns, mbq_per_nmol: float,
+                  activity_gbq: np.ndarray | None = None) -> Schedule:
+    """Injection and assessment schedule (times from the first injection).
+
+    ``activity_gbq`` (n, n_cycles): the activity of each patient's cycles (an adaptive
+    schedule, :mod:`simulator.adaptive`); a cycle of activity 0 is not given (no peptide
+    either).  Without it every cycle of the config's fixed schedule is given, with the
+    patient's ``therapy.activity_gbq`` and ``therapy.peptide_nmol``.
+    """
     cfg = cols.cfg
     therapy, response = cfg["therapy"], cfg["response"]
     interval_h = therapy["interval_weeks"] * HOURS_PER_WEEK
     times = interval_h * np.arange(therapy["n_cycles"], dtype=float)
     follow_up_h = response["follow_up_months"] * HOURS_PER_MONTH
-    step_h = response["assessment_interval_weeks"] * HOURS_PER_WEEK
-    assessments = step_h * np.arange(int(math.floor(follow_up_h / step_h + 1e-9)) + 1)
-    hot = cols("therapy.activity_gbq") * 1000.0 / mbq_per_nmol
+    assessments = assessment_times_h(cfg)
+    peptide = cols("therapy.peptide_nmol")[:, None]
+    if activity_gbq is None:
+        activity_gbq = np.repeat(cols("therapy.activity_gbq")[:, None], times.size, axis=1)
+        given = np.ones(activity_gbq.shape, dtype=bool)
+    else:
+        activity_gbq = np.asarray(activity_gbq, dtype=float)
+        if activity_gbq.shape != (cols.n, times.size):
+            raise ValueError(f"activity_gbq has shape {activity_gbq.shape}, expected "
+                             f"{(cols.n, times.size)} (patients, cycles)")
+        given = activity_gbq > 0.0
+    hot = activity_gbq * 1000.0 / mbq_per_nmol
     end_h = max(float(times[-1] + cfg["solver"]["tail_weeks"] * HOURS_PER_WEEK), follow_up_h)
-    return Schedule(injection_times_h=times, end_h=end_h, hot_nmol=hot,
-                    cold_nmol=cols("therapy.peptide_nmol") - hot, assessment_times_h=assessments)
+    return Schedule(injection_times_h=times, end_h=end_h, activity_gbq=activity_gbq,
+                    hot_nmol=hot, cold_nmol=np.where(given, peptide - hot, 0.0),
+                    assessment_times_h=assessments)

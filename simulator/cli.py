@@ -1,4 +1,5 @@
-"""Command line: ``prrt-sim [overrides]`` and ``python -m simulator``.
+"""Command line: ``prrt-sim [overrides]``, ``prrt-sim plan [overrides]`` and
+``python -m simulator``.
 
 Composes ``conf/config.yaml`` with Hydra, validates it, simulates and writes
 ``results.nc`` atomically into Hydra's run folder, then the record ``done.json``
@@ -13,6 +14,7 @@ SIGTERM stops a run as SIGINT does.
 
 from __future__ import annotations
 
+import importlib.util
 import signal
 import sys
 import time
@@ -61,7 +63,14 @@ def _run(cfg: DictConfig) -> Path:
     (folder / DONE_FILE).unlink(missing_ok=True)
     remove_stale_temporaries(folder, [*output_names(plain), DONE_FILE])
     start = time.perf_counter()
-    ds = simulate_validated(plain, prechecked=_prechecked(plain))
+    planned = None
+    if plain.get("plan") is not None:
+        from .run import plan_validated
+
+        planned = plan_validated(plain, prechecked=_prechecked(plain))
+        ds = planned.resimulation
+    else:
+        ds = simulate_validated(plain, prechecked=_prechecked(plain))
     written = []
     if output["per_patient"]:
         write_netcdf(ds, out)
@@ -72,13 +81,24 @@ def _run(cfg: DictConfig) -> Path:
         summary.attrs.update({k: v for k, v in ds.attrs.items() if k not in summary.attrs})
         write_netcdf(summary, folder / output["summary_filename"])
         written.append(folder / output["summary_filename"])
+    if planned is not None:
+        write_netcdf(planned.plan, folder / plain["plan"]["filename"])
+        written.append(folder / plain["plan"]["filename"])
     write_record(folder, plain)        # last: the run is complete
     (folder / ERROR_FILE).unlink(missing_ok=True)
     elapsed = time.perf_counter() - start
     rate = f", {n / elapsed:.1f} patients/s" if n > 1 else ""
     print(f"prrt-sim: {label}wrote {', '.join(map(str, written))} ({n} patient"
           f"{'s' if n > 1 else ''} in {elapsed:.1f} s{rate}, compilation included)")
-    if plain["grid"]:
+    if planned is not None:
+        from .report import plan_report
+
+        print(plan_report(planned.plan))
+        if importlib.util.find_spec("matplotlib") is not None:
+            from .plots import save_pareto_figure
+
+            print(f"prrt-sim: wrote {save_pareto_figure(planned.plan, out.parent)}")
+    elif plain["grid"]:
         from .sweep.table import summary_table
 
         print(summary_table(ds))
@@ -227,11 +247,25 @@ def _prevalidate(argv: list[str]) -> None:
         _PREVALIDATED["plain"] = plain
 
 
+#: ``prrt-sim plan [overrides]``: the plan of the configured patients (conf/plan/default.yaml)
+PLAN_COMMAND = "plan"
+
+
+def plan_argv(argv: list[str]) -> list[str]:
+    """``plan ...`` -> ``... plan=default`` (unless the line already chooses a plan)."""
+    if not argv or argv[0] != PLAN_COMMAND:
+        return argv
+    rest = argv[1:]
+    chosen = any(a.lstrip("+~").split("=", 1)[0] == "plan" for a in rest)
+    return rest if chosen else [*rest, "plan=default"]
+
+
 def main() -> None:
     """Console-script entry point."""
     _handle_sigterm()
     register_configs()
     _PREVALIDATED.clear()
+    sys.argv[1:] = plan_argv(sys.argv[1:])
     try:
         _prevalidate(sys.argv[1:])
         hydra.main(version_base="1.3", config_path=str(config_dir()),

@@ -167,7 +167,7 @@ def compute_outcomes(res: CourseResult, cols: Columns,
     v = variates if variates is not None else _exact_variates(
         cfg, cols, m.n, n_les, nominal_h.size, n_cycles)
     obs = cfg["observation"]
-    treated = cols("therapy.activity_gbq") > 0.0
+    treated = np.any(res.schedule.activity_gbq > 0.0, axis=1)
     rate_h = cols("tumour.new_lesion_rate_per_month") / HOURS_PER_MONTH * np.where(
         treated, cols("tumour.new_lesion_rate_ratio_on_prrt"), 1.0)
     new_h = observation.first_new_lesion_h(v["new_lesion_u"], rate_h)

@@ -84,3 +84,47 @@ def save_figures(ds: xr.Dataset, folder: str | Path, patient: int = 0) -> list[P
         plt.close(fig)
         written.append(path)
     return written
+
+
+def plot_pareto(plan: xr.Dataset, group: int = 0, ax=None):
+    """Objective against mean cumulative kidney BED of every candidate plan of one group:
+    feasible and not, the Pareto front, the chosen and the configured plan."""
+    plt = _pyplot()
+    ax = ax or plt.subplots(figsize=(6.4, 4.0))[1]
+    sel = plan.candidate_group.values == group
+    x, y = plan.kidney_bed_mean_gy.values[sel], plan.objective.values[sel]
+    feasible, front = plan.feasible.values[sel], plan.pareto.values[sel]
+    scale = 100.0 if plan.attrs.get("objective_units") == "1" else 1.0
+    ax.plot(x[~feasible], scale * y[~feasible], "x", color="0.6", label="over a limit")
+    ax.plot(x[feasible], scale * y[feasible], "o", ms=4, color="C0", alpha=0.6,
+            label="candidate")
+    order = np.argsort(x[front])
+    ax.plot(x[front][order], scale * y[front][order], "-", color="C0", lw=1.5,
+            drawstyle="steps-post", label="Pareto front")
+    for name, marker, color in (("configured", "s", "C3"), ("chosen", "*", "C2")):
+        mask = plan[name].values[sel]
+        ax.plot(x[mask], scale * y[mask], marker, ms=11, color=color, label=name)
+    if "kidney_bed" in plan.attrs.get("enforced_limits", ""):
+        ax.axvline(plan.attrs["kidney_bed_limit_gy"], color="C3", ls="--", lw=1,
+                   label="kidney BED limit")
+    unit = "%" if scale == 100.0 else plan.attrs.get("objective_units", "")
+    ax.set(xlabel="cumulative kidney BED, mean over the group (Gy)",
+           ylabel=f"{plan.attrs.get('objective_label', 'objective')} ({unit})",
+           title=f"Plans of group {group}" if plan.sizes["group"] > 1 else "Candidate plans")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def save_pareto_figure(plan: xr.Dataset, folder: str | Path, max_groups: int = 4) -> Path:
+    """``pareto.png``: :func:`plot_pareto` of the first ``max_groups`` groups."""
+    plt = _pyplot()
+    n = min(max_groups, plan.sizes["group"])
+    fig, axes = plt.subplots(1, n, figsize=(6.4 * n, 4.2), squeeze=False)
+    for g in range(n):
+        plot_pareto(plan, g, axes[0, g])
+    fig.tight_layout()
+    path = Path(folder) / "pareto.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

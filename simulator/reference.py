@@ -84,8 +84,8 @@ def reference_course(m: KernelModel, sched: Schedule, times_h: np.ndarray, p: in
     for c in range(sched.injection_times_h.size):
         boundary[c] = y
         y = y.copy()
-        y[HOT * block_size(n_t) + PLASMA] += sched.hot_nmol[p]
-        y[COLD * block_size(n_t) + PLASMA] += sched.cold_nmol[p]
+        y[HOT * block_size(n_t) + PLASMA] += sched.hot_nmol[p, c]
+        y[COLD * block_size(n_t) + PLASMA] += sched.cold_nmol[p, c]
         t0, t1 = bounds[c], bounds[c + 1]
         last = c == sched.injection_times_h.size - 1
         inside = (times_h >= t0) & ((times_h <= t1) if last else (times_h < t1))

@@ -25,6 +25,8 @@ def patient_report(ds: xr.Dataset) -> str:
     activity_gbq = float(p["injected_activity_gbq"].sum()) if "injected_activity_gbq" in p \
         else float("nan")
     n_cycles = p.sizes.get("cycle", 0)
+    if activity_gbq > 0:           # an adaptive schedule or a plan may give fewer cycles
+        n_cycles = int((p["injected_activity_gbq"].values > 0).sum())
     lines = [f"  {n_cycles} cycle(s), {activity_gbq:.2f} GBq in total"]
     per_gbq = {}
     for organ in ("kidney", "marrow", "spleen", "liver"):
@@ -76,3 +78,40 @@ def cohort_report(ds: xr.Dataset) -> str:
 def report(ds: xr.Dataset) -> str:
     """The report that fits ``ds``: one patient, or a cohort."""
     return patient_report(ds) if ds.sizes["patient"] == 1 else cohort_report(ds)
+
+
+def plan_report(plan: xr.Dataset) -> str:
+    """Lines of a plan (:func:`simulator.planning.plan`): the chosen schedule(s), the
+    objective against the configured schedule, the re-simulated limits."""
+    units = plan.attrs.get("objective_units", "")
+    scale, unit = (100.0, " %") if units == "1" else (1.0, f" {units}")
+    found = plan.plan_found.values
+    a = plan.attrs
+    lines = [f"  plan: maximise {a['objective_long_name']} with at most "
+             f"{100 * a['max_exceedance_probability']:.0f} % over a limit "
+             f"({a['enforced_limits']}); {int(plan.sizes['candidate'])} candidates, "
+             f"{a['courses_simulated']} courses in {a['search_wall_time_s']:.1f} s"]
+    if plan.attrs["scope"] == "cohort":
+        if found[0]:
+            lines.append(f"  chosen: {int(plan.plan_n_cycles[0])} x "
+                         f"{float(plan.plan_activity_gbq[0]):.2f} GBq every "
+                         f"{float(plan.plan_interval_weeks[0]):g} weeks, "
+                         f"{float(plan.plan_peptide_nmol[0]):g} nmol peptide")
+        chosen = scale * float(plan.resimulated_objective[0])
+        lines.append(f"  objective: chosen {chosen:.3g}{unit}, "
+                     f"configured {scale * float(plan.configured_objective[0]):.3g}{unit}")
+    else:
+        n_cyc = plan.plan_n_cycles.values[found]
+        activity = plan.plan_activity_gbq.values[found]
+        lines.append(f"  {int(found.sum())} of {found.size} patients planned; cycles "
+                     f"{n_cyc.min() if n_cyc.size else '-'}-{n_cyc.max() if n_cyc.size else '-'}, "
+                     f"activity per cycle {np.nanmin(activity) if activity.size else np.nan:.2f}-"
+                     f"{np.nanmax(activity) if activity.size else np.nan:.2f} GBq (plan.nc)")
+    lines.append(f"  gain over the configured schedule {scale * a['gain_over_configured']:.3g}"
+                 f"{unit} (95 % CI {scale * a['gain_ci_low']:.3g} to "
+                 f"{scale * a['gain_ci_high']:.3g})")
+    met = plan.resimulated_constraints_met.values[found]
+    lines.append(f"  re-simulated: {100 * a['resimulated_over_limit']:.1f} % of patients "
+                 f"over an enforced limit; constraints met by {int(met.sum())} of {met.size} "
+                 "plan(s)")
+    return "\n".join(lines)

@@ -62,14 +62,13 @@ def region_hot_amounts(states: np.ndarray, n_tissues: int) -> np.ndarray:
     tissues = hot[..., N_GLOBAL:].reshape(*hot.shape[:-1], n_tissues, N_SUB).sum(axis=-1)
     return np.concatenate([hot[..., :N_GLOBAL], tissues], axis=-1)
 
-def no_peptide(cols: Columns, m: KernelModel) -> bool:
+def no_peptide(sched: Schedule, m: KernelModel) -> bool:
     """True when no patient of the chunk receives any peptide and growth is exponential.
 
     Then every PBPK amount, dose and repair integral is exactly 0 and the lesion states
     have the closed form of :mod:`simulator.tumour.untreated`.
     """
-    return bool(np.all(cols("therapy.activity_gbq") == 0.0)
-                and np.all(cols("therapy.peptide_nmol") == 0.0)
+    return bool(np.all(sched.hot_nmol == 0.0) and np.all(sched.cold_nmol == 0.0)
                 and np.all(m.lesion[..., GOMPERTZ] == 0.0))
 
 def untreated_states(m: KernelModel, times_h: np.ndarray) -> np.ndarray:
@@ -84,22 +83,25 @@ def untreated_states(m: KernelModel, times_h: np.ndarray) -> np.ndarray:
     return y
 
 def run_chunk(cols: Columns, generated_lesions: dict | None = None,
-              closed_form_without_peptide: bool = True) -> CourseResult:
+              closed_form_without_peptide: bool = True,
+              activity_gbq: np.ndarray | None = None) -> CourseResult:
     """Simulate the courses of a chunk of patients (validated config in ``cols.cfg``).
 
     A chunk without any peptide (``therapy=none``) with exponential growth is not
     integrated: its states are the exact closed form (:func:`untreated_states`), unless
     ``closed_form_without_peptide`` is False (used by the tests to compare both).
+    ``activity_gbq`` (n, n_cycles): each patient's activity per cycle, 0 for a cycle not
+    given (:func:`simulator.assembly.make_schedule`); default the config's fixed schedule.
     """
     cfg = cols.cfg
     m = build_model(cols, generated_lesions)
     n_t = m.system.n_tissues
-    sched = make_schedule(cols, m.system.mbq_per_nmol)
+    sched = make_schedule(cols, m.system.mbq_per_nmol, activity_gbq)
     times = sched.assessment_times_h
     if cfg["output"]["save_timeseries"] or cfg["output"]["plots"]:
         times = np.union1d(times, timeseries_times_h(
             sched, cfg["output"]["timeseries_points_per_cycle"]))
-    if closed_form_without_peptide and no_peptide(cols, m):
+    if closed_form_without_peptide and no_peptide(sched, m):
         bounds_h = np.append(sched.injection_times_h, sched.end_h)
         return CourseResult(model=m, schedule=sched, boundary_states=untreated_states(m, bounds_h),
                             time_h=times, states=untreated_states(m, times),

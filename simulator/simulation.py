@@ -16,13 +16,13 @@ import time
 import numpy as np
 import xarray as xr
 
+from .adaptive import run_schedule
+from .assembly import assessment_times_h
 from .cohort import cure_uniforms, observation_variates, sample_lesions, sample_parameters
 from .config import rules
 from .config.validation import PARAMETERS, check_sampleable
-from .outcomes import compute_outcomes
 from .population import Columns
 from .results.dataset import to_dataset
-from .runner import run_chunk
 from .summary import summary_inputs
 
 log = logging.getLogger(__name__)
@@ -112,35 +112,53 @@ def simulate_chunk(cfg: dict, start: int, stop: int) -> xr.Dataset:
     return simulate_chunk_variants(cfg, start, stop, [{}])[0]
 
 
-def simulate_chunk_variants(cfg: dict, start: int, stop: int,
-                            variants: list[dict[str, float]]) -> list[xr.Dataset]:
+def simulate_chunk_variants(cfg: dict, start: int, stop: int, variants: list[dict],
+                            activity_gbq: list[np.ndarray | None] | None = None,
+                            patients: np.ndarray | None = None) -> list[xr.Dataset]:
     """Patients ``start .. stop - 1`` once per variant, all in one batch of the engine.
 
     A variant maps dotted config paths (per-patient parameter columns, not sampled by the
-    cohort) to values.  Every variant sees the same sampled patients: patient i's variates,
-    lesions and cure draw come from its own seeded streams, so each variant's Dataset equals
-    a run of the config with those values set.
+    cohort) to a value, or to one value per patient.  Every variant sees the same sampled
+    patients: patient i's variates, lesions and cure draw come from its own seeded streams,
+    so each variant's Dataset equals a run of the config with those values set.
+
+    ``activity_gbq``: per variant, None (the config's schedule, ``therapy.schedule``) or each
+    patient's activity per cycle, (n, n_cycles) GBq with 0 for a cycle not given.
+    ``patients``: indices in ``[start, stop)`` of the patients to simulate (default all);
+    per-patient variant values and ``activity_gbq`` rows follow this selection.
     """
     seed, cohort = int(cfg["seed"]), cfg["cohort"]
-    n, copies = stop - start, len(variants)
+    index = np.arange(start, stop) if patients is None else np.asarray(patients, dtype=int)
+    rows = index - start
+    n, copies = index.size, len(variants)
     sampled = sample_parameters(cohort, seed, start, stop)
-    check_sampled(cfg, sampled, n, start)
+    check_sampled(cfg, sampled, stop - start, start)
+    sampled = {k: v[rows] for k, v in sampled.items()}
     generated = sample_lesions(cohort["lesions"], seed, start, stop)
     if generated is not None:
-        generated = {k: v if k == "site_names" else _tile_rows(np.asarray(v), copies)
+        generated = {k: v if k == "site_names" else _tile_rows(np.asarray(v)[rows], copies)
                      for k, v in generated.items()}
     columns = {path: _tile_rows(values, copies) for path, values in sampled.items()}
     for path in sorted({path for variant in variants for path in variant}):
-        columns[path] = np.repeat([float(v[path]) if path in v else Columns(cfg, 1)(path)[0]
-                                   for v in variants], n)
+        default = Columns(cfg, 1)(path)[0]
+        columns[path] = np.concatenate([
+            np.broadcast_to(np.asarray(v[path], dtype=float) if path in v else default, (n,))
+            for v in variants])
     cols = Columns(cfg, n * copies, columns)
-    res = run_chunk(cols, generated)
-    variates = observation_variates(seed, start, stop, res.model.lesion.shape[1],
-                                    res.schedule.assessment_times_h.size,
-                                    res.schedule.injection_times_h.size)
-    out = compute_outcomes(res, cols, {k: _tile_rows(a, copies) for k, a in variates.items()})
-    ds = to_dataset(res, out, cols, np.tile(np.arange(start, stop), copies))
-    cured = _tile_rows(cure_uniforms(seed, start, stop), copies) < out.tcp
+    schedule = None
+    if activity_gbq is not None and any(a is not None for a in activity_gbq):
+        fixed = np.repeat(cols("therapy.activity_gbq")[:, None],
+                          int(cfg["therapy"]["n_cycles"]), axis=1)
+        schedule = np.concatenate([fixed[k * n:(k + 1) * n] if a is None else np.asarray(a)
+                                   for k, a in enumerate(activity_gbq)])
+    n_lesions = (int(cohort["lesions"]["max_count"]) if cohort["lesions"] is not None
+                 else len(cfg["lesions"]))
+    variates = observation_variates(seed, start, stop, n_lesions,
+                                    assessment_times_h(cfg).size, int(cfg["therapy"]["n_cycles"]))
+    variates = {k: _tile_rows(v[rows], copies) for k, v in variates.items()}
+    res, out = run_schedule(cols, generated, schedule, variates)
+    ds = to_dataset(res, out, cols, np.tile(index, copies))
+    cured = _tile_rows(cure_uniforms(seed, start, stop)[rows], copies) < out.tcp
     ds["cured"] = xr.Variable(("patient",), cured,
                               {"units": "1", "long_name": "cure realised by a Bernoulli draw "
                                                           "from the patient's TCP"})

@@ -21,7 +21,7 @@ from ..errors import ConfigError
 from ..nuclides import lu177, nmol_per_gbq
 from ..units import HOURS_PER_MONTH, HOURS_PER_WEEK, birth_rate_per_h, growth_rate_per_h
 from .dotted import strip_optional
-from .schema import Config, PKConfig, TissuePK
+from .schema import LIMIT_NAMES, Config, PKConfig, TherapyConfig, TissuePK
 
 #: a per-patient getter: dotted path -> values, one per patient (shape (n,))
 Getter = Callable[[str], np.ndarray]
@@ -251,6 +251,9 @@ def check_run_level(cfg: dict) -> None:
         fail("output.summary_filename", output["summary_filename"],
              f"must differ from output.filename = {output['filename']!r} (compared without "
              "case, as on macOS and Windows file systems)")
+    check_limits(cfg)
+    check_schedule(cfg)
+    check_plan(cfg)
     response = cfg["response"]
     interval_months = response["assessment_interval_weeks"] * HOURS_PER_WEEK / HOURS_PER_MONTH
     if response["follow_up_months"] < interval_months:
@@ -263,3 +266,138 @@ def check_run_level(cfg: dict) -> None:
         fail("observation.visit_jitter_weeks", jitter,
              f"must be below half of response.assessment_interval_weeks = "
              f"{response['assessment_interval_weeks']} weeks, so that visits stay in order")
+
+
+# --- adaptive schedules, enforced limits, plans (docs/planning.md) --------------------------
+
+#: the therapy keys a plan chooses (``prrt-sim plan``): a cohort may not sample them then
+PLANNED_KEYS = ("therapy.activity_gbq", "therapy.n_cycles", "therapy.interval_weeks",
+                "therapy.peptide_nmol")
+
+
+def _sampled(cfg: dict) -> set:
+    params = cfg["cohort"]["parameters"]
+    return set(params) if isinstance(params, dict) else set()
+
+
+def _needs_limits(cfg: dict) -> str | None:
+    """What keeps the enforced limits in this run (an adaptive schedule, a plan), or None."""
+    if cfg["therapy"]["schedule"] != "fixed":
+        return f"therapy.schedule={cfg['therapy']['schedule']}"
+    return "a plan (prrt-sim plan)" if cfg.get("plan") is not None else None
+
+
+def check_limits(cfg: dict) -> None:
+    """``limits.enforced`` names known limits once each, and is not empty where a schedule
+    or a plan has to keep it; the kidney BED limit with risk factors is the lower one."""
+    limits = cfg["limits"]
+    enforced = limits["enforced"]
+    if any(name not in LIMIT_NAMES for name in enforced) or len(set(enforced)) != len(enforced):
+        fail("limits.enforced", enforced, f"expected distinct names from {list(LIMIT_NAMES)}")
+    user = _needs_limits(cfg)
+    if user and not enforced:
+        fail("limits.enforced", enforced, f"{user} keeps the enforced limits: name at least one "
+                                          f"of {list(LIMIT_NAMES)}")
+    if limits["kidney_bed_gy_with_risk_factors"] > limits["kidney_bed_gy"]:
+        fail("limits.kidney_bed_gy_with_risk_factors", limits["kidney_bed_gy_with_risk_factors"],
+             f"must not exceed limits.kidney_bed_gy = {limits['kidney_bed_gy']:g} Gy (renal risk "
+             "factors lower the kidneys' tolerance, Bodei 2008)")
+
+
+def _check_activity_bounds(cfg: dict) -> None:
+    therapy = cfg["therapy"]
+    if therapy["min_activity_gbq"] > therapy["max_activity_gbq"]:
+        fail("therapy.max_activity_gbq", therapy["max_activity_gbq"],
+             f"must be at least therapy.min_activity_gbq = {therapy['min_activity_gbq']:g} GBq: "
+             "these bounds exclude every activity")
+
+
+def _labelled_nmol(activity_gbq: float) -> float:
+    return activity_gbq * nmol_per_gbq(lu177())
+
+
+def check_schedule(cfg: dict) -> None:
+    """An adaptive schedule (``therapy.schedule``) has a first cycle to measure, and a
+    personalised activity has cycles to set and bounds that leave some activity."""
+    therapy = cfg["therapy"]
+    schedule = therapy["schedule"]
+    if schedule == "fixed":
+        return
+    sampled = _sampled(cfg)
+    if "therapy.activity_gbq" not in sampled and therapy["activity_gbq"] <= 0.0:
+        fail("therapy.activity_gbq", therapy["activity_gbq"],
+             f"therapy.schedule={schedule} measures the dose of a first cycle: its activity must "
+             "be > 0")
+    for key in ("therapy.n_cycles", "therapy.interval_weeks"):
+        if key in sampled:
+            fail(f"cohort.parameters.{key}", key, f"therapy.schedule={schedule} sets the cycles "
+                                                  "itself: the cohort cannot sample them")
+    if schedule != "personalised_activity":
+        return
+    if therapy["n_cycles"] < 2:
+        fail("therapy.n_cycles", therapy["n_cycles"], "personalised_activity sets the activity of "
+             "the cycles after the first (dosimetry) cycle: at least 2 cycles")
+    _check_activity_bounds(cfg)
+    need = _labelled_nmol(therapy["max_activity_gbq"])
+    if "therapy.peptide_nmol" not in sampled and therapy["peptide_nmol"] < need:
+        fail("therapy.peptide_nmol", therapy["peptide_nmol"],
+             f"must be at least the 177Lu-labelled peptide of therapy.max_activity_gbq = "
+             f"{therapy['max_activity_gbq']:g} GBq, {need:.3g} nmol (carrier-free limit)")
+
+
+def _check_candidates(key: str, values) -> None:
+    """``plan.<key>``: a non-empty list of distinct values, each valid for ``therapy.<key>``."""
+    field_ = f"plan.{key}"
+    if not isinstance(values, list) or not values:
+        fail(field_, values, "expected a non-empty list of candidate values")
+    meta = next(f.metadata for f in dataclasses.fields(TherapyConfig) if f.name == key)
+    integer = typing.get_type_hints(TherapyConfig)[key] is int
+    allowed = describe_bounds(f"therapy.{key}", meta["bounds"], meta["unit"])
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                integer and not isinstance(value, int)):
+            fail(field_, values, f"expected a list of {'integers' if integer else 'numbers'}")
+        if out_of_bounds(value, meta["bounds"]):
+            fail(field_, values, f"{value!r} is outside the range of therapy.{key}: {allowed}")
+    if len(set(values)) != len(values):
+        fail(field_, values, "the values must be distinct")
+
+
+def check_plan(cfg: dict) -> None:
+    """A plan (``prrt-sim plan``) searches fixed schedules within bounds that leave at least
+    one plan; its outputs are valid file names."""
+    plan = cfg.get("plan")
+    if plan is None:
+        return
+    therapy = cfg["therapy"]
+    if therapy["schedule"] != "fixed":
+        fail("therapy.schedule", therapy["schedule"], "a plan searches fixed schedules and "
+             "compares them with the configured one: set therapy.schedule=fixed")
+    if cfg.get("grid"):
+        fail("grid", cfg["grid"], "a plan searches its own values (plan.*): leave grid empty")
+    if not cfg["output"]["per_patient"]:
+        fail("output.per_patient", False, "a plan writes the re-simulation of its patients: set "
+                                          "output.per_patient=true")
+    for key in sorted(_sampled(cfg) & set(PLANNED_KEYS)):
+        fail(f"cohort.parameters.{key}", key, "a plan chooses the therapy: the cohort cannot "
+                                              "sample it")
+    for key in ("n_cycles", "interval_weeks", "peptide_nmol"):
+        _check_candidates(key, plan[key])
+    _check_activity_bounds(cfg)
+    need = _labelled_nmol(therapy["max_activity_gbq"])
+    if min(plan["peptide_nmol"]) < need:
+        fail("plan.peptide_nmol", plan["peptide_nmol"],
+             f"every value must be at least the 177Lu-labelled peptide of "
+             f"therapy.max_activity_gbq = {therapy['max_activity_gbq']:g} GBq, {need:.3g} nmol "
+             "(carrier-free limit)")
+    check_file_name("plan.filename", plan["filename"])
+    for key in ("filename", "summary_filename"):
+        if normalised_name(plan["filename"]) == normalised_name(cfg["output"][key]):
+            fail("plan.filename", plan["filename"], f"must differ from output.{key} = "
+                                                    f"{cfg['output'][key]!r}")
+
+
+def fail_infeasible(field: str, value, message: str) -> None:
+    """A plan found no schedule within its bounds that keeps an enforced limit (found by
+    simulation, so after compute): the message names the limit and what was tried."""
+    fail(field, value, message)

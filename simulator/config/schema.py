@@ -16,6 +16,14 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+#: therapy schedules (docs/planning.md): the config's cycles as given, or adaptive rules
+#: evaluated inside the simulation, patient by patient (simulator/adaptive.py)
+SCHEDULES = ("fixed", "dosimetry_guided", "personalised_activity")
+#: organ-at-risk limits an adaptive schedule or a plan can keep (limits.enforced)
+LIMIT_NAMES = ("kidney_bed", "kidney_dose", "marrow_dose")
+#: what ``prrt-sim plan`` maximises (simulator/planning.py)
+OBJECTIVES = ("orr", "cmr_near_complete", "pfs", "tcp")
+
 LESION_SITES = (
     "liver", "lymph_node", "bone", "lung", "peritoneum", "pancreas",
     "soft_tissue", "retroperitoneum", "pelvis", "other",
@@ -66,10 +74,19 @@ class PatientConfig:
 
 @dataclass
 class TherapyConfig:
+    # fixed: every cycle's activity; adaptive schedules: the first cycle's
     activity_gbq: float = bounded(0.0, 30.0, unit="GBq")
+    # fixed: the number of cycles; dosimetry_guided: the most; personalised_activity: N
     n_cycles: int = bounded(1, 12)
     interval_weeks: float = bounded(1.0, 52.0, unit="weeks")
     peptide_nmol: float = bounded(0.0, 5000.0, unit="nmol")  # 0: no peptide (therapy=none)
+    schedule: str = field(default=MISSING, metadata={"choices": SCHEDULES})
+    # bounds of an activity per cycle chosen by the simulator (personalised_activity, plan)
+    min_activity_gbq: float = bounded(0.0, 30.0, lo_open=True, unit="GBq")
+    max_activity_gbq: float = bounded(0.0, 30.0, lo_open=True, unit="GBq")
+    # personalised_activity: the activity is set again after every cycle's dosimetry, or
+    # once, after the first cycle's
+    replan: str = field(default=MISSING, metadata={"choices": ("every_cycle", "first_cycle")})
 
 
 @dataclass
@@ -173,12 +190,15 @@ class ObservationConfig:
 
 @dataclass
 class LimitsConfig:
-    """Organ-at-risk limits (flags only; the simulation never stops at a limit)."""
+    """Organ-at-risk limits: flags in every output; the adaptive schedules and the planner
+    keep the ``enforced`` ones (the engine itself never stops at a limit)."""
 
     kidney_bed_gy_with_risk_factors: float = bounded(0.0, 200.0, lo_open=True, unit="Gy")
     kidney_bed_gy: float = bounded(0.0, 200.0, lo_open=True, unit="Gy")
     kidney_dose_gy: float = bounded(0.0, 200.0, lo_open=True, unit="Gy")
     marrow_dose_gy: float = bounded(0.0, 50.0, lo_open=True, unit="Gy")
+    # names from LIMIT_NAMES (checked by simulator.config.rules.check_limits)
+    enforced: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -226,6 +246,27 @@ class CohortConfig:
 
 
 @dataclass
+class PlanConfig:
+    """``prrt-sim plan``: the fixed schedule that maximises ``objective`` within the enforced
+    limits, searched over these values (simulator/planning.py, docs/planning.md)."""
+
+    objective: str = field(default=MISSING, metadata={"choices": OBJECTIVES})
+    # cohort: one plan for all patients (the twins of one patient, or a population);
+    # patient: one plan per patient
+    scope: str = field(default=MISSING, metadata={"choices": ("cohort", "patient")})
+    # candidate values (each checked against the therapy field's bounds)
+    n_cycles: list[int] = field(default_factory=list)
+    interval_weeks: list[float] = field(default_factory=list)
+    peptide_nmol: list[float] = field(default_factory=list)
+    # activities tried per (cycles, interval, peptide), from therapy.min_activity_gbq to the
+    # largest that keeps the limits (therapy.max_activity_gbq at most)
+    activity_points: int = bounded(2, 20)
+    # largest accepted fraction of a plan's patients (twins) over an enforced limit
+    max_exceedance_probability: float = bounded(0.0, 1.0, hi_open=True)
+    filename: str = MISSING
+
+
+@dataclass
 class Config:
     seed: int = bounded(0, 2**63 - 1)
     patient: PatientConfig = field(default_factory=PatientConfig)
@@ -243,6 +284,8 @@ class Config:
     cohort: CohortConfig = field(default_factory=CohortConfig)
     # dotted config path -> list of values: an in-process parameter grid (simulator/sweep/grid.py)
     grid: dict[str, Any] = field(default_factory=dict)
+    # None: simulate; a plan block (conf/plan/, ``prrt-sim plan``): optimise the schedule
+    plan: PlanConfig | None = None
 
 
 def register_configs() -> None:

@@ -48,8 +48,9 @@ def run_batch(fun, jac, tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, con
               rtol, max_steps, first_step_h, boundary_out, series_out, status_out, structure):
     """Integrate every patient's course; arrays have a leading patient axis.
 
-    ``boundary_out`` (n, n_cycles + 1, S) and ``series_out`` (n, n_out, S) receive the
-    states; ``status_out`` (n,) the integrator status (0 = success).
+    ``hot_nmol`` and ``cold_nmol`` (n, n_cycles) are the amounts of each patient's
+    injections; ``boundary_out`` (n, n_cycles + 1, S) and ``series_out`` (n, n_out, S)
+    receive the states; ``status_out`` (n,) the integrator status (0 = success).
     """
     n_states = y0.shape[1]
     for p in numba.prange(tissue.shape[0]):

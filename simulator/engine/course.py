@@ -36,7 +36,10 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
     injection_times_h : float64[n_cycles]
         Strictly increasing injection times (h).
     hot_index, cold_index : int
-        State indices receiving ``hot_nmol`` / ``cold_nmol`` at each injection.
+        State indices receiving ``hot_nmol[c]`` / ``cold_nmol[c]`` at injection ``c``.
+    hot_nmol, cold_nmol : float64[n_cycles]
+        Amounts injected at each injection time (0 and 0: no injection in that cycle;
+        the integration still restarts there, so every cycle keeps its boundary state).
     end_h : float
         End of integration (h), after the last injection.
     first_step_h : float
@@ -62,8 +65,8 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
         t = injection_times_h[c]
         t_next = injection_times_h[c + 1] if c + 1 < n_cyc else end_h
         boundary_out[c, :] = y
-        y[hot_index] += hot_nmol
-        y[cold_index] += cold_nmol
+        y[hot_index] += hot_nmol[c]
+        y[cold_index] += cold_nmol[c]
         h = first_step_h  # the injection is a discontinuity: restart from a small step
         last = c == n_cyc - 1
         while k_out < out_times_h.size and (out_times_h[k_out] < t_next

@@ -92,9 +92,8 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
                                "lesion biologically effective dose per cycle")
     dv["tia_mbq_h"] = _var(("patient", "region", "cycle"), out.tia_mbq_h, "MBq h",
                            "time-integrated activity per cycle")
-    dv["injected_activity_gbq"] = _var(
-        pc, np.repeat(cols("therapy.activity_gbq")[:, None], n_cyc, axis=1), "GBq",
-        "administered 177Lu activity")
+    dv["injected_activity_gbq"] = _var(pc, res.schedule.activity_gbq, "GBq",
+                                       "administered 177Lu activity (0: cycle not given)")
     dv["lesion_volume_ml"] = _var(plt, out.lesion_volume_ml, "mL", "lesion volume")
     dv["lesion_viable_fraction"] = _var(plt, out.lesion_viable_fraction, "1",
                                         "fraction of the lesion volume made of viable cells")

@@ -33,6 +33,8 @@ def output_names(cfg: dict) -> list[str]:
     n = int(cfg["cohort"]["n_patients"])
     if not cfg["grid"] and (n > 1 or not output["per_patient"]):
         names.append(output["summary_filename"])
+    if cfg.get("plan") is not None:
+        names.append(cfg["plan"]["filename"])
     return names
 
 

@@ -172,10 +172,11 @@ LAYERS = [
     ("assembly",),
     ("runner",),
     ("outcomes",),
+    ("adaptive",),
     ("results",),
     ("summary", "trial", "inference", "netter1", "reference", "report", "tail"),
     ("simulation",),
-    ("sweep", "sensitivity"),
+    ("sweep", "sensitivity", "planning"),
     ("precheck", "run", "plots", "figures"),
     ("cli", "__main__"),
 ]

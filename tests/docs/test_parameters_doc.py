@@ -39,6 +39,8 @@ NOT_DOCUMENTED = {
     "cohort.sampling": "a setting of the cohort files; syntax in the README",
     "cohort.correlations": "empty in `single`; copula syntax in the README and docs/model.md §9",
     "cohort.lesions": "null in `single`; generated lesions are documented per cohort file",
+    "plan": "null unless a plan is chosen (`prrt-sim plan`, conf/plan/default.yaml); its keys "
+            "are documented in docs/planning.md",
 }
 
 _MINUS = str.maketrans({"−": "-", "–": "-"})
@@ -156,6 +158,11 @@ def test_documented_value_equals_conf(path: str, cells: dict):
         assert _same(unset.group(1), _lookup(DEFAULT, fallback.group(1))), (
             f"{path}: documented fallback {unset.group(1)}, "
             f"{fallback.group(1)} = {_lookup(DEFAULT, fallback.group(1))!r} in conf")
+        return
+    if isinstance(value, list):  # "[a, b]"
+        names = [x.strip() for x in doc.strip("[]").split(",") if x.strip()]
+        assert names == [str(v) for v in value], (
+            f"{path}: docs/parameters.md says {doc!r}, conf has {value!r}")
         return
     token = doc.split(" ")[0]  # "1.409 h" -> "1.409"
     assert _same(token, value), f"{path}: docs/parameters.md says {doc!r}, conf has {value!r}"
