@@ -210,3 +210,14 @@ def check_run_level(cfg: dict) -> None:
              f"must cover at least one assessment, i.e. be >= "
              f"response.assessment_interval_weeks = {response['assessment_interval_weeks']} "
              f"weeks ({interval_months:.3g} months)")
+
+
+# --- patient measurement files (simulator.personal) ----------------------------------------
+
+def fail_patient_file(source: str, field: str, value: Any, allowed: str,
+                      row: int | None = None) -> None:
+    """Raise :class:`ConfigError` for a bad entry of a patient measurement file, naming the
+    file (or table), the row (1-based data row, as in a spreadsheet below its header), the
+    field, the value and what is allowed."""
+    where = source if row is None else f"{source} row {row}"
+    raise ConfigError(f"Invalid patient file: {where}: {field} = {value!r}; {allowed}.")
