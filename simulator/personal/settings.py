@@ -31,9 +31,10 @@ _SAMPLER = {
     "max_rounds": (0, 50, False), "target_ess_fraction": (0.0, 1.0, True),
     "defensive_fraction": (0.0, 1.0, True), "proposal_df": (1.0, 1e6, False),
     "covariance_inflation": (0.1, 100.0, False), "min_ess": (1.0, 1e9, False),
-    "z_max": (2.0, 10.0, False),
+    "z_max": (2.0, 10.0, False), "laplace_starts": (1, 100, False),
+    "min_refit_ess": (2.0, 1e9, False),
 }
-_INTEGERS = ("n_twins", "pilot_twins", "max_rounds")
+_INTEGERS = ("n_twins", "pilot_twins", "max_rounds", "laplace_starts")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class Sampler:
     covariance_inflation: float
     min_ess: float
     z_max: float
+    laplace_starts: int
+    min_refit_ess: float
 
 
 @dataclass(frozen=True)
