@@ -176,7 +176,7 @@ LAYERS = [
     ("summary", "trial", "inference", "netter1", "reference", "report"),
     ("simulation",),
     ("sweep",),
-    ("precheck", "run", "plots", "figures"),
+    ("precheck", "run", "plots", "figures", "personal"),
     ("cli", "__main__"),
 ]
 
