@@ -1,6 +1,6 @@
 """Write the SYNTHETIC example patient of docs/personal_prediction.md (not a real patient).
 
-A virtual patient drawn from the prior of conf/personal/default.yaml, with the covariates,
+A virtual patient drawn from the prior of conf/personal.yaml, with the covariates,
 schedule and measurement times below, "measured" through the measurement model (seeded),
 written as a patient file with CSV tables, plus its true parameters (truth.yaml) so that
 the prediction can be checked against them.  Rounded to 3 significant digits, as a clinic

@@ -25,7 +25,7 @@ from simulator.personal.update import fit_patient, weighted_quantiles
 
 #: the measurement design: what a clinic measures after cycle 1 of 4 x 7.4 GBq q8w (the
 #: values are placeholders, replaced by synthetic measurements)
-DESIGN = {
+SBC_DESIGN = {
     "patient_id": "sbc_design", "body_mass_kg": 70.0, "gfr_ml_per_min": 85.0,
     "kidney_mass_g": 310.0,
     "cycles": [{"cycle": 1, "injection_time_d": 0, "activity_gbq": 7.4},
@@ -44,7 +44,7 @@ KEY_PARAMETERS = ("pk.kidney_reabsorbed_fraction", "pk.tubular_release_half_life
 
 
 def sbc_section(settings, n: int, seed: int, out: Path) -> list[str]:
-    design = parse_patient(DESIGN)
+    design = parse_patient(SBC_DESIGN)
     start = time.perf_counter()
     ds = calibrate(design, settings, n, seed, log=print)
     wall = time.perf_counter() - start
@@ -72,7 +72,7 @@ def sbc_section(settings, n: int, seed: int, out: Path) -> list[str]:
 
 
 def recovery_section(settings, seed: int) -> list[str]:
-    design = parse_patient(DESIGN)
+    design = parse_patient(SBC_DESIGN)
     prior = build_prior(design, settings)
     lines = ["## Recovery of known parameters", "",
              "Three synthetic patients with every parameter at its prior 10th, 50th and 90th "
@@ -92,7 +92,7 @@ def recovery_section(settings, seed: int) -> list[str]:
 
 
 def narrowing_section(settings, seed: int, replicates: int) -> list[str]:
-    design = parse_patient(DESIGN)
+    design = parse_patient(SBC_DESIGN)
     prior = build_prior(design, settings)
     syn = synthetic_patients(design, settings, prior, replicates, seed + 11)
     widths = {label: {k: [] for k in KEY_PARAMETERS} for label in NARROWING}

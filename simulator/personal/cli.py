@@ -25,7 +25,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="prrt-sim-fit", description=__doc__.splitlines()[0])
     p.add_argument("patient", type=Path, help="patient measurement file (YAML)")
     p.add_argument("--settings", type=Path, default=None,
-                   help="settings file (default conf/personal/default.yaml)")
+                   help="settings file (default conf/personal.yaml)")
     p.add_argument("--prior", default=None,
                    help="cohort config of conf/cohort/ used as the prior (default: settings)")
     p.add_argument("--twins", type=int, default=None, help="twins of the final round")

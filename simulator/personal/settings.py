@@ -1,6 +1,6 @@
 """Settings of a personal prediction: the prior, the measurement model, the sampler.
 
-Read from ``conf/personal/default.yaml`` (or any file of that form) and checked before any
+Read from ``conf/personal.yaml`` (or any file of that form) and checked before any
 compute; every bad value is a :class:`simulator.ConfigError` naming ``personal.<key>``.
 """
 
@@ -87,7 +87,7 @@ class Settings:
 
 
 def default_settings_path() -> Path:
-    return config_dir() / "personal" / "default.yaml"
+    return config_dir() / "personal.yaml"
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
