@@ -48,3 +48,19 @@ def test_fit_writes_datasets_and_figure(tmp_path, capsys):
     alt = open_results(out / "alternatives.nc")
     kidney = alt.kidney_bed_planned_gy.sel(quantile=0.5).values
     assert kidney[1] > kidney[0]     # 9.25 GBq cycles give the kidneys more than 5.55 GBq
+
+
+@pytest.mark.slow   # a small fit in a kernel (~1-2 min)
+def test_notebook_runs(tmp_path, monkeypatch):
+    import nbclient
+    import nbformat
+
+    root = Path(__file__).resolve().parents[3]
+    nb = nbformat.read(root / "experiments" / "notebooks" / "personal_prediction.ipynb",
+                       as_version=4)
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    work = root / "experiments" / "notebooks"
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(work)}}).execute()
+    assert "kidney BED over the course" in nb.cells[1].outputs[0]["text"]
+    (work / "personal_prediction.png").unlink(missing_ok=True)
