@@ -6,7 +6,8 @@ written as a patient file with CSV tables, plus its true parameters (truth.yaml)
 the prediction can be checked against them.  Rounded to 3 significant digits, as a clinic
 would report.
 
-    NUMBA_NUM_THREADS=2 python experiments/personal_example.py --out experiments/personal/example_synthetic
+    NUMBA_NUM_THREADS=2 python experiments/personal_example.py \
+        --out experiments/personal/example_synthetic
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@
 2. Recovery: a few synthetic patients with known parameters (prior quantiles) fitted.
 3. Narrowing: the same synthetic patients measured at 1, 2 and 4 time points.
 
-    NUMBA_NUM_THREADS=2 python experiments/personal_sbc.py --n 200 --out experiments/results/personal_sbc
+    NUMBA_NUM_THREADS=2 python experiments/personal_sbc.py --n 200 \
+        --out experiments/results/personal_sbc
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ def sbc_section(settings, n: int, seed: int, out: Path) -> list[str]:
         lines.append(f"| `{name}` | {kind} | {100 * c50[k]:.1f} % | {100 * c90[k]:.1f} % | "
                      f"{' '.join(str(c) for c in counts[k])} | {p[k]:.2f} |")
     pooled = ranks[np.isfinite(ranks)]
-    lines += ["", f"Pooled over every quantity: 50 % coverage {100 * coverage(pooled[:, None], 0.5)[0]:.1f} %, "
-                  f"90 % coverage {100 * coverage(pooled[:, None], 0.9)[0]:.1f} %; largest "
+    p50, p90 = (100 * coverage(pooled[:, None], level)[0] for level in (0.5, 0.9))
+    lines += ["", f"Pooled over every quantity: 50 % coverage {p50:.1f} %, "
+                  f"90 % coverage {p90:.1f} %; largest "
                   f"deviation from nominal: {100 * np.max(np.abs(c50 - 0.5)):.1f} points (50 %), "
                   f"{100 * np.max(np.abs(c90 - 0.9)):.1f} points (90 %).", ""]
     return lines

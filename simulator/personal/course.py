@@ -70,7 +70,7 @@ def measurement_times_h(patient: PatientFile) -> np.ndarray:
 
 
 def run_course(cols: Columns, schedule: CourseSchedule,
-               extra_times_h: np.ndarray = np.zeros(0)) -> CourseResult:
+               extra_times_h: np.ndarray | None = None) -> CourseResult:
     """States of a batch of twins over the course, cycle by cycle through the batch kernel."""
     cfg = cols.cfg
     m = build_model(cols)
@@ -79,7 +79,8 @@ def run_course(cols: Columns, schedule: CourseSchedule,
     inj = np.asarray(schedule.injection_times_h, float)
     end_h = max(float(inj[-1] + cfg["solver"]["tail_weeks"] * HOURS_PER_WEEK),
                 cfg["response"]["follow_up_months"] * HOURS_PER_MONTH)
-    times = np.union1d(regular.assessment_times_h, extra_times_h)
+    times = np.union1d(regular.assessment_times_h,
+                       np.zeros(0) if extra_times_h is None else extra_times_h)
     hot = np.broadcast_to(schedule.activity_gbq * 1000.0 / mbq, (m.n, inj.size))
     cold = np.broadcast_to(schedule.peptide_nmol, (m.n, inj.size)) - hot
     n_t = m.system.n_tissues

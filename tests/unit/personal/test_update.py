@@ -67,6 +67,7 @@ def test_bad_settings_name_the_key():
     good = load_settings()
     assert good.sampler.n_twins >= 100 and good.prior == "personal_netter1"
     import yaml
+
     from simulator.config import config_dir
     data = yaml.safe_load((config_dir() / "personal.yaml").read_text())
     data["sampler"]["n_twins"] = 0
