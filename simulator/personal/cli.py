@@ -64,7 +64,12 @@ def run(args: argparse.Namespace) -> dict:
     if args.planned_activity_gbq:
         alt = alternatives(fit, args.planned_activity_gbq, seed=args.seed)
         paths["alternatives"] = write_netcdf(alt, out / "alternatives.nc")
-    if not args.no_figure:
+    import importlib.util
+
+    if not args.no_figure and importlib.util.find_spec("matplotlib") is None:
+        print("prrt-sim-fit: no figure (needs matplotlib: pip install 'prrt-simulator[plots]')",
+              file=sys.stderr)
+    elif not args.no_figure:
         from .figure import prediction_figure
 
         limits = fit.prior.cfg["limits"]
