@@ -44,13 +44,25 @@ KEY_PARAMETERS = ("pk.kidney_reabsorbed_fraction", "pk.tubular_release_half_life
                   "lesions.liver_1.sstr_density_nmol_per_l", "pk.tumour.release_half_life_h")
 
 
-def sbc_section(settings, n: int, seed: int, out: Path) -> list[str]:
+def sbc_section(settings, n: int, seed: int, out: Path, head: list[str]) -> list[str]:
     design = parse_patient(SBC_DESIGN)
     start = time.perf_counter()
-    ds = calibrate(design, settings, n, seed, log=print)
+
+    def checkpoint(partial):
+        lines = sbc_table(partial, settings, seed, time.perf_counter() - start)
+        (out / "results_partial.md").write_text("\n".join(head + lines) + "\n")
+
+    ds = calibrate(design, settings, n, seed, log=lambda m: print(m, flush=True),
+                   checkpoint=checkpoint)
     wall = time.perf_counter() - start
     ds.attrs["wall_time_s"] = round(wall, 1)
     ds.to_netcdf(out / "sbc.nc")
+    (out / "results_partial.md").unlink(missing_ok=True)
+    return sbc_table(ds, settings, seed, wall)
+
+
+def sbc_table(ds, settings, seed: int, wall: float) -> list[str]:
+    n = ds.sizes["synthetic_patient"]
     ranks = ds["rank"].values
     c50, c90 = coverage(ranks, 0.5), coverage(ranks, 0.9)
     counts, p = rank_histogram(ranks)
@@ -126,20 +138,22 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="synthetic patients of the SBC")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--twins", type=int, default=500, help="final twins a fit")
-    parser.add_argument("--pilot", type=int, default=200, help="twins a pilot round")
+    parser.add_argument("--twins", type=int, default=300, help="final twins a fit")
+    parser.add_argument("--pilot", type=int, default=150, help="twins a pilot round")
+    parser.add_argument("--starts", type=int, default=2, help="Laplace starts")
     parser.add_argument("--replicates", type=int, default=5, help="patients of the narrowing")
-    parser.add_argument("--sections", nargs="+", default=["sbc", "recovery", "narrowing"])
+    parser.add_argument("--sections", nargs="+", default=["recovery", "narrowing", "sbc"])
     parser.add_argument("--out", type=Path, default=Path("experiments/results/personal_sbc"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    settings = load_settings().with_sampler(n_twins=args.twins, pilot_twins=args.pilot)
+    settings = load_settings().with_sampler(n_twins=args.twins, pilot_twins=args.pilot,
+                                            laplace_starts=args.starts)
     start = time.perf_counter()
     lines = ["# Personal prediction: validation", "",
              f"`NUMBA_NUM_THREADS=2 python experiments/personal_sbc.py --n {args.n} --seed "
              f"{args.seed} --twins {args.twins} --pilot {args.pilot} --replicates "
-             f"{args.replicates} --sections {' '.join(args.sections)}`", ""]
-    sections = {"sbc": lambda: sbc_section(settings, args.n, args.seed, args.out),
+             f"{args.replicates} --starts {args.starts} --sections {' '.join(args.sections)}`", ""]
+    sections = {"sbc": lambda: sbc_section(settings, args.n, args.seed, args.out, lines[:]),
                 "recovery": lambda: recovery_section(settings, args.seed),
                 "narrowing": lambda: narrowing_section(settings, args.seed, args.replicates)}
     for name in args.sections:

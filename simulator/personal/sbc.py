@@ -72,9 +72,10 @@ def synthetic_patients(design: PatientFile, settings: Settings, prior: Prior, n:
 
 
 def calibrate(design: PatientFile, settings: Settings, n: int, seed: int = 0,
-              log=None) -> xr.Dataset:
+              log=None, checkpoint=None, every: int = 10) -> xr.Dataset:
     """Fit ``n`` synthetic patients; normalised ranks (posterior CDF at the truth) of every
-    parameter and predicted quantity, ESS and time per fit."""
+    parameter and predicted quantity, ESS and time per fit.  ``checkpoint(ds)`` receives the
+    patients done so far every ``every`` patients."""
     prior = build_prior(design, settings)
     syn = synthetic_patients(design, settings, prior, n, seed)
     names = list(prior.names)
@@ -93,6 +94,13 @@ def calibrate(design: PatientFile, settings: Settings, n: int, seed: int = 0,
         ess[i], seconds[i] = fit.ess, time.perf_counter() - start
         if log:
             log(f"patient {i + 1}/{n}: ESS {ess[i]:.0f}, {seconds[i]:.1f} s")
+        if checkpoint is not None and (i + 1) % every == 0 and i + 1 < n:
+            checkpoint(_ranks_dataset(ranks[:i + 1], ess[:i + 1], seconds[:i + 1], names,
+                                      quantities, settings, seed, design))
+    return _ranks_dataset(ranks, ess, seconds, names, quantities, settings, seed, design)
+
+
+def _ranks_dataset(ranks, ess, seconds, names, quantities, settings, seed, design):
     return xr.Dataset(
         {"rank": (("synthetic_patient", "quantity"), ranks,
                   {"long_name": "posterior CDF at the true value (normalised rank)",
