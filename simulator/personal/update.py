@@ -208,7 +208,7 @@ def fit_patient(patient: PatientFile, settings: Settings, overrides=(), seed: in
     model = measurement_model(patient, settings.errors)
     smp = settings.sampler
     rng = np.random.default_rng(seed)
-    proposal = Proposal(dim=prior.dim)
+    proposal, kind = Proposal(dim=prior.dim), "prior"
     rounds = []
     target = smp.target_ess_fraction * smp.pilot_twins
     if smp.max_rounds and model.m:
@@ -227,25 +227,26 @@ def fit_patient(patient: PatientFile, settings: Settings, overrides=(), seed: in
                        key=lambda t: t[2])
             proposal = Proposal(dim=prior.dim, share=smp.defensive_fraction, loc=best[0],
                                 shape=smp.covariance_inflation * best[1], df=smp.proposal_df)
+            kind = "laplace"
             for r in range(1, smp.max_rounds + 1):
                 z, log_pq, ll = _pilot(prior, patient, model, proposal, smp.pilot_twins, rng,
                                        smp.z_max)
                 w = normalised(log_pq + ll)
                 ess = effective_sample_size(w)
                 rounds.append({"round": r, "twins": smp.pilot_twins, "ess": ess,
-                               "proposal": "laplace" if r == 1 else "adapted"})
+                               "proposal": kind})
                 if log:
                     log(f"round {r} ({rounds[-1]['proposal']}): {smp.pilot_twins} twins, "
                         f"ESS {ess:.1f}")
                 if ess >= target:
                     break
                 if ess >= smp.min_refit_ess:
-                    proposal = fitted_proposal(z, w, settings)
+                    proposal, kind = fitted_proposal(z, w, settings), "adapted"
     z, values, ds, pred, ll, w = _round(prior, patient, model, proposal, smp.n_twins, rng,
                                         smp.z_max)
     ess = effective_sample_size(w)
-    rounds.append({"round": len(rounds), "twins": smp.n_twins, "ess": ess,
-                   "proposal": "prior" if proposal.loc is None else "adapted", "final": True})
+    rounds.append({"round": len(rounds), "twins": smp.n_twins, "ess": ess, "proposal": kind,
+                   "final": True})
     if log:
         log(f"final: {smp.n_twins} twins, ESS {ess:.1f}")
     if ess < smp.min_ess:
