@@ -401,3 +401,14 @@ def fail_infeasible(field: str, value, message: str) -> None:
     """A plan found no schedule within its bounds that keeps an enforced limit (found by
     simulation, so after compute): the message names the limit and what was tried."""
     fail(field, value, message)
+
+
+# --- patient measurement files (simulator.personal) ----------------------------------------
+
+def fail_patient_file(source: str, field: str, value: Any, allowed: str,
+                      row: int | None = None) -> None:
+    """Raise :class:`ConfigError` for a bad entry of a patient measurement file, naming the
+    file (or table), the row (1-based data row, as in a spreadsheet below its header), the
+    field, the value and what is allowed."""
+    where = source if row is None else f"{source} row {row}"
+    raise ConfigError(f"Invalid patient file: {where}: {field} = {value!r}; {allowed}.")

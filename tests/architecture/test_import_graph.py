@@ -177,7 +177,7 @@ LAYERS = [
     ("summary", "trial", "inference", "netter1", "reference", "report", "tail"),
     ("simulation",),
     ("sweep", "sensitivity", "planning"),
-    ("precheck", "run", "plots", "figures"),
+    ("precheck", "run", "plots", "figures", "personal"),
     ("cli", "__main__"),
 ]
 

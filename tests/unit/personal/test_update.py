@@ -1,0 +1,85 @@
+"""Importance sampling over twins: weights, quantiles, and a small update end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator import ConfigError
+from simulator.personal.likelihood import measurement_model, with_measured
+from simulator.personal.predict import prediction_dataset
+from simulator.personal.sbc import synthetic_patients
+from simulator.personal.settings import load_settings, parse_settings
+from simulator.personal.update import (
+    Proposal,
+    effective_sample_size,
+    fit_patient,
+    normalised,
+    posterior_dataset,
+    weighted_cdf_at,
+    weighted_quantiles,
+)
+
+
+def test_weights_and_ess():
+    w = normalised(np.array([0.0, 0.0, -np.inf, np.log(2.0)]))
+    assert np.allclose(w, [0.25, 0.25, 0.0, 0.5])
+    assert np.isclose(effective_sample_size(w), 1 / (0.0625 * 2 + 0.25))
+    assert effective_sample_size(normalised(np.full(3, -np.inf))) == 0.0
+
+
+def test_weighted_quantiles_and_cdf():
+    v = np.arange(1.0, 101.0)
+    w = np.full(100, 0.01)
+    assert np.allclose(weighted_quantiles(v, w, (0.5,)), [50.5])
+    assert np.isclose(weighted_cdf_at(v, w, np.array(50.0)), 0.495)
+    heavy = np.where(v > 90, 0.1, 0.0)
+    assert weighted_quantiles(v, heavy, (0.05,))[0] > 90
+
+
+def test_proposal_density_is_normalised():
+    rng = np.random.default_rng(0)
+    q = Proposal(dim=2, share=0.2, loc=np.array([1.0, -1.0]),
+                 shape=np.array([[0.2, 0.05], [0.05, 0.1]]))
+    z = q.draw(20000, rng, z_max=6.0)
+    # E_q[p / q] = 1 for the prior p (both normalised densities)
+    from simulator.personal.prior import Prior
+    ratio = np.exp(Prior.log_density(z) - q.log_density(z))
+    assert abs(ratio.mean() - 1.0) < 0.05
+
+
+def test_a_small_update_moves_towards_the_truth(small_patient, small_prior, fast_settings):
+    syn = synthetic_patients(small_patient, fast_settings, small_prior, 1, seed=4)
+    fit = fit_patient(syn.patients[0], fast_settings, prior=small_prior, seed=1)
+    assert fit.ess > 10 and np.isclose(fit.weights.sum(), 1.0)
+    post = posterior_dataset(fit)
+    name = "pk.tumour.release_half_life_h"
+    width = lambda q: float(q.sel(parameter=name, quantile=0.95) - q.sel(parameter=name,  # noqa
+                                                                          quantile=0.05))
+    assert width(post.posterior_quantile) < 0.5 * width(post.prior_quantile)
+    pred = prediction_dataset(fit)
+    assert np.isclose(pred.response_probability.sum(), 1.0)
+    assert set(pred["quantile"].values) == {0.05, 0.25, 0.5, 0.75, 0.95}
+    assert (pred.kidney_bed_total_gy.diff("quantile") >= 0).all()
+
+
+def test_bad_settings_name_the_key():
+    good = load_settings()
+    assert good.sampler.n_twins >= 100 and good.prior == "personal_netter1"
+    import yaml
+
+    from simulator.config import config_dir
+    data = yaml.safe_load((config_dir() / "personal.yaml").read_text())
+    data["sampler"]["n_twins"] = 0
+    with pytest.raises(ConfigError, match="personal.sampler.n_twins = 0"):
+        parse_settings(data)
+
+
+def test_synthetic_measurements_follow_the_model(small_patient, small_prior, fast_settings):
+    syn = synthetic_patients(small_patient, fast_settings, small_prior, 1, seed=9)
+    measured = syn.patients[0]
+    assert measured.n_measurements == small_patient.n_measurements
+    model = measurement_model(measured, fast_settings.errors)
+    assert np.all(np.isfinite(model.log_observed))
+    again = with_measured(small_patient, np.exp(model.log_observed))
+    assert again.activities[0].activity_mbq == measured.activities[0].activity_mbq
