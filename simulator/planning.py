@@ -44,7 +44,8 @@ import numpy as np
 import xarray as xr
 
 from .adaptive import limit_values, run_schedule
-from .cohort import sample_lesions, sample_parameters
+from .assembly import assessment_times_h
+from .cohort import observation_variates, sample_lesions, sample_parameters
 from .config.dotted import with_values
 from .config.rules import fail_infeasible
 from .outcomes import Outcomes
@@ -103,6 +104,19 @@ class Patients:
         self.sampled = sample_parameters(cfg["cohort"], seed, 0, self.n)
         self.generated = sample_lesions(cfg["cohort"]["lesions"], seed, 0, self.n)
         self.courses = 0
+        self._variates: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+
+    def variates(self, cfg: dict) -> dict[str, np.ndarray]:
+        """The patients' observation variates (new lesions, measurement error) for the
+        schedule of ``cfg``: each patient's own seeded stream, as in an ordinary run and in
+        the re-simulation, so every candidate sees the same draws."""
+        lesions = self.cfg["cohort"]["lesions"]
+        n_lesions = int(lesions["max_count"]) if lesions is not None else len(self.cfg["lesions"])
+        key = (assessment_times_h(cfg).size, int(cfg["therapy"]["n_cycles"]))
+        if key not in self._variates:
+            self._variates[key] = observation_variates(int(self.cfg["seed"]), 0, self.n,
+                                                       n_lesions, *key)
+        return self._variates[key]
 
     def evaluate(self, n_cycles: int, interval_weeks: float, rows: np.ndarray,
                  activity_gbq: np.ndarray, peptide_nmol: np.ndarray) -> dict[str, np.ndarray]:
@@ -112,6 +126,7 @@ class Patients:
                                      "therapy.interval_weeks": float(interval_weeks),
                                      "output.save_timeseries": False, "output.plots": False})
         chunk, pieces = int(cfg["solver"]["chunk_size"]), []
+        variates = self.variates(cfg)
         for s in range(0, rows.size, chunk):
             r = rows[s:s + chunk]
             columns = {k: v[r] for k, v in self.sampled.items()}
@@ -121,7 +136,8 @@ class Patients:
                 k: v if k == "site_names" else np.asarray(v)[r]
                 for k, v in self.generated.items()}
             cols = Columns(cfg, r.size, columns)
-            _, out = run_schedule(cols, generated)
+            _, out = run_schedule(cols, generated, None,
+                                  {k: v[r] for k, v in variates.items()})
             pieces.append({"objective": objective_values(out, cfg["plan"]["objective"]),
                            **limit_margins(cols, out)})
             self.courses += r.size

@@ -60,6 +60,18 @@ def test_per_patient_plans_meet_every_constraint_and_never_lose_to_the_fixed_sch
     assert np.any(plan.kidney_bed_max_gy.values[six] > 0.99 * 28.0)
 
 
+def test_a_plan_on_a_cohort_with_new_lesions_sees_the_patients_own_observation_draws():
+    """The search draws each patient's observation variates (new lesions) from its own stream,
+    as the re-simulation does: the searched and re-simulated PFS agree patient by patient."""
+    cfg = _cohort("cohort.n_patients=4", "plan.scope=patient", "plan.objective=pfs",
+                  "plan.n_cycles=[4]", "plan.activity_points=2",
+                  "tumour.new_lesion_rate_per_month=0.1")
+    result = simulator.plan(cfg)
+    plan, resim = result.plan, result.resimulation
+    assert np.isfinite(resim.new_lesion_time_months.values).any()   # new lesions occur
+    np.testing.assert_array_equal(plan.resimulated_objective.values, plan.plan_objective.values)
+
+
 @pytest.mark.slow
 def test_a_plan_over_twins_bounds_the_chance_of_passing_a_limit():
     cfg = _cohort("cohort.n_patients=30", "plan.n_cycles=[4,8]", "plan.objective=pfs",
