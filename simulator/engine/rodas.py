@@ -228,19 +228,28 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, struct
         hc = 1.0 / h
         for s in range(6):  # E k_s = f(t + c_s h, y + sum A_sj k_j) + h D_s f_t + sum C_sj k_j / h
             o = s * (s - 1) // 2
+            # stage sums as contiguous axpys, j ascending: per component the same additions
+            # in the same order as a dot product over j (bit-identical), but vectorisable and
+            # with each tableau coefficient read once per stage
             if s > 0:
-                for i in range(n):
-                    acc = y[i]
-                    for j in range(s):
-                        acc += _A[o + j] * kk[j, i]
-                    ynew[i] = acc
+                ynew[:] = y
+                for j in range(s):
+                    a_sj = _A[o + j]
+                    kj = kk[j]
+                    for i in range(n):
+                        ynew[i] += a_sj * kj[i]
                 fun(t + _C[s] * h, ynew, args, dy)
             f = dy1 if s == 0 else dy
+            ftmp[:] = 0.0
+            for j in range(s):
+                g_sj = _G[o + j]
+                kj = kk[j]
+                for i in range(n):
+                    ftmp[i] += g_sj * kj[i]
+            hd = h * _D[s]
+            ks = kk[s]
             for i in range(n):
-                acc = 0.0
-                for j in range(s):
-                    acc += _G[o + j] * kk[j, i]
-                kk[s, i] = f[i] + h * _D[s] * fx[i] + hc * acc
+                ks[i] = f[i] + hd * fx[i] + hc * ftmp[i]
             if structure is None:
                 lu_solve(e, piv, kk[s], n)
             else:
