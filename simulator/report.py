@@ -51,7 +51,8 @@ def patient_report(ds: xr.Dataset) -> str:
                      f"{_flag(p, 'near_complete_response')}; complete metabolic: "
                      f"{_flag(p, 'complete_metabolic_response')}")
     if "tcp" in p:
-        lines.append(f"  TCP (Zaider-Minerbo) {float(p['tcp']):.3g}")
+        lines.append(f"  TCP (Zaider-Minerbo) {float(p['tcp']):.3g} "
+                     "(a relative index, docs/model.md §7)")
     return "\n".join(lines)
 
 
