@@ -5,13 +5,14 @@
 Both arms of ``cohort=netter1`` on the same virtual patients (:func:`simulator.trial.run_arm`,
 measured with ``observation=trial``), then the variants the audit asked about, on the same
 patients: the model before issue 14's lesion biology (``tumour.vascular_space=fixed``,
-``tumour.doomed_receptor_fraction=1``), and faster-growing disease (the progressive growth
-component's mean doubled).  Reports, per arm or variant: best response CR / PR / SD / PD (as
-measured and true), near-complete response, CMR, the median lesion dose cycle-4/cycle-1 and
-the fraction of lesions whose dose rises, the median time to a first PR-level shrinkage, TCP,
-ORR and PFS at 8.4 and 20 months.  Targets: docs/targets.md (Kwekkeboom 2008, Roth 2022,
-NETTER-1); the posterior calibration that will replace the provisional values is issue 14's
-next step.
+``tumour.doomed_receptor_fraction=1``); faster-growing disease (the progressive growth
+component's mean doubled); and the treated arm and the faster-growing one with the doomed-cell
+clearance tied to growth (``tumour.doomed_clearance_per_net_growth=3``, off in the cohort).
+Reports, per arm or variant: best response CR / PR / SD / PD (as measured and true),
+near-complete response, CMR, the median lesion dose cycle-4/cycle-1 and the fraction of
+lesions whose dose rises, the median time to a first PR-level shrinkage, TCP, ORR and PFS at
+8.4 and 20 months.  Targets: docs/targets.md (Kwekkeboom 2008, Roth 2022, NETTER-1); the
+posterior calibration that will replace the provisional values is issue 14's next step.
 """
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ def growth_doubled(cfg: dict) -> None:
     cfg["cohort"]["parameters"][GROWTH]["components"]["progressive"]["mean"] *= 2.0
 
 
+def clearance_tied_to_growth(cfg: dict) -> None:
+    """Doomed-cell clearance tied to proliferation at c = 3 (off in the cohort until the
+    calibration; docs/model.md §6.1)."""
+    cfg["cohort"]["parameters"]["tumour.doomed_clearance_per_net_growth"] = 3.0
+
+
+def tied_and_doubled(cfg: dict) -> None:
+    clearance_tied_to_growth(cfg)
+    growth_doubled(cfg)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="patients per arm")
@@ -51,6 +63,10 @@ def main(argv=None) -> None:
         "177Lu, before issue 14's lesion biology": run_arm(args.n, args.seed, control=False,
                                                           edit=before_issue_14),
         "177Lu, growth doubled": run_arm(args.n, args.seed, control=False, edit=growth_doubled),
+        "177Lu, clearance tied to growth (c = 3)": run_arm(
+            args.n, args.seed, control=False, edit=clearance_tied_to_growth),
+        "177Lu, c = 3, growth doubled": run_arm(args.n, args.seed, control=False,
+                                                edit=tied_and_doubled),
     }
     wall = time.perf_counter() - start
     keys = [("CR_observed", "CR (measured)"), ("PR_observed", "PR"), ("SD_observed", "SD"),
