@@ -83,12 +83,16 @@ def run_setting(label: str, out_dir: Path, n_patients: int) -> tuple[Path, list[
 
 
 def max_relative_difference(a: np.ndarray, b: np.ndarray) -> float:
-    """Largest ``|a - b| / max(|a|, |b|)`` (0 where both are 0); inf if NaNs differ in place."""
+    """Largest ``|a - b| / max(|a|, |b|)`` (0 where both are 0, or both the same infinity);
+    inf if NaNs or infinities differ in place."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     nan_a, nan_b = np.isnan(a), np.isnan(b)
-    if not np.array_equal(nan_a, nan_b):
+    inf_a, inf_b = np.isinf(a), np.isinf(b)
+    if not np.array_equal(nan_a, nan_b) or not np.array_equal(inf_a, inf_b) \
+            or not np.array_equal(a[inf_a], b[inf_b]):
         return float("inf")
-    a, b = a[~nan_a], b[~nan_b]
+    finite = ~nan_a & ~inf_a
+    a, b = a[finite], b[finite]
     scale = np.maximum(np.abs(a), np.abs(b))
     diff = np.abs(a - b)
     rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)

@@ -30,6 +30,11 @@ def test_max_relative_difference():
     assert max_relative_difference(a, a * (1 + 1e-12)) == pytest.approx(1e-12, rel=1e-3)
     assert max_relative_difference(a, np.array([1.0, 1e-300, -2.0, np.nan])) == 1.0
     assert max_relative_difference(a, np.array([1.0, 0.0, -2.0, 3.0])) == np.inf
+    # equal infinities (e.g. no new lesion: inf months) agree; different ones do not
+    c = np.array([np.inf, 1.0, -np.inf])
+    assert max_relative_difference(c, c.copy()) == 0.0
+    assert max_relative_difference(c, np.array([np.inf, 1.0, 5.0])) == np.inf
+    assert max_relative_difference(c, np.array([-np.inf, 1.0, -np.inf])) == np.inf
 
 
 def test_compare_reports_floats_and_changed_flags():
