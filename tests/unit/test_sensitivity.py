@@ -272,6 +272,15 @@ def test_each_row_is_an_ordinary_run_of_that_patient(reference_cfg):
     assert out["lesion_bed_gy"][1] > out["lesion_bed_gy"][0]
 
 
+def test_a_new_lesion_hazard_input_draws_each_rows_new_lesion(reference_cfg):
+    """A row with a new-lesion hazard gets its own new-lesion draw (seeded stream 3), as an
+    ordinary cohort run of that row would: high hazard, early progression."""
+    model = sens.SimulatorModel(reference_cfg, ["pfs_months"])
+    out = model({"tumour.new_lesion_rate_per_month": np.array([0.0, 10.0])})
+    assert out["pfs_months"][1] < out["pfs_months"][0]
+    assert out["pfs_months"][1] <= 3.0     # PD at the first 12-week assessment
+
+
 @pytest.mark.slow
 def test_the_experiment_script_writes_its_outputs(tmp_path):
     script = runpy.run_path(str(ROOT / "experiments" / "sensitivity.py"))
