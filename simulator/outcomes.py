@@ -154,12 +154,12 @@ def compute_outcomes(res: CourseResult, cols: Columns,
     is_assessment = np.isin(res.time_h, res.schedule.assessment_times_h)
     diameter = recist.equivalent_diameter_mm(np.nan_to_num(vol, nan=0.0))
     diameter = np.where(present[..., None], diameter, np.nan)
-    targets = recist.select_targets(diameter[..., 0], m.lesions.site.astype(str),
+    sites = m.lesions.site.astype(str)
+    targets = recist.select_targets(diameter[..., 0], sites,
                                     resp["target_min_diameter_mm"],
                                     resp["lymph_node_min_diameter_mm"], resp["max_targets"],
                                     resp["max_targets_per_organ"])
     sums = recist.sum_of_diameters_mm(diameter, targets, resp["detectability_mm"])
-    sites = m.lesions.site.astype(str)
     gone = recist.targets_disappeared(diameter, targets, resp["detectability_mm"], sites,
                                       resp["lymph_node_normal_mm"])
     nominal_h = res.time_h[is_assessment]
@@ -188,7 +188,7 @@ def compute_outcomes(res: CourseResult, cols: Columns,
     measured_d = observation.measured(diameter[..., is_assessment], v["diameter_z"],
                                       obs["recist_diameter_cv"])
     measured_targets = recist.select_targets(
-        measured_d[..., 0], m.lesions.site.astype(str), resp["target_min_diameter_mm"],
+        measured_d[..., 0], sites, resp["target_min_diameter_mm"],
         resp["lymph_node_min_diameter_mm"], resp["max_targets"], resp["max_targets_per_organ"])
     a_sum = recist.sum_of_diameters_mm(measured_d, measured_targets, resp["detectability_mm"])
     a_gone = recist.targets_disappeared(measured_d, measured_targets, resp["detectability_mm"],

@@ -45,14 +45,19 @@ import xarray as xr
 
 from .adaptive import limit_values, run_schedule
 from .assembly import assessment_times_h
-from .cohort import observation_variates, sample_lesions, sample_parameters
+from .cohort import sample_lesions, sample_parameters
 from .config.dotted import with_values
 from .config.rules import fail_infeasible
 from .outcomes import Outcomes
 from .population import Columns
 from .response.recist import CR, PR
 from .results.dataset import config_yaml, git_revision, package_version
-from .simulation import join_chunks, simulate_chunk_variants, simulate_cohort
+from .simulation import (
+    join_chunks,
+    run_observation_variates,
+    simulate_chunk_variants,
+    simulate_cohort,
+)
 from .summary import wilson_interval
 
 #: objective -> (long name, units)
@@ -110,12 +115,9 @@ class Patients:
         """The patients' observation variates (new lesions, measurement error) for the
         schedule of ``cfg``: each patient's own seeded stream, as in an ordinary run and in
         the re-simulation, so every candidate sees the same draws."""
-        lesions = self.cfg["cohort"]["lesions"]
-        n_lesions = int(lesions["max_count"]) if lesions is not None else len(self.cfg["lesions"])
         key = (assessment_times_h(cfg).size, int(cfg["therapy"]["n_cycles"]))
         if key not in self._variates:
-            self._variates[key] = observation_variates(int(self.cfg["seed"]), 0, self.n,
-                                                       n_lesions, *key)
+            self._variates[key] = run_observation_variates(cfg, 0, self.n)
         return self._variates[key]
 
     def evaluate(self, n_cycles: int, interval_weeks: float, rows: np.ndarray,

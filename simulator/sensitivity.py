@@ -42,14 +42,14 @@ import numpy as np
 import xarray as xr
 
 from .cohort.distributions import Distribution, parse_distribution
-from .cohort.sampling import U_CLIP, observation_variates
+from .cohort.sampling import U_CLIP
 from .config.dotted import RUN_LEVEL
 from .config.rules import describe_bounds, fail, out_of_bounds
 from .config.validation import numeric_leaf
 from .outcomes import best_decrease, compute_outcomes
 from .population import Columns
 from .runner import run_chunk
-from .simulation import check_sampled
+from .simulation import check_sampled, run_observation_variates
 
 log = logging.getLogger(__name__)
 
@@ -452,11 +452,7 @@ class SimulatorModel:
                            {k: np.asarray(v[start:stop], dtype=float) for k, v in values.items()})
             res = run_chunk(cols)
             # row i's own observation variates (new lesions, measurement error if configured)
-            variates = observation_variates(int(self.cfg["seed"]), start, stop,
-                                            res.model.lesion.shape[1],
-                                            res.schedule.assessment_times_h.size,
-                                            res.schedule.injection_times_h.size)
-            out = compute_outcomes(res, cols, variates)
+            out = compute_outcomes(res, cols, run_observation_variates(self.cfg, start, stop))
             for name in self.outputs:
                 pieces[name].append(_output(name, out))
             log.info("%d/%d rows, %.1f rows/s", stop, n, stop / (time.perf_counter()

@@ -102,6 +102,19 @@ def check_sampled(cfg: dict, sampled: dict[str, np.ndarray], n: int, start: int,
                          sampled_by=field)
 
 
+def run_observation_variates(cfg: dict, start: int, stop: int,
+                             n_cycles: int | None = None) -> dict[str, np.ndarray]:
+    """Observation variates (:func:`simulator.cohort.observation_variates`) of patients
+    ``start .. stop - 1`` of a validated config, shaped by the config: the padded lesion width
+    (``cohort.lesions.max_count`` or the named lesions), the assessments and ``n_cycles``
+    (default ``therapy.n_cycles``)."""
+    lesions = cfg["cohort"]["lesions"]
+    n_lesions = int(lesions["max_count"]) if lesions is not None else len(cfg["lesions"])
+    cycles = int(cfg["therapy"]["n_cycles"]) if n_cycles is None else n_cycles
+    return observation_variates(int(cfg["seed"]), start, stop, n_lesions,
+                                assessment_times_h(cfg).size, cycles)
+
+
 def _tile_rows(values: np.ndarray, copies: int) -> np.ndarray:
     """``copies`` copies of an array stacked along its first (patient) axis."""
     return np.tile(values, (copies,) + (1,) * (values.ndim - 1))
@@ -151,11 +164,8 @@ def simulate_chunk_variants(cfg: dict, start: int, stop: int, variants: list[dic
                           int(cfg["therapy"]["n_cycles"]), axis=1)
         schedule = np.concatenate([fixed[k * n:(k + 1) * n] if a is None else np.asarray(a)
                                    for k, a in enumerate(activity_gbq)])
-    n_lesions = (int(cohort["lesions"]["max_count"]) if cohort["lesions"] is not None
-                 else len(cfg["lesions"]))
-    variates = observation_variates(seed, start, stop, n_lesions,
-                                    assessment_times_h(cfg).size, int(cfg["therapy"]["n_cycles"]))
-    variates = {k: _tile_rows(v[rows], copies) for k, v in variates.items()}
+    variates = {k: _tile_rows(v[rows], copies)
+                for k, v in run_observation_variates(cfg, start, stop).items()}
     res, out = run_schedule(cols, generated, schedule, variates)
     ds = to_dataset(res, out, cols, np.tile(index, copies))
     cured = _tile_rows(cure_uniforms(seed, start, stop)[rows], copies) < out.tcp

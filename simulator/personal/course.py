@@ -28,7 +28,6 @@ from ..assembly import (
     jacobian_structure,
     make_schedule,
 )
-from ..cohort import observation_variates
 from ..engine.batch import run_coupled_batch
 from ..engine.course import STATUS_MESSAGES
 from ..errors import SolverError
@@ -38,7 +37,7 @@ from ..pk.parameters import LAM
 from ..population import Columns
 from ..results.dataset import to_dataset
 from ..runner import FIRST_STEP_H, CourseResult, region_hot_amounts
-from ..simulation import check_sampled
+from ..simulation import check_sampled, run_observation_variates
 from ..units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_WEEK
 from .measurements import PatientFile
 
@@ -182,10 +181,8 @@ def simulate_twins(cfg: dict, values: dict[str, np.ndarray], patient: PatientFil
         schedule = CourseSchedule.of(patient, cfg["therapy"]["peptide_nmol"])
     res = run_course(cols, schedule, measurement_times_h(patient))
     # each twin's own observation variates (new lesions; measurement error if configured)
-    variates = observation_variates(int(cfg["seed"]), 0, n, res.model.lesion.shape[1],
-                                    res.schedule.assessment_times_h.size,
-                                    res.schedule.injection_times_h.size)
-    out = compute_outcomes(res, cols, variates)
+    out = compute_outcomes(res, cols, run_observation_variates(
+        cfg, 0, n, n_cycles=res.schedule.injection_times_h.size))
     ds = to_dataset(res, out, cols)
     ds["injected_activity_gbq"] = xr.Variable(
         ("patient", "cycle"), np.broadcast_to(schedule.activity_gbq, (n, schedule.
