@@ -1,0 +1,100 @@
+"""A space-filling design of hyperparameters and its simulation with common random numbers.
+
+Every design point is one virtual trial (both arms, :func:`simulator.trial.run_arm`) of the
+same ``n_patients`` virtual patients (one root seed for every point: common random numbers,
+so that differences between points are the hyperparameters' and not the sampling's).  The
+results accumulate in a netCDF file, written after every point, so that an interrupted design
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from scipy.stats import qmc
+
+from ..trial import run_arm
+from .space import Space
+from .summaries import STATISTICS, trial_summaries
+
+
+def latin_hypercube(space: Space, n: int, seed: int) -> np.ndarray:
+    """``n`` points of an optimised Latin hypercube in the prior box, (n, dim) in units."""
+    if n < 1:
+        raise ValueError(f"design size n = {n} must be >= 1")
+    u = qmc.LatinHypercube(d=space.dim, optimization="random-cd", rng=seed).random(n)
+    return space.from_unit(u)
+
+
+def simulate_point(space: Space, theta, n_patients: int, seed: int) -> dict[str, float]:
+    """The summary statistics of one virtual trial at hyperparameters ``theta``."""
+    edit = space.editor(theta)
+    treated = run_arm(n_patients, seed, control=False, edit=edit)
+    control = run_arm(n_patients, seed, control=True, edit=edit)
+    return trial_summaries(treated, control)
+
+
+def design_dataset(space: Space, theta: np.ndarray, stats: np.ndarray, wave: np.ndarray,
+                   n_patients: int, seed: int, command: str = "") -> xr.Dataset:
+    """The design as a Dataset: ``theta`` (point, hyperparameter), ``statistic_value``
+    (point, statistic), ``wave`` (point)."""
+    ds = xr.Dataset(
+        {"theta": (("point", "hyperparameter"), np.asarray(theta, float)),
+         "statistic_value": (("point", "statistic"), np.asarray(stats, float)),
+         "wave": ("point", np.asarray(wave, int))},
+        coords={"hyperparameter": space.names, "statistic": list(STATISTICS),
+                "statistic_units": ("statistic", list(STATISTICS.values()))},
+        attrs={"n_patients_per_arm": int(n_patients), "seed": int(seed),
+               "description": "virtual NETTER-1 trials at design points (common random "
+                              "numbers: one seed for every point)", "command": command})
+    ds.theta.attrs["long_name"] = "hyperparameter value (units in the name)"
+    ds.statistic_value.attrs["long_name"] = "summary statistic (units: statistic_units)"
+    return ds
+
+
+def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, seed: int,
+               wave: int = 0, command: str = "", progress: bool = True) -> xr.Dataset:
+    """Simulate every row of ``theta`` not yet in ``path`` and append it there.
+
+    An existing file must have the same ``n_patients`` and ``seed`` (else ValueError: the
+    common random numbers would be broken).  Returns the whole design.
+    """
+    theta = np.atleast_2d(np.asarray(theta, float))
+    space.check(theta)
+    path = Path(path)
+    if path.exists():
+        old = xr.load_dataset(path)
+        if old.attrs["n_patients_per_arm"] != n_patients or old.attrs["seed"] != seed:
+            raise ValueError(f"{path} was simulated with n_patients_per_arm = "
+                             f"{old.attrs['n_patients_per_arm']}, seed = {old.attrs['seed']}; "
+                             f"asked n_patients = {n_patients}, seed = {seed}")
+        rows_t, rows_s = list(old.theta.values), list(old.statistic_value.values)
+        waves = list(old.wave.values)
+    else:
+        rows_t, rows_s, waves = [], [], []
+    done = {tuple(np.round(r, 12)) for r in rows_t}
+    todo = [r for r in theta if tuple(np.round(r, 12)) not in done]
+    t0 = time.perf_counter()
+    for i, row in enumerate(todo):
+        s = simulate_point(space, row, n_patients, seed)
+        rows_t.append(row)
+        rows_s.append([s[k] for k in STATISTICS])
+        waves.append(wave)
+        ds = design_dataset(space, np.array(rows_t), np.array(rows_s), np.array(waves),
+                            n_patients, seed, command)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.nc")
+        ds.to_netcdf(tmp)
+        tmp.replace(path)
+        if progress:
+            el = time.perf_counter() - t0
+            print(f"design point {i + 1}/{len(todo)} ({el:.0f} s, "
+                  f"{el / (i + 1):.1f} s/point): ORR {s['orr_treated']:.3f}, "
+                  f"PFS20 {s['pfs20_treated']:.3f}", flush=True)
+    if not rows_t:
+        raise ValueError("empty design")
+    return design_dataset(space, np.array(rows_t), np.array(rows_s), np.array(waves),
+                          n_patients, seed, command)

@@ -1,0 +1,149 @@
+"""The population hyperparameters that the calibration infers, with their prior ranges.
+
+Each :class:`Hyperparameter` is a scalar of the virtual NETTER-1 population
+(``conf/cohort/netter1.yaml`` and its generated ``fitted/netter1.yaml``), how it is written into
+a plain config, and a prior: uniform on ``[low, high]``, or on ``[ln low, ln high]`` for a
+``log`` one.  The emulator and the sampler work on the unit cube (:meth:`Space.to_unit`).  The
+ranges are ours (docs/calibration.md): wide around the literature and the earlier point fits,
+and inside the schema bounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+ALPHA = "radiobiology.tumour_alpha_per_gy"
+CLEARANCE = "tumour.doomed_clearance_half_time_d"
+GROWTH = "tumour.volume_growth_percent_per_month"
+NEW_LESION = "tumour.new_lesion_rate_per_month"
+
+
+def _set_param(path: str, key: str | None = None) -> Callable[[dict, float], None]:
+    """Setter of a cohort parameter: its ``key`` (``median``, ...) or the scalar itself."""
+    def setter(cfg: dict, value: float) -> None:
+        params = cfg["cohort"]["parameters"]
+        if key is None:
+            params[path] = float(value)
+        else:
+            params[path][key] = float(value)
+    return setter
+
+
+def _set_growth(key: str) -> Callable[[dict, float], None]:
+    def setter(cfg: dict, value: float) -> None:
+        mix = cfg["cohort"]["parameters"][GROWTH]
+        if key == "weight":
+            mix["weights"] = [1.0 - float(value), float(value)]
+        else:
+            mix["components"]["progressive"][key] = float(value)
+    return setter
+
+
+def _set_low_uptake(cfg: dict, value: float) -> None:
+    cfg["cohort"]["lesions"]["sstr_density_factor"]["weights"] = [1.0 - float(value),
+                                                                  float(value)]
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """One calibrated hyperparameter: ``name`` (with its unit), prior range, setter."""
+
+    name: str
+    low: float
+    high: float
+    log: bool
+    set: Callable[[dict, float], None]
+    description: str
+
+    def __post_init__(self):
+        if not self.low < self.high or (self.log and self.low <= 0):
+            raise ValueError(f"hyperparameter {self.name}: bad range [{self.low}, {self.high}]")
+
+
+#: the calibrated hyperparameters (order = the columns of a design and of the posterior)
+HYPERPARAMETERS = (
+    Hyperparameter("alpha_median_per_gy", 0.005, 0.04, True, _set_param(ALPHA, "median"),
+                   "median tumour LQ alpha (lognormal, GSD 1.4)"),
+    Hyperparameter("clearance_median_d", 30.0, 400.0, True, _set_param(CLEARANCE, "median"),
+                   "median half-time of doomed-cell clearance (lognormal, GSD 1.5)"),
+    Hyperparameter("doomed_receptor_fraction", 0.0, 1.0, False,
+                   _set_param("tumour.doomed_receptor_fraction"),
+                   "SSTR2 kept by a doomed cell relative to a viable one"),
+    Hyperparameter("clearance_per_net_growth", 0.0, 6.0, False,
+                   _set_param("tumour.doomed_clearance_per_net_growth"),
+                   "extra doomed-cell clearance per unit of net growth rate (mitotic "
+                   "catastrophe)"),
+    Hyperparameter("new_lesion_rate_median_per_month", 0.001, 0.05, True,
+                   _set_param(NEW_LESION, "median"),
+                   "median hazard of a first new lesion (lognormal, GSD 2)"),
+    Hyperparameter("new_lesion_rate_ratio_on_prrt", 0.05, 1.0, False,
+                   _set_param("tumour.new_lesion_rate_ratio_on_prrt"),
+                   "new-lesion hazard ratio on 177Lu-DOTATATE"),
+    Hyperparameter("low_uptake_weight", 0.0, 0.25, False, _set_low_uptake,
+                   "fraction of lesions with low SSTR2 uptake (density factor ~0.25)"),
+    Hyperparameter("growth_mean_percent_per_month", 3.0, 12.0, False, _set_growth("mean"),
+                   "mean net volume growth of the progressive majority"),
+    Hyperparameter("growth_sd_percent_per_month", 1.0, 6.0, False, _set_growth("sd"),
+                   "sd of the net volume growth of the progressive majority"),
+    Hyperparameter("ssa_responder_weight", 0.0, 0.15, False, _set_growth("weight"),
+                   "fraction of patients whose tumours regress on the somatostatin analogue"),
+)
+
+
+@dataclass(frozen=True)
+class Space:
+    """The prior box of a tuple of :class:`Hyperparameter`."""
+
+    parameters: tuple[Hyperparameter, ...] = HYPERPARAMETERS
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    @property
+    def dim(self) -> int:
+        return len(self.parameters)
+
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        log = np.array([p.log for p in self.parameters])
+        lo = np.array([np.log(p.low) if p.log else p.low for p in self.parameters])
+        hi = np.array([np.log(p.high) if p.log else p.high for p in self.parameters])
+        return log, lo, hi
+
+    def to_unit(self, theta) -> np.ndarray:
+        """Values (..., dim) in their units -> the unit cube."""
+        log, lo, hi = self._bounds()
+        theta = np.asarray(theta, dtype=float)
+        x = np.where(log, np.log(np.where(log, theta, 1.0)), theta)
+        return (x - lo) / (hi - lo)
+
+    def from_unit(self, u) -> np.ndarray:
+        """The unit cube (..., dim) -> values in their units."""
+        log, lo, hi = self._bounds()
+        x = lo + np.asarray(u, dtype=float) * (hi - lo)
+        return np.where(log, np.exp(x), x)
+
+    def check(self, theta) -> None:
+        """Raise ValueError naming the hyperparameter if a value is outside its prior range."""
+        theta = np.atleast_2d(theta)
+        if theta.shape[-1] != self.dim:
+            raise ValueError(f"expected {self.dim} hyperparameters ({', '.join(self.names)}), "
+                             f"got {theta.shape[-1]}")
+        for j, p in enumerate(self.parameters):
+            bad = (theta[:, j] < p.low) | (theta[:, j] > p.high) | ~np.isfinite(theta[:, j])
+            if bad.any():
+                raise ValueError(f"hyperparameter {p.name} = {theta[bad, j][0]!r} is outside "
+                                 f"its prior range [{p.low}, {p.high}]")
+
+    def editor(self, theta) -> Callable[[dict], None]:
+        """A config edit (for :func:`simulator.trial.run_arm`) setting ``theta``."""
+        theta = np.asarray(theta, dtype=float)
+        self.check(theta)
+
+        def edit(cfg: dict) -> None:
+            for p, v in zip(self.parameters, theta, strict=True):
+                p.set(cfg, v)
+        return edit

@@ -1,0 +1,97 @@
+"""Summary statistics of one simulated trial (both arms), as the calibration compares them.
+
+Everything is computed from the two arms' Datasets of :func:`simulator.trial.run_arm` (same
+virtual patients; ``observation=trial``).  Rates are fractions of the evaluable patients
+(at least one RECIST target at baseline); doses in Gy.  ``STATISTICS`` lists the names, with
+units, in the order of a design's columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ..response.recist import CR, PD
+from ..trial import arm_endpoints, evaluable, interpolated_median_months
+
+#: diameter-sum decreases equivalent to the SWOG-type cuts on a product of two diameters of
+#: Kwekkeboom 2008 (doi:10.1200/JCO.2007.15.2553): -50 % (PR) and -25 % (minor response) of
+#: the product are 1 - sqrt(0.5) and 1 - sqrt(0.75) of a diameter (docs/targets.md)
+SWOG_PR_DECREASE = 1.0 - np.sqrt(0.5)
+SWOG_MR_DECREASE = 1.0 - np.sqrt(0.75)
+#: Roth 2022 measured lesions of at least 8 mL (J Nucl Med, PMC8978188)
+ROTH_MIN_VOLUME_ML = 8.0
+
+#: statistic -> units (the order of a design's columns)
+STATISTICS = {
+    "orr_treated": "1", "orr_control": "1", "pfs20_treated": "1", "pfs20_control": "1",
+    "pfs18p4_treated": "1", "median_pfs_control_months": "months",
+    "swog_cr": "1", "swog_pr": "1", "swog_mr": "1", "swog_pd": "1",
+    "tumour_gy_per_gbq": "Gy/GBq", "lesion_dose_fall_per_cycle": "1",
+    "kidney_gy_per_gbq": "Gy/GBq", "recist_cr_treated": "1",
+    "lesion_gy_per_cycle_p01": "Gy", "lesion_gy_per_cycle_p99": "Gy",
+    "n_evaluable_treated": "1", "n_evaluable_control": "1",
+}
+
+
+def swog_best_response(ds: xr.Dataset) -> np.ndarray:
+    """Best response per evaluable patient on Kwekkeboom 2008's categories, as strings
+    ``CR`` / ``PR`` / ``MR`` / ``SD`` / ``PD``.
+
+    From the measured sum of target diameters at the visits up to progression: CR = RECIST
+    CR; PR = best decrease >= 29.3 %; MR = 13.4-29.3 %; PD = RECIST best response PD (with no
+    such decrease); SD otherwise.
+    """
+    ev = evaluable(ds)
+    sums = ev.sum_diameters_observed_mm.values
+    visits = ev.visit_time_months.values
+    until = ev.progression_time_months.values[:, None]
+    post = np.where(visits[:, 1:] <= until + 1e-9, sums[:, 1:], np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dec = 1.0 - post.min(axis=1) / sums[:, 0]
+    best = ev.best_response.values
+    return np.where(best == CR, "CR", np.where(dec >= SWOG_PR_DECREASE, "PR", np.where(
+        dec >= SWOG_MR_DECREASE, "MR", np.where(best == PD, "PD", "SD"))))
+
+
+def lesion_dose_fall_per_cycle(ds: xr.Dataset) -> float:
+    """Median over lesions (>= 8 mL at baseline, every cycle given) of the fall of the true
+    lesion dose per cycle, 1 - exp(slope of ln dose against cycle number) [1]."""
+    dose = ds.lesion_dose_gy.values                      # (patient, lesion, cycle)
+    vol0 = ds.lesion_volume_ml.values[:, :, 0]
+    keep = (vol0 >= ROTH_MIN_VOLUME_ML) & np.all(dose > 0, axis=2)
+    if not keep.any():
+        return float("nan")
+    logd = np.log(dose[keep])                            # (n_lesions, n_cycles)
+    c = np.arange(logd.shape[1], dtype=float)
+    c -= c.mean()
+    slope = (logd * c).sum(axis=1) / (c * c).sum()
+    return float(np.median(1.0 - np.exp(slope)))
+
+
+def trial_summaries(treated: xr.Dataset, control: xr.Dataset) -> dict[str, float]:
+    """The statistics of :data:`STATISTICS` from the two arms of one virtual trial."""
+    t = arm_endpoints(treated, months=(18.4, 20.0))
+    c = arm_endpoints(control, months=(20.0,))
+    swog = swog_best_response(treated)
+    dose = treated.lesion_dose_gy.values
+    act = treated.injected_activity_gbq.values
+    present = np.isfinite(dose[:, :, 0]) & (dose[:, :, 0] > 0)
+    per_gbq = (dose[:, :, 0] / act[:, :1])[present]
+    cycle_doses = dose[np.isfinite(dose) & (dose > 0)]
+    kidney = (treated.kidney_dose_gy.values / act)[act > 0]
+    out = {
+        "orr_treated": t.orr, "orr_control": c.orr, "pfs20_treated": t.pfs[20.0],
+        "pfs20_control": c.pfs[20.0], "pfs18p4_treated": t.pfs[18.4],
+        "median_pfs_control_months": interpolated_median_months(control),
+        **{f"swog_{k.lower()}": float(np.mean(swog == k)) for k in ("CR", "PR", "MR", "PD")},
+        "tumour_gy_per_gbq": float(np.mean(per_gbq)),
+        "lesion_dose_fall_per_cycle": lesion_dose_fall_per_cycle(treated),
+        "kidney_gy_per_gbq": float(np.median(kidney)),
+        "recist_cr_treated": float(np.mean(evaluable(treated).best_response.values == CR)),
+        "lesion_gy_per_cycle_p01": float(np.percentile(cycle_doses, 1)),
+        "lesion_gy_per_cycle_p99": float(np.percentile(cycle_doses, 99)),
+        "n_evaluable_treated": float(t.n), "n_evaluable_control": float(c.n),
+    }
+    assert list(out) == list(STATISTICS)
+    return out
