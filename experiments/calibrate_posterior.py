@@ -1,32 +1,192 @@
 """Calibrate the virtual NETTER-1 population as Bayesian inference (issue 14; docs/calibration.md).
 
-    python experiments/calibrate_posterior.py design --n 200       # wave 0: Latin hypercube
-    python experiments/calibrate_posterior.py fit                  # emulator + emcee
-    python experiments/calibrate_posterior.py refine --n 60        # wave 1: posterior draws
-    python experiments/calibrate_posterior.py fit                  # refit on both waves
-    python experiments/calibrate_posterior.py predictive --draws 30  # posterior predictive
-    python experiments/calibrate_posterior.py report               # results/calibration.md
+    NUMBA_NUM_THREADS=2 python experiments/calibrate_posterior.py design --n 200   # wave 0
+    python experiments/calibrate_posterior.py fit                   # emulator + emcee
+    python experiments/calibrate_posterior.py refine --n 60         # wave 1 at posterior draws
+    python experiments/calibrate_posterior.py fit                   # refit on both waves
+    python experiments/calibrate_posterior.py predictive --draws 30 # posterior predictive +
+                                                                    # validation set
+    python experiments/calibrate_posterior.py founding --draws 20   # founding cases
+    python experiments/calibrate_posterior.py report                # results/calibration.md
 
 Files in ``experiments/results/calibration/``: ``design.nc`` (simulated design points),
-``posterior.nc`` (ArviZ layout: group ``posterior`` with dims chain, draw), ``predictive.nc``.
+``posterior.nc`` (ArviZ layout: groups ``posterior`` (chain, draw) and ``sample_stats``),
+``fit.json`` (emulator cross-validation, convergence, likelihood terms), ``predictive.nc``
+(statistics of one virtual trial per posterior draw), ``founding.nc``; the report
+``experiments/results/calibration.md`` and ``calibration_posterior.png``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
+import xarray as xr
+
 from simulator.calibration.design import latin_hypercube, run_design
+from simulator.calibration.emulator import Emulator, cross_validate
+from simulator.calibration.likelihood import load_terms, log_likelihood
+from simulator.calibration.posterior import load_posterior, posterior_draws, sample
 from simulator.calibration.space import Space
 
-OUT = Path(__file__).resolve().parent / "results" / "calibration"
-DESIGN = OUT / "design.nc"
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "results" / "calibration"
+DESIGN_NC, POSTERIOR, FIT = OUT / "design.nc", OUT / "posterior.nc", OUT / "fit.json"
+PREDICTIVE, FOUNDING = OUT / "predictive.nc", OUT / "founding.nc"
+TARGETS = HERE / "targets" / "calibration.yaml"
+VALIDATION = HERE / "targets" / "validation.yaml"
+#: statistics emulated besides the likelihood's (reported, not fitted)
+EXTRA_EMULATED = ["recist_cr_treated"]
 
 
 def command_line() -> str:
     return shlex.join(["python", "experiments/calibrate_posterior.py", *sys.argv[1:]])
+
+
+def emulated_statistics(terms) -> list[str]:
+    stats = []
+    for t in terms:
+        if t.statistic not in stats:
+            stats.append(t.statistic)
+    return stats + EXTRA_EMULATED
+
+
+def stage_fit(args, space: Space) -> None:
+    t0 = time.perf_counter()
+    design = xr.load_dataset(DESIGN_NC)
+    terms = load_terms(TARGETS)
+    stats = emulated_statistics(terms)
+    u = space.to_unit(design.theta.values)
+    values = design.statistic_value.sel(statistic=stats).values
+    n_sim = int(design.attrs["n_patients_per_arm"])
+    cv = cross_validate(u, values, stats, k=5, seed=args.seed)
+    print("emulator cross-validation (5-fold):")
+    for s, r in cv.items():
+        print(f"  {s:32s} RMSE {r['rmse']:.4g}  R2 {r['r2']:.3f}  z_rms {r['z_rms']:.2f}")
+    emulator = Emulator(stats, seed=args.seed).fit(u, values)
+    # walkers start around the design points of highest emulated likelihood
+    m, v = emulator.predict(u)
+    ll = log_likelihood(terms, stats, m, v, n_sim)
+    start = u[np.argsort(ll)[-5:]]
+    post = sample(space, emulator, terms, n_sim, n_walkers=args.walkers, n_steps=args.steps,
+                  burn=args.burn, thin=args.thin, seed=args.seed, start=start)
+    wall = time.perf_counter() - t0
+    post.save(POSTERIOR, attrs={"command": command_line(), "design_points": int(len(u)),
+                                "design_waves": int(design.wave.max()) + 1,
+                                "n_patients_per_arm": n_sim, "wall_time_s": wall,
+                                "targets": str(TARGETS.relative_to(HERE.parent))})
+    flat_u = space.to_unit(post.flat())
+    pm, pv = emulator.predict(flat_u[:: max(1, len(flat_u) // 2000)])
+    per_term = log_likelihood(terms, stats, pm, pv, n_sim, per_term=True)
+    summary = {
+        "command": command_line(), "wall_time_s": wall, "design_points": int(len(u)),
+        "n_patients_per_arm": n_sim, "cross_validation": cv, "kernels": emulator.kernels(),
+        "acceptance_fraction": post.acceptance,
+        "autocorr_steps": dict(zip(space.names, post.autocorr_steps.tolist(), strict=True)),
+        "n_steps": post.n_steps, "burn": post.burn, "thin": post.thin,
+        "n_draws": int(len(post.flat())),
+        "posterior_quantiles": {
+            n: np.quantile(post.flat()[:, j], [0.05, 0.5, 0.95]).tolist()
+            for j, n in enumerate(space.names)},
+        "emulated_predictive": {
+            s: np.quantile(pm[:, j], [0.05, 0.5, 0.95]).tolist() for j, s in enumerate(stats)},
+        "terms": [{"name": t.name, "statistic": t.statistic, "value": t.value, "kind": t.kind,
+                   "se": t.se, "n_trial": t.n_trial, "discrepancy_sd": t.discrepancy_sd,
+                   "note": t.note, "mean_log_lik": float(per_term[:, i].mean())}
+                  for i, t in enumerate(terms)],
+    }
+    FIT.write_text(json.dumps(summary, indent=1))
+    print(f"posterior: {len(post.flat())} draws, acceptance {post.acceptance:.2f}, "
+          f"autocorrelation {np.round(post.autocorr_steps, 0)} steps; {wall:.0f} s")
+    for n, q in summary["posterior_quantiles"].items():
+        print(f"  {n:36s} {q[1]:.4g} (90 %: {q[0]:.4g}-{q[2]:.4g})")
+
+
+def stage_refine(args, space: Space) -> None:
+    design = xr.load_dataset(DESIGN_NC)
+    draws = posterior_draws(load_posterior(POSTERIOR), space, args.n, args.seed)
+    run_design(space, draws, DESIGN_NC, int(design.attrs["n_patients_per_arm"]),
+               int(design.attrs["seed"]), wave=int(design.wave.max()) + 1,
+               command=command_line())
+
+
+def stage_predictive(args, space: Space) -> None:
+    from simulator.calibration.predictive import (
+        fit_control_growth,
+        growth_editor,
+        predictive_summaries,
+    )
+    from simulator.trial import run_arm
+
+    draws = posterior_draws(load_posterior(POSTERIOR), space, args.draws, args.seed)
+    rows, t0 = [], time.perf_counter()
+    for i, theta in enumerate(draws):
+        edit = space.editor(theta)
+        treated = run_arm(args.patients, args.trial_seed, control=False, edit=edit)
+        control = run_arm(args.patients, args.trial_seed, control=True, edit=edit)
+        row = predictive_summaries(treated, control)
+        # NETTER-2 (validation): the control growth refitted to a median PFS of 8.5 months
+        g2 = fit_control_growth(space, theta, 8.5, args.patients, args.trial_seed,
+                                cohort="netter2")
+        e2 = growth_editor(space, theta, g2)
+        t2 = run_arm(args.patients, args.trial_seed, control=False, edit=e2, cohort="netter2")
+        c2 = run_arm(args.patients, args.trial_seed, control=True, edit=e2, cohort="netter2")
+        n2 = predictive_summaries(t2, c2)
+        row |= {"netter2_growth_mean_percent_per_month": g2,
+                **{f"netter2_{k}": n2[k] for k in ("orr_treated", "orr_control", "hazard_ratio",
+                                                   "median_pfs_treated_months",
+                                                   "median_pfs_control_months")}}
+        rows.append(row)
+        print(f"draw {i + 1}/{len(draws)} ({time.perf_counter() - t0:.0f} s): ORR "
+              f"{row['orr_treated']:.3f}, PFS20 {row['pfs20_treated']:.3f}, HR "
+              f"{row['hazard_ratio']:.3f}; NETTER-2 ORR {row['netter2_orr_treated']:.3f}",
+              flush=True)
+        names = list(rows[0])
+        ds = xr.Dataset(
+            {"theta": (("draw", "hyperparameter"), draws[: len(rows)]),
+             "statistic_value": (("draw", "statistic"),
+                                 np.array([[r[k] for k in names] for r in rows]))},
+            coords={"hyperparameter": space.names, "statistic": names},
+            attrs={"command": command_line(), "n_patients_per_arm": args.patients,
+                   "trial_seed": args.trial_seed, "draw_seed": args.seed,
+                   "wall_time_s": time.perf_counter() - t0,
+                   "description": "posterior predictive: one virtual trial per posterior draw"})
+        ds.to_netcdf(PREDICTIVE)
+
+
+def stage_founding(args, space: Space) -> None:
+    import simulator
+    from simulator.calibration.predictive import founding_overrides
+    from simulator.inference import with_accepted
+
+    draws = posterior_draws(load_posterior(POSTERIOR), space, args.draws, args.seed)
+    cases = ("founding_case1", "founding_case2")
+    p = np.zeros((len(cases), len(draws)))
+    k = np.zeros_like(p, dtype=int)
+    t0 = time.perf_counter()
+    for c, case in enumerate(cases):
+        for i, theta in enumerate(draws):
+            cfg = simulator.compose([f"experiment={case}/twins", "output.progress=false",
+                                     f"cohort.n_patients={args.twins}",
+                                     *founding_overrides(space, theta)])
+            acc = with_accepted(simulator.simulate(cfg)).accepted.values
+            k[c, i], p[c, i] = int(acc.sum()), float(acc.mean())
+            print(f"{case} draw {i + 1}/{len(draws)} ({time.perf_counter() - t0:.0f} s): "
+                  f"P(CMR + near-complete) {p[c, i]:.4f}", flush=True)
+    xr.Dataset(
+        {"p_cmr_and_near_complete": (("case", "draw"), p, {
+            "units": "1", "long_name": "fraction of the case's prior twins reaching CMR + "
+                                       "near-complete response, at one posterior draw"}),
+         "n_accepted": (("case", "draw"), k, {"units": "1"}),
+         "theta": (("draw", "hyperparameter"), draws)},
+        coords={"case": list(cases), "hyperparameter": space.names},
+        attrs={"command": command_line(), "n_twins_per_draw": args.twins,
+               "wall_time_s": time.perf_counter() - t0}).to_netcdf(FOUNDING)
 
 
 def main(argv=None) -> None:
@@ -37,12 +197,43 @@ def main(argv=None) -> None:
     p.add_argument("--patients", type=int, default=2000, help="virtual patients per arm")
     p.add_argument("--seed", type=int, default=6, help="root seed (common random numbers)")
     p.add_argument("--design-seed", type=int, default=14, help="seed of the hypercube")
+    p = sub.add_parser("fit", help="emulators + emcee posterior")
+    p.add_argument("--walkers", type=int, default=40)
+    p.add_argument("--steps", type=int, default=5000)
+    p.add_argument("--burn", type=int, default=1500)
+    p.add_argument("--thin", type=int, default=10)
+    p.add_argument("--seed", type=int, default=1)
+    p = sub.add_parser("refine", help="simulate posterior draws as a new design wave")
+    p.add_argument("--n", type=int, default=60)
+    p.add_argument("--seed", type=int, default=2)
+    p = sub.add_parser("predictive", help="one virtual trial per posterior draw")
+    p.add_argument("--draws", type=int, default=30)
+    p.add_argument("--patients", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=3, help="seed of the draw selection")
+    p.add_argument("--trial-seed", type=int, default=20170112,
+                   help="root seed of the virtual patients (not the calibration's)")
+    p = sub.add_parser("founding", help="founding cases' P(CMR + near-complete) per draw")
+    p.add_argument("--draws", type=int, default=20)
+    p.add_argument("--twins", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=4)
+    sub.add_parser("report", help="write results/calibration.md and the figure")
     args = parser.parse_args(argv)
     space = Space()
     if args.stage == "design":
         theta = latin_hypercube(space, args.n, args.design_seed)
-        run_design(space, theta, DESIGN, args.patients, args.seed, wave=0,
+        run_design(space, theta, DESIGN_NC, args.patients, args.seed, wave=0,
                    command=command_line())
+    elif args.stage == "fit":
+        stage_fit(args, space)
+    elif args.stage == "refine":
+        stage_refine(args, space)
+    elif args.stage == "predictive":
+        stage_predictive(args, space)
+    elif args.stage == "founding":
+        stage_founding(args, space)
+    else:
+        from calibration_report import write_report
+        write_report(OUT, TARGETS, VALIDATION, space)
 
 
 if __name__ == "__main__":

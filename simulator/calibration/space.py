@@ -135,8 +135,9 @@ class Space:
         for j, p in enumerate(self.parameters):
             bad = (theta[:, j] < p.low) | (theta[:, j] > p.high) | ~np.isfinite(theta[:, j])
             if bad.any():
-                raise ValueError(f"hyperparameter {p.name} = {theta[bad, j][0]!r} is outside "
-                                 f"its prior range [{p.low}, {p.high}]")
+                value = float(theta[bad, j][0])
+                raise ValueError(f"hyperparameter {p.name} = {value!r} is outside its prior "
+                                 f"range [{p.low}, {p.high}]")
 
     def editor(self, theta) -> Callable[[dict], None]:
         """A config edit (for :func:`simulator.trial.run_arm`) setting ``theta``."""

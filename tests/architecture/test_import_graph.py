@@ -176,7 +176,7 @@ LAYERS = [
     ("results",),
     ("summary", "trial", "inference", "netter1", "reference", "report", "tail"),
     ("simulation",),
-    ("sweep", "sensitivity", "planning"),
+    ("sweep", "sensitivity", "planning", "calibration"),
     ("precheck", "run", "plots", "figures", "personal"),
     ("cli", "__main__"),
 ]

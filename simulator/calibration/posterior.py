@@ -1,0 +1,117 @@
+"""The posterior over the hyperparameters: emcee on the emulated likelihood.
+
+Prior: uniform on the unit cube of :class:`~.space.Space` (uniform, or log-uniform for a
+``log`` hyperparameter, on its range).  Sampler: emcee's affine-invariant ensemble
+(Goodman & Weare 2010, doi:10.2140/camcos.2010.5.65; Foreman-Mackey et al. 2013,
+doi:10.1086/670067), vectorised over walkers.  The posterior is returned as an xarray Dataset
+in ArviZ's layout (dims ``chain`` = walker, ``draw``; one variable per hyperparameter, named
+with its unit) and saved as the ``posterior`` and ``sample_stats`` groups of a netCDF file
+that ``arviz.from_netcdf`` reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .emulator import Emulator
+from .likelihood import Term, log_likelihood
+from .space import Space
+
+
+@dataclass
+class Posterior:
+    """MCMC output: ``theta`` (chain, draw, dim) in units, ``log_posterior`` (chain, draw)."""
+
+    space: Space
+    theta: np.ndarray
+    log_posterior: np.ndarray
+    autocorr_steps: np.ndarray
+    acceptance: float
+    n_steps: int
+    burn: int
+    thin: int
+
+    def flat(self) -> np.ndarray:
+        return self.theta.reshape(-1, self.theta.shape[-1])
+
+    def dataset(self, attrs: dict | None = None) -> xr.Dataset:
+        post = xr.Dataset(
+            {p.name: (("chain", "draw"), self.theta[..., j], {"long_name": p.description,
+                                                              "prior_low": p.low,
+                                                              "prior_high": p.high,
+                                                              "prior_log_uniform": int(p.log)})
+             for j, p in enumerate(self.space.parameters)},
+            coords={"chain": np.arange(self.theta.shape[0]),
+                    "draw": np.arange(self.theta.shape[1])},
+            attrs={"inference_library": "emcee", "n_steps": self.n_steps, "burn": self.burn,
+                   "thin": self.thin, "acceptance_fraction": self.acceptance,
+                   **{f"autocorr_steps_{n}": float(t)
+                      for n, t in zip(self.space.names, self.autocorr_steps, strict=True)},
+                   **(attrs or {})})
+        return post
+
+    def save(self, path: Path, attrs: dict | None = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.dataset(attrs).to_netcdf(path, group="posterior", mode="w", engine="h5netcdf")
+        stats = xr.Dataset({"lp": (("chain", "draw"), self.log_posterior,
+                                   {"long_name": "log posterior (emulated), up to a constant"})})
+        stats.to_netcdf(path, group="sample_stats", mode="a", engine="h5netcdf")
+
+
+def load_posterior(path: Path) -> xr.Dataset:
+    """The ``posterior`` group of a saved posterior."""
+    return xr.load_dataset(path, group="posterior", engine="h5netcdf")
+
+
+def posterior_draws(post: xr.Dataset, space: Space, n: int, seed: int) -> np.ndarray:
+    """``n`` draws (n, dim) without replacement from a saved posterior."""
+    flat = np.stack([post[name].values.ravel() for name in space.names], axis=1)
+    if n > len(flat):
+        raise ValueError(f"asked {n} posterior draws; the posterior has {len(flat)}")
+    idx = np.random.default_rng(seed).choice(len(flat), size=n, replace=False)
+    return flat[idx]
+
+
+def log_posterior_fn(emulator: Emulator, terms: list[Term], n_simulated: int):
+    """The vectorised log posterior on the unit cube (-inf outside)."""
+    stats = emulator.statistics
+
+    def logp(u: np.ndarray) -> np.ndarray:
+        u = np.atleast_2d(u)
+        out = np.full(len(u), -np.inf)
+        inside = np.all((u >= 0.0) & (u <= 1.0), axis=1)
+        if inside.any():
+            mean, var = emulator.predict(u[inside])
+            out[inside] = log_likelihood(terms, stats, mean, var, n_simulated)
+        return out
+    return logp
+
+
+def sample(space: Space, emulator: Emulator, terms: list[Term], n_simulated: int,
+           n_walkers: int = 40, n_steps: int = 4000, burn: int = 1000, thin: int = 10,
+           seed: int = 0, start: np.ndarray | None = None, progress: bool = False) -> Posterior:
+    """Run emcee; ``start``: unit-cube points around which the walkers start (default the
+    centre of the cube); walkers start in a small ball around the best of them."""
+    import emcee
+
+    if burn >= n_steps:
+        raise ValueError(f"burn = {burn} must be < n_steps = {n_steps}")
+    rng = np.random.default_rng(seed)
+    logp = log_posterior_fn(emulator, terms, n_simulated)
+    cand = np.atleast_2d(start) if start is not None else np.full((1, space.dim), 0.5)
+    best = cand[int(np.argmax(logp(cand)))]
+    p0 = np.clip(best + 0.02 * rng.standard_normal((n_walkers, space.dim)), 0.001, 0.999)
+    sampler = emcee.EnsembleSampler(n_walkers, space.dim, logp, vectorize=True)
+    sampler.random_state = np.random.RandomState(int(rng.integers(2**31))).get_state()
+    sampler.run_mcmc(p0, n_steps, progress=progress)
+    chain = sampler.get_chain(discard=burn, thin=thin)          # (draw, walker, dim)
+    lp = sampler.get_log_prob(discard=burn, thin=thin)
+    tau = sampler.get_autocorr_time(discard=burn, tol=0)
+    theta = space.from_unit(np.swapaxes(chain, 0, 1))
+    return Posterior(space, theta, np.swapaxes(lp, 0, 1), tau,
+                     float(np.mean(sampler.acceptance_fraction)), n_steps, burn, thin)

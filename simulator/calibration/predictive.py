@@ -1,0 +1,121 @@
+"""Posterior predictive checks and validation comparisons of the calibrated population.
+
+Each posterior draw of the hyperparameters is simulated as a whole virtual trial (fresh
+virtual patients: another seed than the calibration's); the statistics of
+:func:`predictive_summaries` over the draws give the posterior predictive distribution of what
+a trial of that size would report, including the quantities that were *not* fitted
+(hazard ratio, RECIST CR, lesion-dose range, the validation series of docs/targets.md (b)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy.optimize import brentq
+
+from ..response.recist import CR, PD, PR, SD
+from ..tail import dose_ratio_last_first
+from ..trial import evaluable, interpolated_median_months, run_arm, trial_hazard_ratio
+from .space import GROWTH, Space
+from .summaries import trial_summaries
+
+#: Alipour 2023 (doi:10.1007/s00259-023-06257-6): response at the first assessment at least
+#: 3 months after the last cycle
+ALIPOUR_MONTHS_AFTER_LAST_CYCLE = 3.0
+
+
+def category_after_last_cycle(ds: xr.Dataset,
+                              months_after: float = ALIPOUR_MONTHS_AFTER_LAST_CYCLE
+                              ) -> dict[str, float]:
+    """RECIST category (CR / PR / SD / PD, measured) at the first visit at least
+    ``months_after`` months after the last cycle, as fractions of the evaluable patients:
+    PD if progression was seen by then, CR if every target is gone, PR if the sum of target
+    diameters is >= 30 % below baseline, SD otherwise."""
+    ev = evaluable(ds)
+    last_cycle_months = float(ev.cycle_start_h.values[-1]) / (24.0 * 365.25 / 12.0)
+    visits = ev.visit_time_months.values
+    sums = ev.sum_diameters_observed_mm.values
+    after = visits >= last_cycle_months + months_after
+    k = np.where(after.any(axis=1), after.argmax(axis=1), visits.shape[1] - 1)
+    rows = np.arange(len(k))
+    t, s = visits[rows, k], sums[rows, k]
+    prog = ev.progression_observed.values & (ev.progression_time_months.values <= t + 1e-9)
+    code = np.where(prog, PD, np.where(s <= 0.0, CR, np.where(s <= 0.7 * sums[:, 0], PR, SD)))
+    return {name: float(np.mean(code == c))
+            for name, c in (("CR", CR), ("PR", PR), ("SD", SD), ("PD", PD))}
+
+
+def predictive_summaries(treated: xr.Dataset, control: xr.Dataset) -> dict[str, float]:
+    """:func:`~.summaries.trial_summaries` and the checks that were not fitted."""
+    out = trial_summaries(treated, control)
+    ev = evaluable(treated)
+    best = ev.best_response.values
+    hr = trial_hazard_ratio(treated, control)
+    doses = treated.lesion_dose_gy.values
+    doses = doses[np.isfinite(doses) & (doses > 0)]
+    ratio = dose_ratio_last_first(treated)
+    out |= {
+        "hazard_ratio": hr.hr,
+        **{f"recist_{n.lower()}_treated": float(np.mean(best == c))
+           for n, c in (("PR", PR), ("SD", SD), ("PD", PD))},
+        "median_pfs_treated_months": interpolated_median_months(treated),
+        "near_complete_treated": float(np.mean(ev.near_complete_response.values)),
+        "cmr_and_near_complete_treated": float(np.mean(
+            ev.near_complete_response.values & ev.complete_metabolic_response.values)),
+        "lesion_gy_per_cycle_p0p1": float(np.percentile(doses, 0.1)),
+        "lesion_gy_per_cycle_p99p9": float(np.percentile(doses, 99.9)),
+        "lesion_dose_ratio_last_first_median": float(np.median(ratio)),
+        **{f"after_last_cycle_{k.lower()}": v
+           for k, v in category_after_last_cycle(treated).items()},
+    }
+    return out
+
+
+def fit_control_growth(space: Space, theta, target_median_months: float, n: int, seed: int,
+                       cohort: str = "netter1", bracket=(0.5, 40.0), xtol: float = 0.02
+                       ) -> float:
+    """The progressive majority's mean net growth [%/month] at which the control arm's
+    interpolated median PFS is ``target_median_months``, every other value at ``theta``
+    (the one-parameter NETTER-2 emulation of docs/targets.md (b))."""
+    edit = space.editor(theta)
+
+    def median_minus_target(growth_mean: float) -> float:
+        def e(cfg):
+            edit(cfg)
+            cfg["cohort"]["parameters"][GROWTH]["components"]["progressive"]["mean"] = \
+                float(growth_mean)
+        m = interpolated_median_months(run_arm(n, seed, control=True, edit=e, cohort=cohort))
+        return (m if np.isfinite(m) else 1e3) - target_median_months
+
+    return float(brentq(median_minus_target, *bracket, xtol=xtol))
+
+
+def growth_editor(space: Space, theta, growth_mean: float):
+    """``space.editor(theta)`` with the progressive majority's mean growth replaced."""
+    edit = space.editor(theta)
+
+    def e(cfg):
+        edit(cfg)
+        cfg["cohort"]["parameters"][GROWTH]["components"]["progressive"]["mean"] = \
+            float(growth_mean)
+    return e
+
+
+#: hyperparameters that carry over to the founding-case twins (their founding_population
+#: block, conf/founding_population/netter1.yaml): config path of the case's median value
+FOUNDING_OVERRIDES = {
+    "alpha_median_per_gy": "radiobiology.tumour_alpha_per_gy",
+    "clearance_median_d": "tumour.doomed_clearance_half_time_d",
+    "doomed_receptor_fraction": "tumour.doomed_receptor_fraction",
+    "clearance_per_net_growth": "tumour.doomed_clearance_per_net_growth",
+}
+
+
+def founding_overrides(space: Space, theta) -> list[str]:
+    """Hydra overrides that put one posterior draw into a founding case's population block.
+
+    The other hyperparameters do not apply to a founding case: its growth, lesions and SSTR2
+    density are the case's own assumptions (docs/founding_cases.md), and it has no new-lesion
+    hazard."""
+    values = dict(zip(space.names, np.asarray(theta, float), strict=True))
+    return [f"{path}={values[name]:.6g}" for name, path in FOUNDING_OVERRIDES.items()]

@@ -1,0 +1,161 @@
+"""The calibration machinery (simulator/calibration): priors, summaries, emulator, likelihood,
+posterior.  The emulator and the sampler are checked on a problem whose answer is known."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from simulator.calibration.emulator import Emulator, cross_validate, is_rate
+from simulator.calibration.likelihood import TERM_SPECS, UNUSED, Term, load_terms, log_likelihood
+from simulator.calibration.posterior import load_posterior, posterior_draws, sample
+from simulator.calibration.space import HYPERPARAMETERS, Hyperparameter, Space
+from simulator.calibration.summaries import (
+    SWOG_MR_DECREASE,
+    SWOG_PR_DECREASE,
+    lesion_dose_fall_per_cycle,
+)
+from simulator.trial import arm_config
+
+TARGETS = Path(__file__).resolve().parents[3] / "experiments" / "targets" / "calibration.yaml"
+
+
+def test_unit_cube_round_trip_and_log_scale():
+    space = Space()
+    u = np.random.default_rng(0).random((5, space.dim))
+    assert np.allclose(space.to_unit(space.from_unit(u)), u)
+    j = space.names.index("alpha_median_per_gy")
+    mid = space.from_unit(np.full(space.dim, 0.5))[j]
+    assert mid == pytest.approx(np.sqrt(0.005 * 0.04))       # log-uniform: geometric mid
+
+
+def test_out_of_range_hyperparameter_is_named():
+    space = Space()
+    theta = space.from_unit(np.full(space.dim, 0.5))
+    theta[space.names.index("low_uptake_weight")] = 0.9
+    with pytest.raises(ValueError, match="low_uptake_weight = 0.9 is outside .*0.0, 0.25"):
+        space.editor(theta)
+
+
+def test_editor_sets_every_hyperparameter_in_the_config():
+    space = Space()
+    theta = space.from_unit(np.full(space.dim, 0.3))
+    cfg = arm_config(10, 1, control=False, edit=space.editor(theta))
+    v = dict(zip(space.names, theta, strict=True))
+    p = cfg["cohort"]["parameters"]
+    assert p["radiobiology.tumour_alpha_per_gy"]["median"] == v["alpha_median_per_gy"]
+    assert p["tumour.doomed_clearance_half_time_d"]["median"] == v["clearance_median_d"]
+    assert p["tumour.doomed_receptor_fraction"] == v["doomed_receptor_fraction"]
+    assert p["tumour.doomed_clearance_per_net_growth"] == v["clearance_per_net_growth"]
+    assert p["tumour.new_lesion_rate_per_month"]["median"] == \
+        v["new_lesion_rate_median_per_month"]
+    assert p["tumour.new_lesion_rate_ratio_on_prrt"] == v["new_lesion_rate_ratio_on_prrt"]
+    growth = p["tumour.volume_growth_percent_per_month"]
+    assert growth["weights"] == [1 - v["ssa_responder_weight"], v["ssa_responder_weight"]]
+    assert growth["components"]["progressive"]["mean"] == v["growth_mean_percent_per_month"]
+    assert growth["components"]["progressive"]["sd"] == v["growth_sd_percent_per_month"]
+    assert cfg["cohort"]["lesions"]["sstr_density_factor"]["weights"][1] == \
+        v["low_uptake_weight"]
+
+
+def test_every_declared_target_has_a_likelihood_decision():
+    terms = load_terms(TARGETS)
+    assert {t.name for t in terms} == set(TERM_SPECS)
+    assert not set(TERM_SPECS) & set(UNUSED)
+    orr = next(t for t in terms if t.name == "netter1_orr_treated")
+    assert orr.kind == "binomial" and orr.value == pytest.approx(18 / 101)
+    med = next(t for t in terms if t.name == "netter1_median_pfs_control")
+    assert med.se == pytest.approx((9.1 - 6.0) / 3.92)
+
+
+def test_likelihood_terms_and_their_variances():
+    normal = Term("x", "a", 1.0, "normal", 0.5, 100, 0.0, "")
+    binom = Term("p", "b", 0.2, "binomial", float("nan"), 100, 0.1, "")
+    bound = Term("q", "a", 1.0, "lower_bound", 0.1, 100, 0.0, "")
+    mean = np.array([[1.0, 0.2], [2.0, 0.2]])
+    var = np.zeros_like(mean)
+    ll = log_likelihood([normal, binom, bound], ["a", "b"], mean, var, 100, per_term=True)
+    # normal: variance = se^2 (published) + se^2 (Monte Carlo at the same n) = 0.5
+    assert ll[0, 0] == pytest.approx(-0.5 * np.log(2 * np.pi * 0.5))
+    assert ll[1, 0] - ll[0, 0] == pytest.approx(-0.5 * 1.0 / 0.5)
+    # binomial at the model's p: 2 p(1-p)/n + discrepancy^2
+    v = 2 * 0.16 / 100 + 0.01
+    assert ll[0, 1] == pytest.approx(-0.5 * np.log(2 * np.pi * v))
+    # one-sided: at the bound log(1/2); far above it ~0
+    assert ll[0, 2] == pytest.approx(np.log(0.5), abs=1e-3)
+    assert ll[1, 2] == pytest.approx(0.0, abs=1e-6)
+    # more Monte Carlo patients -> smaller variance -> a sharper likelihood
+    far = np.array([[3.0, 0.2]])
+    assert log_likelihood([normal], ["a", "b"], far, np.zeros_like(far), 10_000) < \
+        log_likelihood([normal], ["a", "b"], far, np.zeros_like(far), 100)
+
+
+def _toy_space():
+    noop = lambda cfg, v: None  # noqa: E731
+    return Space((Hyperparameter("a_gy", 0.0, 10.0, False, noop, "toy"),
+                  Hyperparameter("b_per_d", 0.1, 10.0, True, noop, "toy")))
+
+
+def test_emulator_cross_validates_and_rates_stay_in_range():
+    rng = np.random.default_rng(1)
+    u = rng.random((60, 2))
+    smooth = np.column_stack([np.sin(3 * u[:, 0]) + u[:, 1] ** 2,
+                              0.05 + 0.4 * u[:, 0] * u[:, 1]])
+    noisy = smooth + rng.normal(0, [0.01, 0.005], smooth.shape)
+    stats = ["smooth_gy", "orr_toy"]
+    assert is_rate("orr_toy") and not is_rate("smooth_gy")
+    cv = cross_validate(u, noisy, stats, k=5, seed=0)
+    assert cv["smooth_gy"]["r2"] > 0.99 and cv["orr_toy"]["r2"] > 0.95
+    assert 0.5 < cv["smooth_gy"]["z_rms"] < 2.0       # honest predictive variance
+    em = Emulator(stats).fit(u, noisy)
+    m, v = em.predict(rng.random((200, 2)))
+    assert np.all((m[:, 1] >= 0) & (m[:, 1] <= 1)) and np.all(v >= 0)
+
+
+def test_posterior_recovers_a_known_parameter(tmp_path):
+    space = _toy_space()
+    rng = np.random.default_rng(2)
+    u = rng.random((40, 2))
+    values = np.column_stack([u[:, 0], u[:, 1]])           # statistics = the unit coords
+    em = Emulator(["s0", "s1"]).fit(u, values + rng.normal(0, 1e-3, values.shape))
+    terms = [Term("t0", "s0", 0.3, "normal", 0.02, 100, 0.0, ""),
+             Term("t1", "s1", 0.7, "normal", 0.02, 100, 0.0, "")]
+    post = sample(space, em, terms, n_simulated=10**6, n_walkers=16, n_steps=600, burn=200,
+                  thin=5, seed=3)
+    flat_u = space.to_unit(post.flat())
+    assert flat_u.mean(axis=0) == pytest.approx([0.3, 0.7], abs=0.01)
+    assert flat_u.std(axis=0) == pytest.approx([0.02, 0.02], rel=0.25)
+    path = tmp_path / "posterior.nc"
+    post.save(path, attrs={"command": "test"})
+    saved = load_posterior(path)
+    assert set(saved.data_vars) == {"a_gy", "b_per_d"}
+    assert saved.a_gy.dims == ("chain", "draw")
+    assert xr.load_dataset(path, group="sample_stats").lp.shape == saved.a_gy.shape
+    draws = posterior_draws(saved, space, 50, seed=0)
+    assert draws.shape == (50, 2) and np.all(draws[:, 1] > 0.1)
+    with pytest.raises(ValueError, match="asked"):
+        posterior_draws(saved, space, 10**6, seed=0)
+
+
+def test_dose_fall_per_cycle_is_the_log_slope():
+    dose = np.array([[[10.0, 9.0, 8.1, 7.29], [5.0, 5.0, 5.0, 5.0]]])   # -10 %/cycle, flat
+    vol = np.array([[[20.0], [1.0]]])                                    # 2nd lesion < 8 mL
+    ds = xr.Dataset({"lesion_dose_gy": (("patient", "lesion", "cycle"), dose),
+                     "lesion_volume_ml": (("patient", "lesion", "time"), vol)})
+    assert lesion_dose_fall_per_cycle(ds) == pytest.approx(0.1)
+
+
+def test_swog_cuts_are_the_product_cuts_on_one_diameter():
+    assert (1 - SWOG_PR_DECREASE) ** 2 == pytest.approx(0.5)
+    assert (1 - SWOG_MR_DECREASE) ** 2 == pytest.approx(0.75)
+
+
+def test_default_hyperparameter_ranges_contain_the_interim_point_fit():
+    # the point fit of calibrate_netter1.py (alpha 0.014, clearance 180 d) lies inside
+    space = Space(HYPERPARAMETERS)
+    theta = space.from_unit(np.full(space.dim, 0.5))
+    theta[0], theta[1] = 0.014, 180.0
+    space.check(theta)
