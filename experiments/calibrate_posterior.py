@@ -40,6 +40,9 @@ DESIGN_NC, POSTERIOR, FIT = OUT / "design.nc", OUT / "posterior.nc", OUT / "fit.
 PREDICTIVE, FOUNDING = OUT / "predictive.nc", OUT / "founding.nc"
 TARGETS = HERE / "targets" / "calibration.yaml"
 VALIDATION = HERE / "targets" / "validation.yaml"
+#: the Sundlöv 2022 protocol (validation): 7.4 GBq cycles every 10 weeks until the kidney
+#: limit (conf/therapy/dosimetry_guided.yaml)
+SUNDLOV_OVERRIDES = ("therapy=dosimetry_guided", "therapy.interval_weeks=10")
 #: statistics emulated besides the likelihood's (reported, not fitted)
 EXTRA_EMULATED = ["recist_cr_treated"]
 
@@ -68,7 +71,7 @@ def stage_fit(args, space: Space) -> None:
     print("emulator cross-validation (5-fold):")
     for s, r in cv.items():
         print(f"  {s:32s} RMSE {r['rmse']:.4g}  R2 {r['r2']:.3f}  z_rms {r['z_rms']:.2f}")
-    emulator = Emulator(stats, seed=args.seed).fit(u, values)
+    emulator = Emulator(stats, seed=args.seed).fit(u, values).calibrate_variance(cv)
     # walkers start around the design points of highest emulated likelihood
     m, v = emulator.predict(u)
     ll = log_likelihood(terms, stats, m, v, n_sim)
@@ -86,6 +89,7 @@ def stage_fit(args, space: Space) -> None:
     summary = {
         "command": command_line(), "wall_time_s": wall, "design_points": int(len(u)),
         "n_patients_per_arm": n_sim, "cross_validation": cv, "kernels": emulator.kernels(),
+        "variance_factor": emulator.variance_factor,
         "acceptance_fraction": post.acceptance,
         "autocorr_steps": dict(zip(space.names, post.autocorr_steps.tolist(), strict=True)),
         "n_steps": post.n_steps, "burn": post.burn, "thin": post.thin,
@@ -105,6 +109,20 @@ def stage_fit(args, space: Space) -> None:
           f"autocorrelation {np.round(post.autocorr_steps, 0)} steps; {wall:.0f} s")
     for n, q in summary["posterior_quantiles"].items():
         print(f"  {n:36s} {q[1]:.4g} (90 %: {q[0]:.4g}-{q[2]:.4g})")
+    if args.write:
+        from simulator.calibration.posterior import representative_draw
+        from simulator.config import config_dir
+        from simulator.config.generated import write_generated
+
+        theta = representative_draw(post.dataset(), space)
+        path = config_dir() / "cohort" / "fitted" / "netter1.yaml"
+        write_generated(path, command_line(), space.cohort_block(theta), comment=(
+            "The calibrated hyperparameters of the virtual NETTER-1 population, merged over the\n"
+            "hand-written conf/cohort/netter1.yaml (its defaults list): the posterior draw\n"
+            "nearest the marginal posterior medians (docs/calibration.md); the posterior:\n"
+            "experiments/results/calibration/posterior.nc; report: "
+            "experiments/results/calibration.md."))
+        print(f"wrote {path}: {dict(zip(space.names, np.round(theta, 5), strict=True))}")
 
 
 def stage_refine(args, space: Space) -> None:
@@ -121,7 +139,8 @@ def stage_predictive(args, space: Space) -> None:
         growth_editor,
         predictive_summaries,
     )
-    from simulator.trial import run_arm
+    from simulator.response.recist import PD, PR, SD
+    from simulator.trial import evaluable, run_arm
 
     draws = posterior_draws(load_posterior(POSTERIOR), space, args.draws, args.seed)
     rows, t0 = [], time.perf_counter()
@@ -141,6 +160,14 @@ def stage_predictive(args, space: Space) -> None:
                 **{f"netter2_{k}": n2[k] for k in ("orr_treated", "orr_control", "hazard_ratio",
                                                    "median_pfs_treated_months",
                                                    "median_pfs_control_months")}}
+        # Sundlöv 2022 (validation): 7.4 GBq every 10 weeks until the kidney limit
+        t3 = run_arm(args.sundlov_patients, args.trial_seed, control=False, edit=edit,
+                     overrides=SUNDLOV_OVERRIDES)
+        best3 = evaluable(t3).best_response.values
+        row |= {**{f"sundlov_{n.lower()}": float(np.mean(best3 == c))
+                   for n, c in (("PR", PR), ("SD", SD), ("PD", PD))},
+                "sundlov_median_cycles": float(np.median(
+                    (t3.injected_activity_gbq.values > 0).sum(axis=1)))}
         rows.append(row)
         print(f"draw {i + 1}/{len(draws)} ({time.perf_counter() - t0:.0f} s): ORR "
               f"{row['orr_treated']:.3f}, PFS20 {row['pfs20_treated']:.3f}, HR "
@@ -203,12 +230,18 @@ def main(argv=None) -> None:
     p.add_argument("--burn", type=int, default=1500)
     p.add_argument("--thin", type=int, default=10)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--write", action="store_true",
+                   help="write the representative posterior draw into "
+                        "conf/cohort/fitted/netter1.yaml")
     p = sub.add_parser("refine", help="simulate posterior draws as a new design wave")
     p.add_argument("--n", type=int, default=60)
     p.add_argument("--seed", type=int, default=2)
     p = sub.add_parser("predictive", help="one virtual trial per posterior draw")
     p.add_argument("--draws", type=int, default=30)
     p.add_argument("--patients", type=int, default=2000)
+    p.add_argument("--sundlov-patients", type=int, default=500,
+                   help="virtual patients of the Sundlöv 2022 protocol per draw (up to 10 "
+                        "cycles: the costliest arm)")
     p.add_argument("--seed", type=int, default=3, help="seed of the draw selection")
     p.add_argument("--trial-seed", type=int, default=20170112,
                    help="root seed of the virtual patients (not the calibration's)")
@@ -232,8 +265,8 @@ def main(argv=None) -> None:
     elif args.stage == "founding":
         stage_founding(args, space)
     else:
-        from calibration_report import write_report
-        write_report(OUT, TARGETS, VALIDATION, space)
+        from simulator.calibration.report import write_report
+        print(f"wrote {write_report(OUT, TARGETS, VALIDATION, space)}")
 
 
 if __name__ == "__main__":

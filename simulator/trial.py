@@ -93,14 +93,16 @@ def trial_hazard_ratio(treated: xr.Dataset, control: xr.Dataset) -> HazardRatio:
                         b.progression_time_months.values, b.progression_observed.values)
 
 
-def arm_config(n: int, seed: int, control: bool, edit=None, cohort: str = "netter1") -> dict:
+def arm_config(n: int, seed: int, control: bool, edit=None, cohort: str = "netter1",
+               overrides: tuple[str, ...] = ()) -> dict:
     """Validated plain config of one arm of a virtual trial of ``cohort=<cohort>``.
 
     ``n`` patients from root seed ``seed``; the control arm is ``therapy=none`` (the same
     patients: same cohort and seed), the treated arm ``therapy=standard``.  Both arms are
     measured as a trial measures them (``observation=trial``: RECIST measurement error,
     visit jitter; docs/model.md §8.5).  ``edit(cfg)`` may change the config (e.g. a cohort
-    parameter during a calibration).
+    parameter during a calibration); ``overrides``: further Hydra overrides (e.g.
+    ``therapy=dosimetry_guided``), applied after the arm's.
     """
     import copy
 
@@ -108,17 +110,18 @@ def arm_config(n: int, seed: int, control: bool, edit=None, cohort: str = "nette
 
     cfg = copy.deepcopy(validate(compose([
         f"cohort={cohort}", f"cohort.n_patients={n}", f"seed={seed}", "output.progress=false",
-        f"therapy={'none' if control else 'standard'}", "observation=trial"])))
+        f"therapy={'none' if control else 'standard'}", "observation=trial", *overrides])))
     if edit is not None:
         edit(cfg)
     return cfg
 
 
-def run_arm(n: int, seed: int, control: bool, edit=None, cohort: str = "netter1") -> xr.Dataset:
+def run_arm(n: int, seed: int, control: bool, edit=None, cohort: str = "netter1",
+            overrides: tuple[str, ...] = ()) -> xr.Dataset:
     """Simulate one arm (:func:`arm_config`)."""
     from . import simulate
 
-    return simulate(arm_config(n, seed, control, edit, cohort))
+    return simulate(arm_config(n, seed, control, edit, cohort, overrides))
 
 
 def interpolated_median_months(ds: xr.Dataset) -> float:

@@ -57,6 +57,8 @@ class Emulator:
     statistics: list[str]
     seed: int = 0
     models: dict = field(default_factory=dict)
+    #: factor per statistic on the predictive variance (:meth:`calibrate_variance`)
+    variance_factor: dict = field(default_factory=dict)
 
     def fit(self, u: np.ndarray, values: np.ndarray) -> Emulator:
         """Fit on design points ``u`` (n, dim) in the unit cube, ``values`` (n, n_stats)."""
@@ -85,7 +87,15 @@ class Emulator:
         for j, stat in enumerate(self.statistics):
             z, sd = self.models[stat].predict(u, return_std=True)
             mean[:, j], var[:, j] = _backward(stat, z, sd ** 2)
+            var[:, j] *= self.variance_factor.get(stat, 1.0)
         return mean, var
+
+    def calibrate_variance(self, cv: dict[str, dict[str, float]]) -> Emulator:
+        """Scale each statistic's predictive variance by the squared RMS standardised
+        cross-validation error when that exceeds 1 (never shrink it): an emulator that is
+        overconfident on held-out design points is made honest on them."""
+        self.variance_factor = {s: max(1.0, cv[s]["z_rms"] ** 2) for s in self.statistics}
+        return self
 
     def kernels(self) -> dict[str, str]:
         return {s: str(m.kernel_) for s, m in self.models.items()}

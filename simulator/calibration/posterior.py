@@ -115,3 +115,13 @@ def sample(space: Space, emulator: Emulator, terms: list[Term], n_simulated: int
     theta = space.from_unit(np.swapaxes(chain, 0, 1))
     return Posterior(space, theta, np.swapaxes(lp, 0, 1), tau,
                      float(np.mean(sampler.acceptance_fraction)), n_steps, burn, thin)
+
+
+def representative_draw(post: xr.Dataset, space: Space) -> np.ndarray:
+    """The posterior draw nearest (Euclidean, on the unit cube of the priors) to the vector of
+    marginal posterior medians: a single point for runs that need one (the default
+    ``cohort=netter1``), jointly plausible because it is a draw."""
+    flat = np.stack([post[name].values.ravel() for name in space.names], axis=1)
+    u = space.to_unit(flat)
+    centre = np.median(u, axis=0)
+    return flat[int(np.argmin(((u - centre) ** 2).sum(axis=1)))]

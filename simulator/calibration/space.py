@@ -139,6 +139,23 @@ class Space:
                 raise ValueError(f"hyperparameter {p.name} = {value!r} is outside its prior "
                                  f"range [{p.low}, {p.high}]")
 
+    def cohort_block(self, theta, digits: int = 4) -> dict:
+        """The cohort-config mapping that sets ``theta`` (rounded to ``digits`` significant
+        digits), as the generated ``conf/cohort/fitted/netter1.yaml`` merges it over the
+        hand-written ``conf/cohort/netter1.yaml``."""
+        theta = np.asarray([float(f"{v:.{digits}g}") for v in np.asarray(theta, float)])
+        self.check(theta)
+        cfg = {"cohort": {"parameters": {ALPHA: {}, CLEARANCE: {}, NEW_LESION: {},
+                                         GROWTH: {"components": {"progressive": {}}}},
+                          "lesions": {"sstr_density_factor": {}}}}
+        self.editor(theta)(cfg)
+        block = cfg["cohort"]
+        mix = block["parameters"][GROWTH]
+        mix["weights"] = [round(w, digits) for w in mix["weights"]]
+        dens = block["lesions"]["sstr_density_factor"]
+        dens["weights"] = [round(w, digits) for w in dens["weights"]]
+        return block
+
     def editor(self, theta) -> Callable[[dict], None]:
         """A config edit (for :func:`simulator.trial.run_arm`) setting ``theta``."""
         theta = np.asarray(theta, dtype=float)

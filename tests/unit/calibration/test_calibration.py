@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+import yaml
 
 from simulator.calibration.emulator import Emulator, cross_validate, is_rate
 from simulator.calibration.likelihood import TERM_SPECS, UNUSED, Term, load_terms, log_likelihood
@@ -159,3 +160,40 @@ def test_default_hyperparameter_ranges_contain_the_interim_point_fit():
     theta = space.from_unit(np.full(space.dim, 0.5))
     theta[0], theta[1] = 0.014, 180.0
     space.check(theta)
+
+
+def test_variance_calibration_only_inflates():
+    rng = np.random.default_rng(4)
+    u = rng.random((30, 1))
+    em = Emulator(["a_gy", "b_gy"]).fit(u, np.column_stack([u[:, 0], -u[:, 0]]))
+    _, v0 = em.predict(u[:5])
+    em.calibrate_variance({"a_gy": {"z_rms": 3.0}, "b_gy": {"z_rms": 0.5}})
+    _, v1 = em.predict(u[:5])
+    assert v1[:, 0] == pytest.approx(9.0 * v0[:, 0])
+    assert v1[:, 1] == pytest.approx(v0[:, 1])
+
+
+def test_cohort_block_merges_to_the_same_config_as_the_editor():
+    from omegaconf import OmegaConf
+
+    space = Space()
+    theta = space.from_unit(np.full(space.dim, 0.3))
+    block = space.cohort_block(theta, digits=17)
+    base = arm_config(10, 1, control=False)
+    merged = OmegaConf.to_container(OmegaConf.merge(base["cohort"], block))
+    edited = arm_config(10, 1, control=False, edit=space.editor(theta))["cohort"]
+    for key in ("parameters", "lesions"):     # digits=17: exact
+        assert yaml.safe_dump(merged[key]) == yaml.safe_dump(edited[key])
+
+
+def test_representative_draw_is_a_draw_near_the_medians():
+    from simulator.calibration.posterior import representative_draw
+
+    space = _toy_space()
+    rng = np.random.default_rng(5)
+    theta = space.from_unit(rng.random((4, 50, 2)) * 0.2 + 0.4)
+    post = xr.Dataset({n: (("chain", "draw"), theta[..., j])
+                       for j, n in enumerate(space.names)})
+    rep = representative_draw(post, space)
+    assert any(np.allclose(rep, row) for row in theta.reshape(-1, 2))
+    assert space.to_unit(rep) == pytest.approx([0.5, 0.5], abs=0.05)

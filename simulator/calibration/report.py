@@ -1,0 +1,266 @@
+"""The calibration report: ``experiments/results/calibration.md`` and its figure.
+
+Reads what the stages of ``experiments/calibrate_posterior.py`` wrote (design, posterior,
+fit summary, posterior predictive, founding cases) and the declared target files; every
+number in the report comes from those files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+import yaml
+
+from .posterior import load_posterior
+from .space import Space
+
+#: validation target -> statistic of the posterior predictive (None: not run, with why)
+VALIDATION_STATISTICS = {
+    "netter2_orr_treated": "netter2_orr_treated",
+    "netter2_orr_control": "netter2_orr_control",
+    "netter2_median_pfs_treated": "netter2_median_pfs_treated_months",
+    "netter2_hazard_ratio": "netter2_hazard_ratio",
+    "netter2_median_pfs_control": "netter2_median_pfs_control_months",
+    "netterr_pnet_orr": "orr_treated",
+    "netterr_pnet_median_pfs": "median_pfs_treated_months",
+    "sundlov2022_pr": "sundlov_pr", "sundlov2022_sd": "sundlov_sd",
+    "sundlov2022_pd": "sundlov_pd",
+    "alipour2023_pr": "after_last_cycle_pr", "alipour2023_sd": "after_last_cycle_sd",
+    "alipour2023_pd": "after_last_cycle_pd",
+}
+#: validation targets that are inputs of the emulation, not scored (docs/targets.md (b))
+NOT_SCORED = {"netter2_median_pfs_control": "emulation input: the NETTER-2 control growth is "
+                                            "fitted to it for every draw"}
+#: posterior predictive checks that were not fitted: statistic -> (published, interval, source)
+CHECKS = {
+    "hazard_ratio": (0.21, (0.13, 0.33), "NETTER-1 HR (JNM 2016 abstract); same trial as the "
+                                         "targets, so a check, not validation"),
+    "recist_cr_treated": (0.0099, (0.002, 0.054), "NETTER-1 1/101 (recalled, not verified)"),
+    "lesion_gy_per_cycle_p0p1": (2.0, None, "Roth 2022 minimum over 880 lesion-cycles"),
+    "lesion_gy_per_cycle_p99p9": (77.0, None, "Roth 2022 maximum over 880 lesion-cycles"),
+    "lesion_dose_ratio_last_first_median": (None, (0.6, 0.95), "falls 6-14 %/cycle (Roth 2022): "
+                                                               "cycle 4 / cycle 1 0.64-0.83"),
+    "median_pfs_treated_months": (None, (18.4, None), "NETTER-1: not reached at the primary "
+                                                      "analysis (lower bound 18.4)"),
+}
+
+
+def _interval(t: dict) -> tuple[float, float | None]:
+    if t["interval_kind"] == "wilson95_from_n_k":
+        from ..summary import wilson_interval
+        _, lo, hi = wilson_interval(int(t["k"]), int(t["n"]))
+        return lo, hi
+    lo, hi = t["interval"]
+    return float(lo), (None if hi is None else float(hi))
+
+
+def _fmt(x, digits=3) -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return "-"
+    return f"{x:.{digits}g}"
+
+
+def _band(values: np.ndarray) -> tuple[float, float, float]:
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    q = np.quantile(v, [0.05, 0.5, 0.95])
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def validation_rows(pred: xr.Dataset, validation: list[dict]) -> list[dict]:
+    """Per validation target: posterior predictive mean (pooled over draws) with its Monte
+    Carlo 95 % interval, the 90 % band over draws, the standardised residual and the
+    declared pass criterion (pooled value and its Monte Carlo interval inside the published
+    95 % interval; one-sided for an open interval)."""
+    rows = []
+    stats = list(pred.statistic.values)
+    for t in validation:
+        stat = VALIDATION_STATISTICS.get(t["name"])
+        lo, hi = _interval(t)
+        row = {"name": t["name"], "value": t["value"], "low": lo, "high": hi,
+               "statistic": stat, "scored": t["name"] not in NOT_SCORED}
+        if stat is None or stat not in stats:
+            row["status"] = "not run"
+            rows.append(row)
+            continue
+        v = pred.statistic_value.sel(statistic=stat).values
+        v = v[np.isfinite(v)]
+        mean = float(v.mean()) if v.size else float("nan")
+        se_mc = float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
+        band = _band(v)
+        se_pub = ((hi if hi is not None else 2 * t["value"] - lo) - lo) / 3.92
+        z = (mean - t["value"]) / np.sqrt(se_pub ** 2 + se_mc ** 2)
+        inside = (mean - 1.96 * se_mc >= lo) and (hi is None or mean + 1.96 * se_mc <= hi)
+        row |= {"mean": mean, "se_mc": se_mc, "band": band, "z": float(z),
+                "n_draws_finite": int(v.size),
+                "status": ("consistent" if inside else "miss") if row["scored"]
+                else "input (not scored)"}
+        rows.append(row)
+    return rows
+
+
+def write_report(out: Path, targets_path: Path, validation_path: Path, space: Space) -> Path:
+    """Write ``calibration.md`` (beside ``out``) and ``calibration_posterior.png``."""
+    out = Path(out)
+    design = xr.load_dataset(out / "design.nc")
+    fit = json.loads((out / "fit.json").read_text())
+    post = load_posterior(out / "posterior.nc")
+    pred = xr.load_dataset(out / "predictive.nc") if (out / "predictive.nc").exists() else None
+    founding = xr.load_dataset(out / "founding.nc") if (out / "founding.nc").exists() else None
+    validation = yaml.safe_load(Path(validation_path).read_text())["targets"]
+    lines = ["# Calibration of the virtual NETTER-1 population as inference (issue 14)", "",
+             "Generated by `python experiments/calibrate_posterior.py report` from the files in "
+             "`experiments/results/calibration/`; method: docs/calibration.md; targets and "
+             "validation set declared before the fit: docs/targets.md.", "",
+             "## Compute", "",
+             f"- design: {design.sizes['point']} points in {int(design.wave.max()) + 1} "
+             f"wave(s), {design.attrs['n_patients_per_arm']} virtual patients per arm, seed "
+             f"{design.attrs['seed']} (common random numbers); `{design.attrs['command']}` "
+             "(wave 0; later waves by `refine`)",
+             f"- fit: `{fit['command']}`: {fit['wall_time_s']:.0f} s (5-fold emulator "
+             f"cross-validation, GP fits, emcee {fit['n_steps']} steps x "
+             f"{post.sizes['chain']} walkers, burn-in {fit['burn']}, thin {fit['thin']}: "
+             f"{fit['n_draws']} draws; acceptance {fit['acceptance_fraction']:.2f})"]
+    if pred is not None:
+        lines.append(f"- posterior predictive: `{pred.attrs['command']}`: "
+                     f"{pred.sizes['draw']} draws x {pred.attrs['n_patients_per_arm']} patients "
+                     f"per arm, trial seed {pred.attrs['trial_seed']}, "
+                     f"{pred.attrs['wall_time_s']:.0f} s")
+    if founding is not None:
+        lines.append(f"- founding cases: `{founding.attrs['command']}`: "
+                     f"{founding.sizes['draw']} draws x {founding.attrs['n_twins_per_draw']} "
+                     f"twins per case, {founding.attrs['wall_time_s']:.0f} s")
+    lines += ["", "## Posterior of the hyperparameters", "",
+              "| hyperparameter | prior | posterior median | 90 % credible interval | "
+              "autocorrelation (steps) |", "|---|---|---|---|---|"]
+    for p in space.parameters:
+        q = fit["posterior_quantiles"][p.name]
+        prior = f"{'log-' if p.log else ''}uniform {p.low:g}-{p.high:g}"
+        lines.append(f"| `{p.name}` | {prior} | {_fmt(q[1])} | {_fmt(q[0])}-{_fmt(q[2])} | "
+                     f"{fit['autocorr_steps'][p.name]:.0f} |")
+    lines += ["", f"Chains of {fit['n_steps']} steps after a burn-in; emcee's integrated "
+              "autocorrelation times above (a chain longer than ~50 autocorrelation times "
+              "gives a reliable estimate).", "",
+              "## Emulator: 5-fold cross-validation on the design", "",
+              "| statistic | RMSE | R^2 | RMS of error / predictive sd |", "|---|---|---|---|"]
+    for s, r in fit["cross_validation"].items():
+        lines.append(f"| `{s}` | {r['rmse']:.3g} | {r['r2']:.3f} | {r['z_rms']:.2f} |")
+    lines += ["", "## Targets (fitted): published, emulated and simulated posterior predictive",
+              "", "| target | statistic | published | SE or n | emulated 90 % | simulated "
+              "median (90 %) | mean log-lik |", "|---|---|---|---|---|---|---|"]
+    for t in fit["terms"]:
+        emu = fit["emulated_predictive"][t["statistic"]]
+        sim = "-"
+        if pred is not None and t["statistic"] in pred.statistic.values:
+            b = _band(pred.statistic_value.sel(statistic=t["statistic"]).values)
+            sim = f"{_fmt(b[1])} ({_fmt(b[0])}-{_fmt(b[2])})"
+        unc = f"n = {t['n_trial']}" if t["kind"] == "binomial" else f"SE {t['se']:.3g}"
+        if t["kind"] == "lower_bound":
+            unc += " (one-sided: >=)"
+        if t["discrepancy_sd"]:
+            unc += f", discrepancy sd {t['discrepancy_sd']:g}"
+        lines.append(f"| {t['name']} | `{t['statistic']}` | {_fmt(t['value'])} | {unc} | "
+                     f"{_fmt(emu[0])}-{_fmt(emu[2])} | {sim} | {t['mean_log_lik']:.2f} |")
+    if pred is not None:
+        lines += ["", "## Posterior predictive checks (not fitted)", "",
+                  "| statistic | published | simulated median (90 % over draws) | source |",
+                  "|---|---|---|---|"]
+        for s, (v, iv, src) in CHECKS.items():
+            if s not in pred.statistic.values:
+                continue
+            b = _band(pred.statistic_value.sel(statistic=s).values)
+            pub = _fmt(v) if v is not None else ""
+            if iv is not None:
+                pub += f" ({_fmt(iv[0])}-{_fmt(iv[1]) if iv[1] is not None else ''})"
+            lines.append(f"| `{s}` | {pub} | {_fmt(b[1])} ({_fmt(b[0])}-{_fmt(b[2])}) | "
+                         f"{src} |")
+        for s in ("recist_pr_treated", "recist_sd_treated", "recist_pd_treated",
+                  "near_complete_treated", "cmr_and_near_complete_treated",
+                  "sundlov_median_cycles", "netter2_growth_mean_percent_per_month"):
+            if s in pred.statistic.values:
+                b = _band(pred.statistic_value.sel(statistic=s).values)
+                lines.append(f"| `{s}` | | {_fmt(b[1])} ({_fmt(b[0])}-{_fmt(b[2])}) | |")
+        lines += ["", "## Validation set (declared before the fit; reported whatever it shows)",
+                  "", "Pass criterion as declared in docs/targets.md (b): the simulated value "
+                  "(here the posterior predictive mean pooled over the draws) with its Monte "
+                  "Carlo 95 % interval inside the published 95 % interval; z = (simulated - "
+                  "published) / sqrt(SE_published^2 + SE_MC^2).", "",
+                  "| target | published (95 %) | simulated mean +/- MC SE | 90 % over draws | z "
+                  "| result |", "|---|---|---|---|---|---|"]
+        for r in validation_rows(pred, validation):
+            pub = f"{_fmt(r['value'])} ({_fmt(r['low'])}-{_fmt(r['high'])})"
+            if r["status"] == "not run":
+                lines.append(f"| {r['name']} | {pub} | - | - | - | not run |")
+                continue
+            b = r["band"]
+            lines.append(f"| {r['name']} | {pub} | {_fmt(r['mean'])} +/- "
+                         f"{_fmt(r['se_mc'], 2)} | {_fmt(b[0])}-{_fmt(b[2])} | "
+                         f"{r['z']:+.1f} | {r['status']} |")
+    if founding is not None:
+        lines += ["", "## Founding cases: P(CMR + near-complete response) before conditioning "
+                  "on it", "", "Each posterior draw's alpha median, clearance median, doomed "
+                  "receptor fraction and clearance-per-growth put into the case's population "
+                  "block; the case's own assumptions otherwise (docs/founding_cases.md).", "",
+                  "| case | pooled probability (Wilson 95 %, Monte Carlo) | 90 % over draws | "
+                  "draws with no such twin |", "|---|---|---|---|"]
+        from ..summary import wilson_interval
+        for case in founding.case.values:
+            k = founding.n_accepted.sel(case=case).values
+            n = int(founding.attrs["n_twins_per_draw"]) * len(k)
+            p, lo, hi = wilson_interval(int(k.sum()), n)
+            b = _band(founding.p_cmr_and_near_complete.sel(case=case).values)
+            lines.append(f"| {case} | {100 * p:.2f} % ({100 * lo:.2f}-{100 * hi:.2f} %) | "
+                         f"{100 * b[0]:.2f}-{100 * b[2]:.2f} % | {int((k == 0).sum())} of "
+                         f"{len(k)} |")
+    path = out.parent / "calibration.md"
+    path.write_text("\n".join(lines) + "\n")
+    _figure(out.parent / "calibration_posterior.png", post, space, fit, pred)
+    return path
+
+
+def _figure(path: Path, post: xr.Dataset, space: Space, fit: dict, pred) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    n = space.dim
+    fig, axes = plt.subplots(3, 5, figsize=(16, 9))
+    for j, p in enumerate(space.parameters):
+        ax = axes.flat[j]
+        v = post[p.name].values.ravel()
+        bins = np.geomspace(p.low, p.high, 40) if p.log else np.linspace(p.low, p.high, 40)
+        ax.hist(v, bins=bins, density=True, color="C0", alpha=0.8)
+        if p.log:
+            ax.set_xscale("log")
+        ax.set_xlim(p.low, p.high)
+        ax.set_title(p.name, fontsize=8)
+        ax.set_yticks([])
+    ax = plt.subplot2grid((3, 5), (2, n - 10 if n > 10 else 0), colspan=5, fig=fig)
+    for a in axes.flat[n:]:
+        a.set_visible(False)
+    terms = fit["terms"]
+    for i, t in enumerate(terms):
+        emu = fit["emulated_predictive"][t["statistic"]]
+        ax.plot([i, i], [emu[0], emu[2]], color="C0", lw=4, alpha=0.6,
+                label="emulated 90 %" if i == 0 else None)
+        if pred is not None and t["statistic"] in pred.statistic.values:
+            b = _band(pred.statistic_value.sel(statistic=t["statistic"]).values)
+            ax.plot([i + 0.2] * 2, [b[0], b[2]], color="C1", lw=2,
+                    label="simulated 90 %" if i == 0 else None)
+        ax.plot(i, t["value"], "k*", label="target" if i == 0 else None)
+    ax.set_yscale("symlog", linthresh=0.01)
+    ax.set_xticks(range(len(terms)))
+    ax.set_xticklabels([t["name"].replace("_", " ") for t in terms], rotation=30, ha="right",
+                       fontsize=7)
+    ax.legend(fontsize=7)
+    ax.set_title("targets and posterior predictive", fontsize=9)
+    fig.suptitle("Posterior of the NETTER-1 population hyperparameters (prior range = x axis)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
