@@ -21,6 +21,22 @@ from .space import Space
 from .summaries import STATISTICS, trial_summaries
 
 
+def _git_commit() -> str:
+    """The commit of the working tree that simulates (with ``+dirty`` if it has changes)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
+                                "simulator", "conf"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
 def latin_hypercube(space: Space, n: int, seed: int) -> np.ndarray:
     """``n`` points of an optimised Latin hypercube in the prior box, (n, dim) in units."""
     if n < 1:
@@ -48,6 +64,7 @@ def design_dataset(space: Space, theta: np.ndarray, stats: np.ndarray, wave: np.
         coords={"hyperparameter": space.names, "statistic": list(STATISTICS),
                 "statistic_units": ("statistic", list(STATISTICS.values()))},
         attrs={"n_patients_per_arm": int(n_patients), "seed": int(seed),
+               "git_commit": _git_commit(),
                "description": "virtual NETTER-1 trials at design points (common random "
                               "numbers: one seed for every point)", "command": command})
     ds.theta.attrs["long_name"] = "hyperparameter value (units in the name)"
@@ -71,6 +88,9 @@ def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, see
             raise ValueError(f"{path} was simulated with n_patients_per_arm = "
                              f"{old.attrs['n_patients_per_arm']}, seed = {old.attrs['seed']}; "
                              f"asked n_patients = {n_patients}, seed = {seed}")
+        if list(old.statistic.values) != list(STATISTICS):
+            raise ValueError(f"{path} holds other statistics than simulator/calibration/"
+                             "summaries.py computes now: start a new design")
         rows_t, rows_s = list(old.theta.values), list(old.statistic_value.values)
         waves = list(old.wave.values)
     else:

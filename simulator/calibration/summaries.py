@@ -25,7 +25,7 @@ ROTH_MIN_VOLUME_ML = 8.0
 #: statistic -> units (the order of a design's columns)
 STATISTICS = {
     "orr_treated": "1", "orr_control": "1", "pfs20_treated": "1", "pfs20_control": "1",
-    "pfs18p4_treated": "1", "median_pfs_control_months": "months",
+    "pfs18p4_treated": "1", "pfs8p4_control": "1", "median_pfs_control_months": "months",
     "swog_cr": "1", "swog_pr": "1", "swog_mr": "1", "swog_pd": "1",
     "tumour_gy_per_gbq": "Gy/GBq", "lesion_dose_fall_per_cycle": "1",
     "kidney_gy_per_gbq": "Gy/GBq", "recist_cr_treated": "1",
@@ -38,15 +38,18 @@ def swog_best_response(ds: xr.Dataset) -> np.ndarray:
     """Best response per evaluable patient on Kwekkeboom 2008's categories, as strings
     ``CR`` / ``PR`` / ``MR`` / ``SD`` / ``PD``.
 
-    From the measured sum of target diameters at the visits up to progression: CR = RECIST
-    CR; PR = best decrease >= 29.3 %; MR = 13.4-29.3 %; PD = RECIST best response PD (with no
-    such decrease); SD otherwise.
+    From the measured sum of target diameters at the visits before progression (the visit
+    that shows progression does not count: a new lesion at a -35 % sum is PD, not PR; without
+    progression every visit counts): CR = RECIST CR; PR = best decrease >= 29.3 %; MR =
+    13.4-29.3 %; PD = RECIST best response PD (with no such decrease); SD otherwise.
     """
     ev = evaluable(ds)
     sums = ev.sum_diameters_observed_mm.values
     visits = ev.visit_time_months.values
     until = ev.progression_time_months.values[:, None]
-    post = np.where(visits[:, 1:] <= until + 1e-9, sums[:, 1:], np.inf)
+    seen = ev.progression_observed.values[:, None]
+    before = np.where(seen, visits[:, 1:] < until - 1e-9, visits[:, 1:] <= until + 1e-9)
+    post = np.where(before, sums[:, 1:], np.inf)
     with np.errstate(invalid="ignore", divide="ignore"):
         dec = 1.0 - post.min(axis=1) / sums[:, 0]
     best = ev.best_response.values
@@ -72,7 +75,7 @@ def lesion_dose_fall_per_cycle(ds: xr.Dataset) -> float:
 def trial_summaries(treated: xr.Dataset, control: xr.Dataset) -> dict[str, float]:
     """The statistics of :data:`STATISTICS` from the two arms of one virtual trial."""
     t = arm_endpoints(treated, months=(18.4, 20.0))
-    c = arm_endpoints(control, months=(20.0,))
+    c = arm_endpoints(control, months=(8.4, 20.0))
     swog = swog_best_response(treated)
     dose = treated.lesion_dose_gy.values
     act = treated.injected_activity_gbq.values
@@ -83,6 +86,7 @@ def trial_summaries(treated: xr.Dataset, control: xr.Dataset) -> dict[str, float
     out = {
         "orr_treated": t.orr, "orr_control": c.orr, "pfs20_treated": t.pfs[20.0],
         "pfs20_control": c.pfs[20.0], "pfs18p4_treated": t.pfs[18.4],
+        "pfs8p4_control": c.pfs[8.4],
         "median_pfs_control_months": interpolated_median_months(control),
         **{f"swog_{k.lower()}": float(np.mean(swog == k)) for k in ("CR", "PR", "MR", "PD")},
         "tumour_gy_per_gbq": float(np.mean(per_gbq)),

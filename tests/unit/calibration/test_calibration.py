@@ -197,3 +197,31 @@ def test_representative_draw_is_a_draw_near_the_medians():
     rep = representative_draw(post, space)
     assert any(np.allclose(rep, row) for row in theta.reshape(-1, 2))
     assert space.to_unit(rep) == pytest.approx([0.5, 0.5], abs=0.05)
+
+
+def _arm(best, sums, visits, prog_time, prog_seen):
+    from simulator.calibration.summaries import swog_best_response  # noqa: F401
+
+    n = len(best)
+    return xr.Dataset({
+        "best_response": ("patient", np.asarray(best)),
+        "sum_diameters_observed_mm": (("patient", "assessment"), np.asarray(sums, float)),
+        "visit_time_months": (("patient", "assessment"), np.asarray(visits, float)),
+        "progression_time_months": ("patient", np.asarray(prog_time, float)),
+        "progression_observed": ("patient", np.asarray(prog_seen, bool))},
+        coords={"patient": np.arange(n)})
+
+
+def test_swog_categories_ignore_the_progression_visit():
+    from simulator.calibration.summaries import swog_best_response
+    from simulator.response.recist import CR, PD, PR, SD
+
+    visits = [[0, 3, 6, 9]] * 5
+    ds = _arm([PD, PR, SD, SD, CR],
+              [[100, 65, 60, 60],     # -35 % at the visit that shows a new lesion: PD
+               [100, 68, 90, 130],    # -32 % before progression at 9 months: PR
+               [100, 80, 82, 85],     # -20 %: MR
+               [100, 95, 98, 99],     # SD
+               [100, 40, 0, 0]],      # CR
+              visits, [3, 9, 9, 9, 9], [True, True, False, False, False])
+    assert list(swog_best_response(ds)) == ["PD", "PR", "MR", "SD", "CR"]
