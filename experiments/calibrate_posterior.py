@@ -73,7 +73,7 @@ def stage_fit(args, space: Space) -> None:
         print(f"  {s:32s} RMSE {r['rmse']:.4g}  R2 {r['r2']:.3f}  z_rms {r['z_rms']:.2f}")
     emulator = Emulator(stats, seed=args.seed).fit(u, values).calibrate_variance(cv)
     # walkers start around the design points of highest emulated likelihood
-    m, v = emulator.predict(u)
+    m, v = emulator.predict(u, noise=False)
     ll = log_likelihood(terms, stats, m, v, n_sim)
     start = u[np.argsort(ll)[-5:]]
     post = sample(space, emulator, terms, n_sim, n_walkers=args.walkers, n_steps=args.steps,
@@ -84,7 +84,7 @@ def stage_fit(args, space: Space) -> None:
                                 "n_patients_per_arm": n_sim, "wall_time_s": wall,
                                 "targets": str(TARGETS.relative_to(HERE.parent))})
     flat_u = space.to_unit(post.flat())
-    pm, pv = emulator.predict(flat_u[:: max(1, len(flat_u) // 2000)])
+    pm, pv = emulator.predict(flat_u[:: max(1, len(flat_u) // 2000)], noise=False)
     per_term = log_likelihood(terms, stats, pm, pv, n_sim, per_term=True)
     summary = {
         "command": command_line(), "wall_time_s": wall, "design_points": int(len(u)),

@@ -32,10 +32,14 @@ def _forward(stat: str, y: np.ndarray) -> np.ndarray:
 
 
 def _backward(stat: str, z: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of sin(Z)^2 for Z ~ N(z, var): exact (E cos 2Z = exp(-2 var) cos 2z),
+    so that a rate near 0 keeps its uncertainty (the delta method gives 0 there)."""
     if not is_rate(stat):
         return z, var
-    zc = np.clip(z, 0.0, np.pi / 2)
-    return np.sin(zc) ** 2, np.sin(2.0 * zc) ** 2 * var
+    c2 = np.exp(-2.0 * var) * np.cos(2.0 * z)
+    c4 = np.exp(-8.0 * var) * np.cos(4.0 * z)
+    mean = 0.5 * (1.0 - c2)
+    return mean, np.maximum(0.25 * (0.5 * (1.0 + c4) - c2 ** 2), 0.0)
 
 
 def _gp(dim: int, seed: int):
@@ -78,14 +82,24 @@ class Emulator:
             self.models[stat] = gp
         return self
 
-    def predict(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, u: np.ndarray, noise: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Mean and variance (m, n_stats) of each statistic at ``u`` (m, dim), on the
-        statistic's own scale; the variance includes the fitted white noise."""
+        statistic's own scale.  ``noise``: include the fitted white noise (what a new design
+        point would show, for cross-validation); without it, the variance of the emulated
+        smooth surface only (for the likelihood, which adds the Monte Carlo variance itself:
+        with common random numbers the shared cohort's error is invisible to the GP)."""
         u = np.atleast_2d(np.asarray(u, float))
         mean = np.empty((len(u), len(self.statistics)))
         var = np.empty_like(mean)
         for j, stat in enumerate(self.statistics):
-            z, sd = self.models[stat].predict(u, return_std=True)
+            gp = self.models[stat]
+            full = gp.kernel_
+            if not noise:
+                gp.kernel_ = full.k1      # constant x Matern: the latent process
+            try:
+                z, sd = gp.predict(u, return_std=True)
+            finally:
+                gp.kernel_ = full
             mean[:, j], var[:, j] = _backward(stat, z, sd ** 2)
             var[:, j] *= self.variance_factor.get(stat, 1.0)
         return mean, var

@@ -47,7 +47,11 @@ class Posterior:
              for j, p in enumerate(self.space.parameters)},
             coords={"chain": np.arange(self.theta.shape[0]),
                     "draw": np.arange(self.theta.shape[1])},
-            attrs={"inference_library": "emcee", "n_steps": self.n_steps, "burn": self.burn,
+            attrs={"inference_library": "emcee",
+                   "chain_note": "chain = emcee walker: walkers of one ensemble are not "
+                                 "independent chains, so R-hat over chain does not apply; use "
+                                 "the autocorrelation times",
+                   "n_steps": self.n_steps, "burn": self.burn,
                    "thin": self.thin, "acceptance_fraction": self.acceptance,
                    **{f"autocorr_steps_{n}": float(t)
                       for n, t in zip(self.space.names, self.autocorr_steps, strict=True)},
@@ -86,7 +90,7 @@ def log_posterior_fn(emulator: Emulator, terms: list[Term], n_simulated: int):
         out = np.full(len(u), -np.inf)
         inside = np.all((u >= 0.0) & (u <= 1.0), axis=1)
         if inside.any():
-            mean, var = emulator.predict(u[inside])
+            mean, var = emulator.predict(u[inside], noise=False)
             out[inside] = log_likelihood(terms, stats, mean, var, n_simulated)
         return out
     return logp
@@ -112,6 +116,12 @@ def sample(space: Space, emulator: Emulator, terms: list[Term], n_simulated: int
     chain = sampler.get_chain(discard=burn, thin=thin)          # (draw, walker, dim)
     lp = sampler.get_log_prob(discard=burn, thin=thin)
     tau = sampler.get_autocorr_time(discard=burn, tol=0)
+    kept = n_steps - burn
+    if kept < 50 * tau.max() or burn < 5 * tau.max():
+        import warnings
+        warnings.warn(f"emcee chains may be too short: {kept} steps kept, burn-in {burn}, "
+                      f"longest autocorrelation time {tau.max():.0f} steps (want >= 50 and "
+                      "<= burn-in / 5); run longer", RuntimeWarning, stacklevel=2)
     theta = space.from_unit(np.swapaxes(chain, 0, 1))
     return Posterior(space, theta, np.swapaxes(lp, 0, 1), tau,
                      float(np.mean(sampler.acceptance_fraction)), n_steps, burn, thin)

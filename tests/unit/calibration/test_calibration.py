@@ -69,7 +69,10 @@ def test_every_declared_target_has_a_likelihood_decision():
     orr = next(t for t in terms if t.name == "netter1_orr_treated")
     assert orr.kind == "binomial" and orr.value == pytest.approx(18 / 101)
     med = next(t for t in terms if t.name == "netter1_median_pfs_control")
-    assert med.se == pytest.approx((9.1 - 6.0) / 3.92)
+    assert (med.statistic, med.value) == ("pfs8p4_control", 0.5)       # PFS(8.4) = 0.5
+    assert med.se == pytest.approx(np.sqrt(0.25 / 113))
+    pfs = next(t for t in terms if t.name == "netter1_pfs20_treated")
+    assert pfs.se == pytest.approx((0.768 - 0.500) / 3.92)
 
 
 def test_likelihood_terms_and_their_variances():
@@ -116,6 +119,7 @@ def test_emulator_cross_validates_and_rates_stay_in_range():
     assert np.all((m[:, 1] >= 0) & (m[:, 1] <= 1)) and np.all(v >= 0)
 
 
+@pytest.mark.filterwarnings("ignore:emcee chains may be too short")
 def test_posterior_recovers_a_known_parameter(tmp_path):
     space = _toy_space()
     rng = np.random.default_rng(2)
@@ -225,3 +229,46 @@ def test_swog_categories_ignore_the_progression_visit():
                [100, 40, 0, 0]],      # CR
               visits, [3, 9, 9, 9, 9], [True, True, False, False, False])
     assert list(swog_best_response(ds)) == ["PD", "PR", "MR", "SD", "CR"]
+
+
+def test_rate_back_transform_matches_monte_carlo_near_zero():
+    from simulator.calibration.emulator import _backward
+
+    rng = np.random.default_rng(6)
+    for z, var in ((0.0, 0.01), (0.05, 0.002), (0.6, 0.003)):
+        p = np.sin(rng.normal(z, np.sqrt(var), 400_000)) ** 2
+        m, v = _backward("orr_x", np.array([z]), np.array([var]))
+        assert m[0] == pytest.approx(p.mean(), rel=0.01)
+        assert v[0] == pytest.approx(p.var(), rel=0.02)   # not 0 at z = 0
+
+
+def test_latent_variance_excludes_the_white_noise():
+    rng = np.random.default_rng(7)
+    u = rng.random((40, 1))
+    y = np.sin(4 * u[:, 0]) + rng.normal(0, 0.1, 40)
+    em = Emulator(["y_gy"]).fit(u, y[:, None])
+    _, v_noisy = em.predict(u[:5])
+    _, v_latent = em.predict(u[:5], noise=False)
+    assert np.all(v_latent < v_noisy)
+    assert np.all(v_noisy - v_latent == pytest.approx(
+        em.models["y_gy"].kernel_.k2.noise_level * np.std(y) ** 2, rel=0.05))
+
+
+def test_category_after_last_cycle_reads_the_visit_nearest_three_months_after():
+    from simulator.calibration.predictive import category_after_last_cycle
+    from simulator.response.recist import PD, PR, SD
+
+    month_h = 24.0 * 365.25 / 12.0
+    nominal = np.array([0.0, 2.76, 5.52, 8.28, 11.04])       # every 12 weeks
+    visits = np.tile(nominal, (3, 1))
+    ds = _arm([PR, SD, PD],
+              [[100, 80, 65, 68, 90],     # -32 % at 8.28 months (12 weeks after cycle 4): PR
+               [100, 90, 80, 75, 60],     # -25 % there (PR only later): SD
+               [100, 90, 80, 90, 125]],   # progression at 11.04 months: not yet
+              visits, [11.04, 11.04, 11.04], [False, False, True])
+    ds = ds.assign_coords(cycle_start_h=("cycle", np.array([0, 8, 16, 24]) * 7 * 24.0),
+                          assessment_nominal_months=("assessment", nominal))
+    out = category_after_last_cycle(ds)
+    assert 24 * 7 * 24.0 / month_h == pytest.approx(5.52, abs=0.01)
+    assert out["PR"] == pytest.approx(1 / 3) and out["SD"] == pytest.approx(2 / 3)
+    assert out["PD"] == 0.0 and out["CR_or_PR"] == out["PR"]
