@@ -7,12 +7,13 @@
     python experiments/calibrate_posterior.py predictive --draws 30 # posterior predictive +
                                                                     # validation set
     python experiments/calibrate_posterior.py founding --draws 20   # founding cases
+    python experiments/calibrate_posterior.py maps --draws 8        # their response maps
     python experiments/calibrate_posterior.py report                # results/calibration.md
 
 Files in ``experiments/results/calibration/``: ``design.nc`` (simulated design points),
 ``posterior.nc`` (ArviZ layout: groups ``posterior`` (chain, draw) and ``sample_stats``),
 ``fit.json`` (emulator cross-validation, convergence, likelihood terms), ``predictive.nc``
-(statistics of one virtual trial per posterior draw), ``founding.nc``; the report
+(statistics of one virtual trial per posterior draw), ``founding.nc``, ``maps.nc``; the report
 ``experiments/results/calibration.md`` and ``calibration_posterior.png``.
 """
 
@@ -38,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "calibration"
 DESIGN_NC, POSTERIOR, FIT = OUT / "design.nc", OUT / "posterior.nc", OUT / "fit.json"
 PREDICTIVE, FOUNDING = OUT / "predictive.nc", OUT / "founding.nc"
+MAPS = OUT / "maps.nc"
 TARGETS = HERE / "targets" / "calibration.yaml"
 VALIDATION = HERE / "targets" / "validation.yaml"
 #: the Sundlöv 2022 protocol (validation): 7.4 GBq cycles every 10 weeks until the kidney
@@ -216,6 +218,47 @@ def stage_founding(args, space: Space) -> None:
                "wall_time_s": time.perf_counter() - t0}).to_netcdf(FOUNDING)
 
 
+def stage_maps(args, space: Space) -> None:
+    """P(CMR + near-complete) of each founding case's twins over activity x SSTR density,
+    per posterior draw (the response map with its posterior band)."""
+    import simulator
+    from simulator.calibration.predictive import founding_overrides
+    from simulator.inference import reported_outcome
+
+    draws = posterior_draws(load_posterior(POSTERIOR), space, args.draws, args.seed)
+    cases = ("founding_case1", "founding_case2")
+    acts, dens = [float(a) for a in args.activities], [float(d) for d in args.densities]
+    p = np.zeros((len(cases), len(draws), len(acts), len(dens)))
+    t0 = time.perf_counter()
+    for c, case in enumerate(cases):
+        for i, theta in enumerate(draws):
+            cfg = simulator.validate(simulator.compose([
+                f"experiment={case}/twins", "output.progress=false",
+                f"cohort.n_patients={args.twins}", "cohort.sampled_override=shift",
+                *founding_overrides(space, theta)]))
+            plain = dict(cfg)
+            plain["grid"] = {"therapy.activity_gbq": acts,
+                             "patient.sstr_density_nmol_per_l": dens}
+            both = reported_outcome(simulator.simulate(plain))[1]
+            p[c, i] = both.mean("patient").transpose(
+                "activity_gbq", "sstr_density_nmol_per_l").values
+            print(f"{case} draw {i + 1}/{len(draws)} ({time.perf_counter() - t0:.0f} s): "
+                  f"max P {p[c, i].max():.3f}", flush=True)
+    xr.Dataset(
+        {"p_cmr_and_near_complete": (("case", "draw", "activity_gbq",
+                                      "sstr_density_nmol_per_l"), p, {
+            "units": "1", "long_name": "fraction of the case's twins reaching CMR + "
+                                       "near-complete response, at one posterior draw"}),
+         "theta": (("draw", "hyperparameter"), draws)},
+        coords={"case": list(cases), "hyperparameter": space.names,
+                "activity_gbq": ("activity_gbq", acts, {"units": "GBq",
+                                                        "long_name": "activity per cycle"}),
+                "sstr_density_nmol_per_l": ("sstr_density_nmol_per_l", dens, {
+                    "units": "nmol/L", "long_name": "tumour SSTR2 density (twins' median)"})},
+        attrs={"command": command_line(), "n_twins_per_point": args.twins,
+               "wall_time_s": time.perf_counter() - t0}).to_netcdf(MAPS)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="stage", required=True)
@@ -249,6 +292,14 @@ def main(argv=None) -> None:
     p.add_argument("--draws", type=int, default=20)
     p.add_argument("--twins", type=int, default=2000)
     p.add_argument("--seed", type=int, default=4)
+    p = sub.add_parser("maps", help="founding-case response maps per posterior draw")
+    p.add_argument("--draws", type=int, default=8)
+    p.add_argument("--twins", type=int, default=150, help="twins per grid point")
+    p.add_argument("--activities", type=float, nargs="+", default=[3.7, 7.4, 11.1, 14.8],
+                   help="activity per cycle [GBq]")
+    p.add_argument("--densities", type=float, nargs="+", default=[10.0, 30.0, 100.0, 300.0],
+                   help="tumour SSTR2 density [nmol/L]")
+    p.add_argument("--seed", type=int, default=5)
     sub.add_parser("report", help="write results/calibration.md and the figure")
     args = parser.parse_args(argv)
     space = Space()
@@ -264,6 +315,8 @@ def main(argv=None) -> None:
         stage_predictive(args, space)
     elif args.stage == "founding":
         stage_founding(args, space)
+    elif args.stage == "maps":
+        stage_maps(args, space)
     else:
         from simulator.calibration.report import write_report
         print(f"wrote {write_report(OUT, TARGETS, VALIDATION, space)}")

@@ -229,6 +229,32 @@ def write_report(out: Path, targets_path: Path, validation_path: Path, space: Sp
             lines.append(f"| {case} | {100 * p:.2f} % ({100 * lo:.2f}-{100 * hi:.2f} %) | "
                          f"{100 * b[0]:.2f}-{100 * b[2]:.2f} % | {int((k == 0).sum())} of "
                          f"{len(k)} |")
+    maps = xr.load_dataset(out / "maps.nc") if (out / "maps.nc").exists() else None
+    if maps is not None:
+        lines += ["", "## Founding cases: where CMR + near-complete response arises "
+                  "(activity x SSTR2 density, posterior band)", "",
+                  f"`{maps.attrs['command']}`: {maps.sizes['draw']} posterior draws x "
+                  f"{maps.attrs['n_twins_per_point']} twins per grid point (common random "
+                  f"numbers), {maps.attrs['wall_time_s']:.0f} s. Each cell: mean over draws "
+                  "(5-95 % over draws); the band includes each draw's Monte Carlo noise "
+                  f"(one twin = {100 / maps.attrs['n_twins_per_point']:.2g} %). Figure: "
+                  "`calibration_maps.png`.", ""]
+        dens = maps.sstr_density_nmol_per_l.values
+        for case in maps.case.values:
+            pc = maps.p_cmr_and_near_complete.sel(case=case)
+            lines += [f"**{case}**: P(CMR + near-complete), %", "",
+                      "| activity per cycle \\ SSTR2 density | "
+                      + " | ".join(f"{d:g} nmol/L" for d in dens) + " |",
+                      "|---|" + "---|" * len(dens)]
+            for a in maps.activity_gbq.values:
+                cells = []
+                for d in dens:
+                    v = pc.sel(activity_gbq=a, sstr_density_nmol_per_l=d).values
+                    q = np.quantile(v, [0.05, 0.95])
+                    cells.append(f"{100 * v.mean():.1f} ({100 * q[0]:.1f}-{100 * q[1]:.1f})")
+                lines.append(f"| {a:g} GBq | " + " | ".join(cells) + " |")
+            lines.append("")
+        _maps_figure(out.parent / "calibration_maps.png", maps)
     path = out.parent / "calibration.md"
     path.write_text("\n".join(lines) + "\n")
     _figure(out.parent / "calibration_posterior.png", post, space, fit, pred)
@@ -274,6 +300,40 @@ def _figure(path: Path, post: xr.Dataset, space: Space, fit: dict, pred) -> None
     ax.legend(fontsize=7)
     ax.set_title("targets and posterior predictive", fontsize=9)
     fig.suptitle("Posterior of the NETTER-1 population hyperparameters (prior range = x axis)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _maps_figure(path: Path, maps: xr.Dataset) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    cases = list(maps.case.values)
+    fig, axes = plt.subplots(1, len(cases), figsize=(6 * len(cases), 4.8), squeeze=False)
+    acts, dens = maps.activity_gbq.values, maps.sstr_density_nmol_per_l.values
+    for ax, case in zip(axes[0], cases, strict=True):
+        pc = maps.p_cmr_and_near_complete.sel(case=case).transpose(
+            "draw", "activity_gbq", "sstr_density_nmol_per_l").values
+        mean = pc.mean(axis=0)
+        lo, hi = np.quantile(pc, [0.05, 0.95], axis=0)
+        im = ax.imshow(100 * mean, origin="lower", cmap="viridis", aspect="auto",
+                       vmin=0, vmax=max(1.0, 100 * float(mean.max())))
+        for i in range(len(acts)):
+            for j in range(len(dens)):
+                ax.text(j, i, f"{100 * mean[i, j]:.1f}\n({100 * lo[i, j]:.1f}-"
+                        f"{100 * hi[i, j]:.1f})", ha="center", va="center", fontsize=7,
+                        color="w" if mean[i, j] < 0.6 * mean.max() else "k")
+        ax.set_xticks(range(len(dens)), [f"{d:g}" for d in dens])
+        ax.set_yticks(range(len(acts)), [f"{a:g}" for a in acts])
+        ax.set_xlabel("tumour SSTR2 density [nmol/L]")
+        ax.set_ylabel("activity per cycle [GBq]")
+        ax.set_title(f"{case}: P(CMR + near-complete) [%]\nmean (5-95 % over posterior draws)",
+                     fontsize=9)
+        fig.colorbar(im, ax=ax, label="%")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
