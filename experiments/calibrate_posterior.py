@@ -269,11 +269,11 @@ def main(argv=None) -> None:
     p.add_argument("--design-seed", type=int, default=14, help="seed of the hypercube")
     p = sub.add_parser("fit", help="emulators + emcee posterior")
     p.add_argument("--walkers", type=int, default=40)
-    # integrated autocorrelation times were ~110 steps on a preview of the design: the kept
-    # chain (steps - burn) should be >= 50 and the burn-in >= 5 of them
-    p.add_argument("--steps", type=int, default=8000)
-    p.add_argument("--burn", type=int, default=2500)
-    p.add_argument("--thin", type=int, default=10)
+    # integrated autocorrelation times were ~70-100 steps with the DE moves on the design:
+    # the kept chain (steps - burn) should be >= 50 and the burn-in >= 5 of them
+    p.add_argument("--steps", type=int, default=12000)
+    p.add_argument("--burn", type=int, default=3000)
+    p.add_argument("--thin", type=int, default=15)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--write", action="store_true",
                    help="write the representative posterior draw into "
