@@ -1,5 +1,10 @@
 """Calibrate the virtual NETTER-1 population once, against the published trial (issue 6).
 
+SUPERSEDED (issue 14): the population is now calibrated as inference by
+``experiments/calibrate_posterior.py`` (docs/calibration.md), which writes
+``conf/cohort/fitted/netter1.yaml``. This point fit is kept to reproduce the earlier fits
+(``experiments/results/calibrate_netter1.md``); its ``--write`` is refused.
+
     python experiments/calibrate_netter1.py           # fit, write results/calibrate_netter1.md
     python experiments/calibrate_netter1.py --write   # ... and the fitted values into
                                                       # conf/cohort/fitted/netter1.yaml (generated)
@@ -170,6 +175,9 @@ def main(argv=None) -> None:
     parser.add_argument("--write", action="store_true",
                         help="write the fitted values into conf/cohort/fitted/netter1.yaml")
     args = parser.parse_args(argv)
+    if args.write:
+        parser.error("--write: the NETTER-1 block is written by calibrate_posterior.py fit "
+                     "--write (the posterior of issue 14); this point fit is superseded")
     t0 = time.perf_counter()
     growth, vals_c, j_c, nfev = fit_growth(args.n_control, args.seed)
     print(f"growth {growth}: control {vals_c}, J {j_c:.2f} ({nfev} evaluations)", flush=True)
