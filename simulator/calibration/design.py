@@ -54,7 +54,8 @@ def simulate_point(space: Space, theta, n_patients: int, seed: int) -> dict[str,
 
 
 def design_dataset(space: Space, theta: np.ndarray, stats: np.ndarray, wave: np.ndarray,
-                   n_patients: int, seed: int, command: str = "") -> xr.Dataset:
+                   n_patients: int, seed: int, command: str = "",
+                   git_commit: str | None = None) -> xr.Dataset:
     """The design as a Dataset: ``theta`` (point, hyperparameter), ``statistic_value``
     (point, statistic), ``wave`` (point)."""
     ds = xr.Dataset(
@@ -64,7 +65,7 @@ def design_dataset(space: Space, theta: np.ndarray, stats: np.ndarray, wave: np.
         coords={"hyperparameter": space.names, "statistic": list(STATISTICS),
                 "statistic_units": ("statistic", list(STATISTICS.values()))},
         attrs={"n_patients_per_arm": int(n_patients), "seed": int(seed),
-               "git_commit": _git_commit(),
+               "git_commit": git_commit or _git_commit(),
                "description": "virtual NETTER-1 trials at design points (common random "
                               "numbers: one seed for every point)", "command": command})
     ds.theta.attrs["long_name"] = "hyperparameter value (units in the name)"
@@ -92,9 +93,15 @@ def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, see
             raise ValueError(f"{path} holds other statistics than simulator/calibration/"
                              "summaries.py computes now: start a new design")
         rows_t, rows_s = list(old.theta.values), list(old.statistic_value.values)
+        if command and command not in old.attrs.get("command", ""):
+            command = f"{old.attrs.get('command', '')} ; {command}".strip(" ;")
+        commits = old.attrs.get("git_commit", "unknown")
+        if _git_commit() not in commits:
+            commits = f"{commits} ; {_git_commit()}"
         waves = list(old.wave.values)
     else:
         rows_t, rows_s, waves = [], [], []
+        commits = _git_commit()
     done = {tuple(np.round(r, 12)) for r in rows_t}
     todo = [r for r in theta if tuple(np.round(r, 12)) not in done]
     t0 = time.perf_counter()
@@ -104,7 +111,7 @@ def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, see
         rows_s.append([s[k] for k in STATISTICS])
         waves.append(wave)
         ds = design_dataset(space, np.array(rows_t), np.array(rows_s), np.array(waves),
-                            n_patients, seed, command)
+                            n_patients, seed, command, commits)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.nc")
         ds.to_netcdf(tmp)
@@ -117,4 +124,4 @@ def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, see
     if not rows_t:
         raise ValueError("empty design")
     return design_dataset(space, np.array(rows_t), np.array(rows_s), np.array(waves),
-                          n_patients, seed, command)
+                          n_patients, seed, command, commits)

@@ -128,8 +128,8 @@ def write_report(out: Path, targets_path: Path, validation_path: Path, space: Sp
              "## Compute", "",
              f"- design: {design.sizes['point']} points in {int(design.wave.max()) + 1} "
              f"wave(s), {design.attrs['n_patients_per_arm']} virtual patients per arm, seed "
-             f"{design.attrs['seed']} (common random numbers); `{design.attrs['command']}` "
-             "(wave 0; later waves by `refine`)",
+             f"{design.attrs['seed']} (common random numbers), simulated at commit "
+             f"{design.attrs.get('git_commit', 'unknown')}: `{design.attrs['command']}`",
              f"- fit: `{fit['command']}`: {fit['wall_time_s']:.0f} s (5-fold emulator "
              f"cross-validation, GP fits, emcee {fit['n_steps']} steps x "
              f"{post.sizes['chain']} walkers, burn-in {fit['burn']}, thin {fit['thin']}: "
@@ -151,9 +151,9 @@ def write_report(out: Path, targets_path: Path, validation_path: Path, space: Sp
         prior = f"{'log-' if p.log else ''}uniform {p.low:g}-{p.high:g}"
         lines.append(f"| `{p.name}` | {prior} | {_fmt(q[1])} | {_fmt(q[0])}-{_fmt(q[2])} | "
                      f"{fit['autocorr_steps'][p.name]:.0f} |")
-    lines += ["", f"Chains of {fit['n_steps']} steps after a burn-in; emcee's integrated "
-              "autocorrelation times above (a chain longer than ~50 autocorrelation times "
-              "gives a reliable estimate).", "",
+    lines += ["", f"{post.sizes['chain']} walkers x {fit['n_steps']} steps, the first "
+              f"{fit['burn']} discarded; emcee's integrated autocorrelation times above (the "
+              "kept chain should be >= 50 of them).", "",
               "## Emulator: 5-fold cross-validation on the design", "",
               "| statistic | RMSE | R^2 | RMS of error / predictive sd |", "|---|---|---|---|"]
     for s, r in fit["cross_validation"].items():

@@ -272,3 +272,21 @@ def test_category_after_last_cycle_reads_the_visit_nearest_three_months_after():
     assert 24 * 7 * 24.0 / month_h == pytest.approx(5.52, abs=0.01)
     assert out["PR"] == pytest.approx(1 / 3) and out["SD"] == pytest.approx(2 / 3)
     assert out["PD"] == 0.0 and out["CR_or_PR"] == out["PR"]
+
+
+def test_design_resumes_and_records_every_wave(tmp_path, monkeypatch):
+    from simulator.calibration import design
+
+    space = _toy_space()
+    monkeypatch.setattr(design, "simulate_point",
+                        lambda sp, theta, n, seed: {k: float(theta[0]) for k in
+                                                    design.STATISTICS})
+    path = tmp_path / "design.nc"
+    design.run_design(space, [[1.0, 1.0], [2.0, 1.0]], path, 10, 3, command="a",
+                      progress=False)
+    ds = design.run_design(space, [[2.0, 1.0], [3.0, 2.0]], path, 10, 3, wave=1,
+                           command="b", progress=False)
+    assert list(ds.wave.values) == [0, 0, 1]            # the repeated point is not rerun
+    assert ds.attrs["command"] == "a ; b"
+    with pytest.raises(ValueError, match="seed = 3"):
+        design.run_design(space, [[4.0, 1.0]], path, 10, 4, progress=False)
