@@ -276,7 +276,9 @@ def _figure(path: Path, post: xr.Dataset, space: Space, fit: dict, pred) -> None
         bins = np.geomspace(p.low, p.high, 40) if p.log else np.linspace(p.low, p.high, 40)
         ax.hist(v, bins=bins, density=True, color="C0", alpha=0.8)
         if p.log:
+            from matplotlib.ticker import NullFormatter
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlim(p.low, p.high)
         ax.set_title(p.name, fontsize=8)
         ax.set_yticks([])
