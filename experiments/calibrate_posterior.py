@@ -65,6 +65,18 @@ def stage_fit(args, space: Space) -> None:
     t0 = time.perf_counter()
     design = xr.load_dataset(DESIGN_NC)
     terms = load_terms(TARGETS)
+    unknown = set(args.drop_terms) - {t.name for t in terms}
+    if unknown:
+        raise SystemExit(f"--drop-terms: no such likelihood term {sorted(unknown)}; terms: "
+                         f"{[t.name for t in terms]}")
+    if args.drop_terms and not args.suffix:
+        raise SystemExit("--drop-terms needs --suffix (the full posterior is not replaced)")
+    if args.drop_terms and args.write:
+        raise SystemExit("--write with --drop-terms: the cohort block comes from the full "
+                         "likelihood only")
+    terms = [t for t in terms if t.name not in args.drop_terms]
+    posterior_path = OUT / f"posterior{args.suffix}.nc"
+    fit_path = OUT / f"fit{args.suffix}.json"
     stats = emulated_statistics(terms)
     u = space.to_unit(design.theta.values)
     values = design.statistic_value.sel(statistic=stats).values
@@ -81,7 +93,7 @@ def stage_fit(args, space: Space) -> None:
     post = sample(space, emulator, terms, n_sim, n_walkers=args.walkers, n_steps=args.steps,
                   burn=args.burn, thin=args.thin, seed=args.seed, start=start)
     wall = time.perf_counter() - t0
-    post.save(POSTERIOR, attrs={"command": command_line(), "design_points": int(len(u)),
+    post.save(posterior_path, attrs={"command": command_line(), "design_points": int(len(u)),
                                 "design_waves": int(design.wave.max()) + 1,
                                 "n_patients_per_arm": n_sim, "wall_time_s": wall,
                                 "targets": str(TARGETS.relative_to(HERE.parent))})
@@ -106,7 +118,7 @@ def stage_fit(args, space: Space) -> None:
                    "note": t.note, "mean_log_lik": float(per_term[:, i].mean())}
                   for i, t in enumerate(terms)],
     }
-    FIT.write_text(json.dumps(summary, indent=1))
+    fit_path.write_text(json.dumps(summary, indent=1))
     print(f"posterior: {len(post.flat())} draws, acceptance {post.acceptance:.2f}, "
           f"autocorrelation {np.round(post.autocorr_steps, 0)} steps; {wall:.0f} s")
     for n, q in summary["posterior_quantiles"].items():
@@ -278,6 +290,11 @@ def main(argv=None) -> None:
     p.add_argument("--write", action="store_true",
                    help="write the representative posterior draw into "
                         "conf/cohort/fitted/netter1.yaml")
+    p.add_argument("--drop-terms", nargs="+", default=[], metavar="TARGET",
+                   help="leave these likelihood terms out (a sensitivity check of the "
+                        "posterior; needs --suffix)")
+    p.add_argument("--suffix", default="",
+                   help="write posterior<suffix>.nc and fit<suffix>.json")
     p = sub.add_parser("refine", help="simulate posterior draws as a new design wave")
     p.add_argument("--n", type=int, default=60)
     p.add_argument("--seed", type=int, default=2)
