@@ -13,7 +13,9 @@ in the order they are used:
 - :mod:`.design`: the space-filling design and its simulation (common random numbers);
 - :mod:`.emulator`: one Gaussian process per statistic (scikit-learn);
 - :mod:`.likelihood`: the targets and the log-likelihood;
-- :mod:`.posterior`: the MCMC (emcee) and the posterior as an ArviZ-layout Dataset.
+- :mod:`.posterior`: the MCMC (emcee) and the posterior as an ArviZ-layout Dataset;
+- :mod:`.predictive`: posterior predictive statistics and the validation emulations;
+- :mod:`.report`: ``experiments/results/calibration.md`` and its figures.
 
 docs/calibration.md explains the method and its choices.
 """
