@@ -290,3 +290,14 @@ def test_design_resumes_and_records_every_wave(tmp_path, monkeypatch):
     assert ds.attrs["command"] == "a ; b"
     with pytest.raises(ValueError, match="seed = 3"):
         design.run_design(space, [[4.0, 1.0]], path, 10, 4, progress=False)
+
+
+def test_predictive_checks_read_their_published_values_from_the_target_file():
+    from simulator.calibration.report import check_rows
+
+    rows = check_rows(yaml.safe_load(TARGETS.read_text())["targets"])
+    assert rows["swog_pr"][0] == pytest.approx(87 / 310)
+    assert rows["lesion_gy_per_cycle_p99p9"][0] == 77.0
+    assert rows["median_pfs_treated_months"][1] == (18.4, None)
+    assert rows["lesion_dose_ratio_last_first_median"][1] == pytest.approx((0.86 ** 3, 0.94 ** 3))
+    assert rows["hazard_ratio"][:2] == (0.21, (0.13, 0.33))
