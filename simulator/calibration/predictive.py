@@ -85,14 +85,9 @@ def fit_control_growth(space: Space, theta, target_median_months: float, n: int,
     """The progressive majority's mean net growth [%/month] at which the control arm's
     interpolated median PFS is ``target_median_months``, every other value at ``theta``
     (the one-parameter NETTER-2 emulation of docs/targets.md (b))."""
-    edit = space.editor(theta)
-
     def median_minus_target(growth_mean: float) -> float:
-        def e(cfg):
-            edit(cfg)
-            cfg["cohort"]["parameters"][GROWTH]["components"]["progressive"]["mean"] = \
-                float(growth_mean)
-        m = interpolated_median_months(run_arm(n, seed, control=True, edit=e, cohort=cohort))
+        m = interpolated_median_months(run_arm(
+            n, seed, control=True, edit=growth_editor(space, theta, growth_mean), cohort=cohort))
         return (m if np.isfinite(m) else 1e3) - target_median_months
 
     return float(brentq(median_minus_target, *bracket, xtol=xtol))
