@@ -18,7 +18,7 @@ from scipy.stats import qmc
 
 from ..trial import run_arm
 from .space import Space
-from .summaries import STATISTICS, trial_summaries
+from .summaries import STATISTICS, STATISTICS_VERSION, trial_summaries
 
 
 def _git_commit() -> str:
@@ -65,6 +65,7 @@ def design_dataset(space: Space, theta: np.ndarray, stats: np.ndarray, wave: np.
         coords={"hyperparameter": space.names, "statistic": list(STATISTICS),
                 "statistic_units": ("statistic", list(STATISTICS.values()))},
         attrs={"n_patients_per_arm": int(n_patients), "seed": int(seed),
+               "statistics_version": STATISTICS_VERSION,
                "git_commit": git_commit or _git_commit(),
                "description": "virtual NETTER-1 trials at design points (common random "
                               "numbers: one seed for every point)", "command": command})
@@ -89,9 +90,15 @@ def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, see
             raise ValueError(f"{path} was simulated with n_patients_per_arm = "
                              f"{old.attrs['n_patients_per_arm']}, seed = {old.attrs['seed']}; "
                              f"asked n_patients = {n_patients}, seed = {seed}")
-        if list(old.statistic.values) != list(STATISTICS):
+        if list(old.statistic.values) != list(STATISTICS) or \
+                old.attrs.get("statistics_version") != STATISTICS_VERSION:
             raise ValueError(f"{path} holds other statistics than simulator/calibration/"
-                             "summaries.py computes now: start a new design")
+                             f"summaries.py computes now (version {STATISTICS_VERSION}): "
+                             "start a new design")
+        if list(old.hyperparameter.values) != space.names:
+            raise ValueError(f"{path} was simulated over the hyperparameters "
+                             f"{list(old.hyperparameter.values)}, not {space.names}: start a "
+                             "new design")
         rows_t, rows_s = list(old.theta.values), list(old.statistic_value.values)
         if command and command not in old.attrs.get("command", ""):
             command = f"{old.attrs.get('command', '')} ; {command}".strip(" ;")

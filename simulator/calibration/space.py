@@ -19,6 +19,7 @@ ALPHA = "radiobiology.tumour_alpha_per_gy"
 CLEARANCE = "tumour.doomed_clearance_half_time_d"
 GROWTH = "tumour.volume_growth_percent_per_month"
 NEW_LESION = "tumour.new_lesion_rate_per_month"
+STROMA = "tumour.stroma_fraction"
 
 
 def _set_param(path: str, key: str | None = None) -> Callable[[dict, float], None]:
@@ -66,8 +67,10 @@ class Hyperparameter:
 #: the calibrated hyperparameters (order = the columns of a design and of the posterior)
 HYPERPARAMETERS = (
     Hyperparameter("alpha_median_per_gy", 0.005, 0.04, True, _set_param(ALPHA, "median"),
-                   "median tumour LQ alpha (lognormal, GSD 1.4)"),
-    Hyperparameter("clearance_median_d", 30.0, 400.0, True, _set_param(CLEARANCE, "median"),
+                   "median tumour LQ alpha (lognormal)"),
+    Hyperparameter("alpha_gsd", 1.1, 2.5, True, _set_param(ALPHA, "gsd"),
+                   "geometric standard deviation of the patients' tumour LQ alpha"),
+    Hyperparameter("clearance_median_d", 30.0, 1000.0, True, _set_param(CLEARANCE, "median"),
                    "median half-time of doomed-cell clearance (lognormal, GSD 1.5)"),
     Hyperparameter("doomed_receptor_fraction", 0.0, 1.0, False,
                    _set_param("tumour.doomed_receptor_fraction"),
@@ -82,7 +85,9 @@ HYPERPARAMETERS = (
     Hyperparameter("new_lesion_rate_ratio_on_prrt", 0.05, 1.0, False,
                    _set_param("tumour.new_lesion_rate_ratio_on_prrt"),
                    "new-lesion hazard ratio on 177Lu-DOTATATE"),
-    Hyperparameter("low_uptake_weight", 0.0, 0.25, False, _set_low_uptake,
+    Hyperparameter("stroma_median", 0.003, 0.2, True, _set_param(STROMA, "median"),
+                   "median non-clearing stroma fraction of a lesion (lognormal, GSD 3)"),
+    Hyperparameter("low_uptake_weight", 0.0, 0.4, False, _set_low_uptake,
                    "fraction of lesions with low SSTR2 uptake (density factor ~0.25)"),
     Hyperparameter("growth_mean_percent_per_month", 3.0, 12.0, False, _set_growth("mean"),
                    "mean net volume growth of the progressive majority"),
@@ -145,7 +150,7 @@ class Space:
         hand-written ``conf/cohort/netter1.yaml``."""
         theta = np.asarray([float(f"{v:.{digits}g}") for v in np.asarray(theta, float)])
         self.check(theta)
-        cfg = {"cohort": {"parameters": {ALPHA: {}, CLEARANCE: {}, NEW_LESION: {},
+        cfg = {"cohort": {"parameters": {ALPHA: {}, CLEARANCE: {}, NEW_LESION: {}, STROMA: {},
                                          GROWTH: {"components": {"progressive": {}}}},
                           "lesions": {"sstr_density_factor": {}}}}
         self.editor(theta)(cfg)

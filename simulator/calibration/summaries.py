@@ -13,14 +13,27 @@ import xarray as xr
 
 from ..response.recist import CR, PD
 from ..trial import arm_endpoints, evaluable, interpolated_median_months
+from ..units import HOURS_PER_MONTH
 
 #: diameter-sum decreases equivalent to the SWOG-type cuts on a product of two diameters of
 #: Kwekkeboom 2008 (doi:10.1200/JCO.2007.15.2553): -50 % (PR) and -25 % (minor response) of
 #: the product are 1 - sqrt(0.5) and 1 - sqrt(0.75) of a diameter (docs/targets.md)
 SWOG_PR_DECREASE = 1.0 - np.sqrt(0.5)
 SWOG_MR_DECREASE = 1.0 - np.sqrt(0.75)
+#: Kwekkeboom 2008 evaluated response after the treatment (4 cycles at 6-10-week intervals,
+#: doi:10.1200/JCO.2007.15.2553); the first evaluation's delay after the last cycle was not
+#: retrieved: 6 weeks is our assumption (docs/targets.md), which on NETTER-1's 12-weekly visit
+#: grid puts it at the visit 12 weeks after the last cycle (month 8.3)
+KWEKKEBOOM_FIRST_EVALUATION_WEEKS = 6.0
+#: RECIST 1.1 progression of the sum (the SWOG threshold was not retrieved): +20 % and +5 mm
+PD_INCREASE = 0.20
+PD_MIN_INCREASE_MM = 5.0
 #: Roth 2022 measured lesions of at least 8 mL (J Nucl Med, PMC8978188)
 ROTH_MIN_VOLUME_ML = 8.0
+
+#: version of the statistics' definitions, stored in a design (a design of another version
+#: cannot be extended): 2 = Kwekkeboom's categories on his evaluation schedule
+STATISTICS_VERSION = 2
 
 #: statistic -> units (the order of a design's columns)
 STATISTICS = {
@@ -34,27 +47,61 @@ STATISTICS = {
 }
 
 
-def swog_best_response(ds: xr.Dataset) -> np.ndarray:
-    """Best response per evaluable patient on Kwekkeboom 2008's categories, as strings
-    ``CR`` / ``PR`` / ``MR`` / ``SD`` / ``PD``.
+def first_evaluation_index(ds: xr.Dataset, after_last_cycle_weeks: float) -> int:
+    """Index of the first nominal assessment at least ``after_last_cycle_weeks`` after the
+    start of the last cycle (``ds.cycle_start_h``): Kwekkeboom's first response evaluation,
+    on the trial's visit grid."""
+    last_cycle_months = float(np.max(ds.cycle_start_h.values)) / HOURS_PER_MONTH
+    nominal = ds.assessment_nominal_months.values
+    due = last_cycle_months + after_last_cycle_weeks * 7.0 * 24.0 / HOURS_PER_MONTH
+    later = np.flatnonzero((nominal >= due - 1e-9) & (np.arange(nominal.size) > 0))
+    if later.size == 0:
+        raise ValueError(f"no assessment {after_last_cycle_weeks} weeks after the last cycle "
+                         f"(due at {due:.2f} months; last at {nominal[-1]:.2f} months)")
+    return int(later[0])
 
-    From the measured sum of target diameters at the visits before progression (the visit
-    that shows progression does not count: a new lesion at a -35 % sum is PD, not PR; without
-    progression every visit counts): CR = RECIST CR; PR = best decrease >= 29.3 %; MR =
-    13.4-29.3 %; PD = RECIST best response PD (with no such decrease); SD otherwise.
+
+def swog_best_response(ds: xr.Dataset,
+                       first_evaluation_weeks: float | None = KWEKKEBOOM_FIRST_EVALUATION_WEEKS,
+                       ) -> np.ndarray:
+    """Best response per evaluable patient on Kwekkeboom 2008's categories, as strings
+    ``CR`` / ``PR`` / ``MR`` / ``SD`` / ``PD``, on Kwekkeboom's evaluation schedule.
+
+    Kwekkeboom evaluated response after the treatment, not during it: the visits before the
+    first assessment ``first_evaluation_weeks`` after the last cycle
+    (:func:`first_evaluation_index`) are not evaluations (``None``: every visit is).  PD =
+    a new lesion by the first evaluation, or a measured sum there >= 20 % and >= 5 mm above
+    the baseline (the only earlier scan); otherwise, from the measured sums at the
+    evaluations before progression (the visit that shows progression does not count: a new
+    lesion at a -35 % sum is PD, not PR; without progression every evaluation counts; the
+    first evaluation always counts, as the visits before it are not evaluations): CR =
+    RECIST CR; PR = best decrease >= 29.3 %; MR = 13.4-29.3 %; SD otherwise.
     """
     ev = evaluable(ds)
     sums = ev.sum_diameters_observed_mm.values
     visits = ev.visit_time_months.values
+    first = 1 if first_evaluation_weeks is None else first_evaluation_index(
+        ev, first_evaluation_weeks)
     until = ev.progression_time_months.values[:, None]
     seen = ev.progression_observed.values[:, None]
-    before = np.where(seen, visits[:, 1:] < until - 1e-9, visits[:, 1:] <= until + 1e-9)
-    post = np.where(before, sums[:, 1:], np.inf)
+    index = np.arange(sums.shape[1])
+    before = np.where(seen, visits < until - 1e-9, visits <= until + 1e-9)
+    if first_evaluation_weeks is not None:
+        before |= index == first      # the first evaluation counts (unless it shows PD, below)
+    before &= index >= first
+    post = np.where(before, sums, np.inf)
     with np.errstate(invalid="ignore", divide="ignore"):
         dec = 1.0 - post.min(axis=1) / sums[:, 0]
     best = ev.best_response.values
-    return np.where(best == CR, "CR", np.where(dec >= SWOG_PR_DECREASE, "PR", np.where(
-        dec >= SWOG_MR_DECREASE, "MR", np.where(best == PD, "PD", "SD"))))
+    swog = np.where(best == CR, "CR", np.where(dec >= SWOG_PR_DECREASE, "PR", np.where(
+        dec >= SWOG_MR_DECREASE, "MR", "SD")))
+    if first_evaluation_weeks is None:
+        return np.where((best == PD) & (swog == "SD"), "PD", swog)
+    at_first, base = sums[:, first], sums[:, 0]
+    grew = (at_first >= (1.0 + PD_INCREASE) * base - 1e-9) & \
+        (at_first - base >= PD_MIN_INCREASE_MM - 1e-9)
+    new = ev.new_lesion_time_months.values <= visits[:, first] + 1e-9
+    return np.where(grew | new, "PD", swog)
 
 
 def lesion_dose_fall_per_cycle(ds: xr.Dataset) -> float:

@@ -37,7 +37,7 @@ def test_out_of_range_hyperparameter_is_named():
     space = Space()
     theta = space.from_unit(np.full(space.dim, 0.5))
     theta[space.names.index("low_uptake_weight")] = 0.9
-    with pytest.raises(ValueError, match="low_uptake_weight = 0.9 is outside .*0.0, 0.25"):
+    with pytest.raises(ValueError, match="low_uptake_weight = 0.9 is outside .*0.0, 0.4"):
         space.editor(theta)
 
 
@@ -48,6 +48,8 @@ def test_editor_sets_every_hyperparameter_in_the_config():
     v = dict(zip(space.names, theta, strict=True))
     p = cfg["cohort"]["parameters"]
     assert p["radiobiology.tumour_alpha_per_gy"]["median"] == v["alpha_median_per_gy"]
+    assert p["radiobiology.tumour_alpha_per_gy"]["gsd"] == v["alpha_gsd"]
+    assert p["tumour.stroma_fraction"]["median"] == v["stroma_median"]
     assert p["tumour.doomed_clearance_half_time_d"]["median"] == v["clearance_median_d"]
     assert p["tumour.doomed_receptor_fraction"] == v["doomed_receptor_fraction"]
     assert p["tumour.doomed_clearance_per_net_growth"] == v["clearance_per_net_growth"]
@@ -162,7 +164,8 @@ def test_default_hyperparameter_ranges_contain_the_interim_point_fit():
     # the point fit of calibrate_netter1.py (alpha 0.014, clearance 180 d) lies inside
     space = Space(HYPERPARAMETERS)
     theta = space.from_unit(np.full(space.dim, 0.5))
-    theta[0], theta[1] = 0.014, 180.0
+    theta[space.names.index("alpha_median_per_gy")] = 0.014
+    theta[space.names.index("clearance_median_d")] = 180.0
     space.check(theta)
 
 
@@ -228,7 +231,7 @@ def test_swog_categories_ignore_the_progression_visit():
                [100, 95, 98, 99],     # SD
                [100, 40, 0, 0]],      # CR
               visits, [3, 9, 9, 9, 9], [True, True, False, False, False])
-    assert list(swog_best_response(ds)) == ["PD", "PR", "MR", "SD", "CR"]
+    assert list(swog_best_response(ds, None)) == ["PD", "PR", "MR", "SD", "CR"]
 
 
 def test_rate_back_transform_matches_monte_carlo_near_zero():
@@ -301,3 +304,41 @@ def test_predictive_checks_read_their_published_values_from_the_target_file():
     assert rows["median_pfs_treated_months"][1] == (18.4, None)
     assert rows["lesion_dose_ratio_last_first_median"][1] == pytest.approx((0.86 ** 3, 0.94 ** 3))
     assert rows["hazard_ratio"][:2] == (0.21, (0.13, 0.33))
+
+
+def _kwekkeboom_arm(sums, new_lesion_months, prog_time, prog_seen, best):
+    ds = _arm(best, sums, [[0, 2.76, 5.52, 8.28, 11.04]] * len(best), prog_time, prog_seen)
+    return ds.assign(new_lesion_time_months=("patient", np.asarray(new_lesion_months, float))
+                     ).assign_coords(
+        cycle_start_h=("cycle", np.array([0.0, 8, 16, 24]) * 168.0),
+        assessment_nominal_months=("assessment", np.array([0, 2.76, 5.52, 8.28, 11.04])))
+
+
+def test_first_evaluation_is_the_visit_after_the_last_cycle():
+    from simulator.calibration.summaries import first_evaluation_index
+
+    ds = _kwekkeboom_arm([[100] * 5], [np.inf], [11.04], [False], [2])
+    assert first_evaluation_index(ds, 6.0) == 3        # last cycle week 24, +6 wk -> week 36
+    assert first_evaluation_index(ds, 0.0) == 2        # week 24 itself
+    with pytest.raises(ValueError, match="no assessment 40.0 weeks after the last cycle"):
+        first_evaluation_index(ds, 40.0)
+
+
+def test_swog_on_kwekkeboom_schedule_judges_from_the_first_evaluation():
+    from simulator.calibration.summaries import swog_best_response
+    from simulator.response.recist import CR, PD, PR, SD
+
+    ds = _kwekkeboom_arm(
+        [[100, 60, 62, 75, 80],      # PR at month 2.8 (not an evaluation): -25 % at 8.3: MR
+         [100, 110, 118, 121, 125],  # +21 % at the first evaluation: PD
+         [100, 90, 70, 68, 66],      # new lesion at month 7 (before the evaluation): PD
+         [100, 90, 70, 68, 66],      # new lesion at month 10: PR at 8.3 counts
+         [100, 60, 45, 62, 75],      # RECIST PD at 8.3 (nadir 45), -38 % from baseline: PR
+         [100, 104, 108, 112, 118]], # slow growth, +12 % at 8.3: SD
+        [np.inf, np.inf, 7.0, 10.0, np.inf, np.inf],
+        [11.04, 8.28, 8.28, 11.04, 8.28, 11.04], [False, True, True, True, True, False],
+        [PR, PD, PR, PR, PR, SD])
+    assert list(swog_best_response(ds)) == ["MR", "PD", "PD", "PR", "PR", "SD"]
+    # every visit an evaluation (the former rule): the early PR counts
+    assert list(swog_best_response(ds, None))[0] == "PR"
+    assert CR not in ds.best_response.values
