@@ -202,7 +202,7 @@ def stage_predictive(args, space: Space) -> None:
 
 def stage_founding(args, space: Space) -> None:
     import simulator
-    from simulator.calibration.predictive import founding_overrides
+    from simulator.calibration.predictive import founding_config
     from simulator.inference import with_accepted
 
     draws = posterior_draws(load_posterior(POSTERIOR), space, args.draws, args.seed)
@@ -212,9 +212,7 @@ def stage_founding(args, space: Space) -> None:
     t0 = time.perf_counter()
     for c, case in enumerate(cases):
         for i, theta in enumerate(draws):
-            cfg = simulator.compose([f"experiment={case}/twins", "output.progress=false",
-                                     f"cohort.n_patients={args.twins}",
-                                     *founding_overrides(space, theta)])
+            cfg = founding_config(space, theta, case, args.twins)
             acc = with_accepted(simulator.simulate(cfg)).accepted.values
             k[c, i], p[c, i] = int(acc.sum()), float(acc.mean())
             print(f"{case} draw {i + 1}/{len(draws)} ({time.perf_counter() - t0:.0f} s): "
@@ -234,7 +232,7 @@ def stage_maps(args, space: Space) -> None:
     """P(CMR + near-complete) of each founding case's twins over activity x SSTR density,
     per posterior draw (the response map with its posterior band)."""
     import simulator
-    from simulator.calibration.predictive import founding_overrides
+    from simulator.calibration.predictive import founding_config
     from simulator.inference import reported_outcome
 
     draws = posterior_draws(load_posterior(POSTERIOR), space, args.draws, args.seed)
@@ -244,10 +242,8 @@ def stage_maps(args, space: Space) -> None:
     t0 = time.perf_counter()
     for c, case in enumerate(cases):
         for i, theta in enumerate(draws):
-            cfg = simulator.validate(simulator.compose([
-                f"experiment={case}/twins", "output.progress=false",
-                f"cohort.n_patients={args.twins}", "cohort.sampled_override=shift",
-                *founding_overrides(space, theta)]))
+            cfg = simulator.validate(founding_config(
+                space, theta, case, args.twins, extra=("cohort.sampled_override=shift",)))
             plain = dict(cfg)
             plain["grid"] = {"therapy.activity_gbq": acts,
                              "patient.sstr_density_nmol_per_l": dens}

@@ -111,7 +111,11 @@ FOUNDING_OVERRIDES = {
     "clearance_median_d": "tumour.doomed_clearance_half_time_d",
     "doomed_receptor_fraction": "tumour.doomed_receptor_fraction",
     "clearance_per_net_growth": "tumour.doomed_clearance_per_net_growth",
+    "stroma_median": "tumour.stroma_fraction",
 }
+#: hyperparameters that are a spread of the population: the twins' spread of that parameter
+#: (``conf/cohort/founding_twins.yaml``): cohort parameter -> distribution field
+FOUNDING_TWIN_SPREADS = {"alpha_gsd": ("radiobiology.tumour_alpha_per_gy", "gsd")}
 
 
 def founding_overrides(space: Space, theta) -> list[str]:
@@ -122,3 +126,17 @@ def founding_overrides(space: Space, theta) -> list[str]:
     hazard."""
     values = dict(zip(space.names, np.asarray(theta, float), strict=True))
     return [f"{path}={values[name]:.6g}" for name, path in FOUNDING_OVERRIDES.items()]
+
+
+def founding_config(space: Space, theta, case: str, n_twins: int, extra: tuple[str, ...] = ()):
+    """The composed config of a founding case's twins at one posterior draw: the draw's values
+    in the case's population block (:func:`founding_overrides`) and its population spreads as
+    the twins' spreads (:data:`FOUNDING_TWIN_SPREADS`).  ``extra``: further overrides."""
+    from ..configure import compose
+
+    cfg = compose([f"experiment={case}/twins", "output.progress=false",
+                   f"cohort.n_patients={n_twins}", *extra, *founding_overrides(space, theta)])
+    values = dict(zip(space.names, np.asarray(theta, float), strict=True))
+    for name, (path, field) in FOUNDING_TWIN_SPREADS.items():
+        cfg.cohort.parameters[path][field] = float(values[name])
+    return cfg

@@ -342,3 +342,21 @@ def test_swog_on_kwekkeboom_schedule_judges_from_the_first_evaluation():
     # every visit an evaluation (the former rule): the early PR counts
     assert list(swog_best_response(ds, None))[0] == "PR"
     assert CR not in ds.best_response.values
+
+
+def test_founding_config_carries_the_draw_into_the_case_and_its_twins():
+    from simulator.calibration.predictive import founding_config
+    from simulator.configure import validate
+
+    space = Space()
+    theta = space.from_unit(np.full(space.dim, 0.4))
+    v = dict(zip(space.names, theta, strict=True))
+    cfg = validate(founding_config(space, theta, "founding_case1", 7))
+    assert cfg["radiobiology"]["tumour_alpha_per_gy"] == pytest.approx(
+        v["alpha_median_per_gy"], rel=1e-5)
+    assert cfg["tumour"]["stroma_fraction"] == pytest.approx(v["stroma_median"], rel=1e-5)
+    twins = cfg["cohort"]["parameters"]
+    assert twins["radiobiology.tumour_alpha_per_gy"]["gsd"] == v["alpha_gsd"]
+    assert twins["tumour.stroma_fraction"]["median"] == pytest.approx(v["stroma_median"],
+                                                                      rel=1e-5)
+    assert cfg["cohort"]["n_patients"] == 7
