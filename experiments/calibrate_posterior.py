@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from simulator.calibration.design import latin_hypercube, run_design
+from simulator.calibration.design import latin_hypercube, load_design, run_design
 from simulator.calibration.emulator import Emulator, cross_validate
 from simulator.calibration.likelihood import load_terms, log_likelihood
 from simulator.calibration.posterior import load_posterior, posterior_draws, sample
@@ -63,7 +63,7 @@ def emulated_statistics(terms) -> list[str]:
 
 def stage_fit(args, space: Space) -> None:
     t0 = time.perf_counter()
-    design = xr.load_dataset(DESIGN_NC)
+    design = load_design(DESIGN_NC, space)
     terms = load_terms(TARGETS)
     unknown = set(args.drop_terms) - {t.name for t in terms}
     if unknown:
@@ -125,6 +125,7 @@ def stage_fit(args, space: Space) -> None:
         print(f"  {n:36s} {q[1]:.4g} (90 %: {q[0]:.4g}-{q[2]:.4g})")
     if args.write:
         from simulator.calibration.posterior import representative_draw
+        from simulator.calibration.predictive import founding_blocks
         from simulator.config import config_dir
         from simulator.config.generated import write_generated
 
@@ -137,10 +138,23 @@ def stage_fit(args, space: Space) -> None:
             "experiments/results/calibration/posterior.nc; report: "
             "experiments/results/calibration.md."))
         print(f"wrote {path}: {dict(zip(space.names, np.round(theta, 5), strict=True))}")
+        population, twins = founding_blocks(space, theta)
+        source = ("The same posterior draw as conf/cohort/fitted/netter1.yaml (nearest the "
+                  "marginal\nposterior medians, docs/calibration.md)")
+        path = config_dir() / "founding_population" / "fitted" / "netter1.yaml"
+        write_generated(path, command_line(), population, package="_global_", comment=(
+            "The [FIT] values of the founding cases' population block, merged over the "
+            "hand-written\nconf/founding_population/netter1.yaml (its defaults list). " + source))
+        print(f"wrote {path}: {population}")
+        path = config_dir() / "cohort" / "fitted" / "founding_twins.yaml"
+        write_generated(path, command_line(), twins, comment=(
+            "The population spreads of the founding cases' twins, merged over the hand-written\n"
+            "conf/cohort/founding_twins.yaml (its defaults list). " + source))
+        print(f"wrote {path}: {twins}")
 
 
 def stage_refine(args, space: Space) -> None:
-    design = xr.load_dataset(DESIGN_NC)
+    design = load_design(DESIGN_NC, space)
     draws = posterior_draws(load_posterior(POSTERIOR), space, args.n, args.seed)
     run_design(space, draws, DESIGN_NC, int(design.attrs["n_patients_per_arm"]),
                int(design.attrs["seed"]), wave=int(design.wave.max()) + 1,

@@ -74,6 +74,30 @@ def design_dataset(space: Space, theta: np.ndarray, stats: np.ndarray, wave: np.
     return ds
 
 
+def check_design(design: xr.Dataset, space: Space, path: Path | str = "the design") -> None:
+    """ValueError unless ``design`` holds the statistics that
+    :mod:`~.summaries` computes now (same names and :data:`~.summaries.STATISTICS_VERSION`)
+    over the hyperparameters of ``space``."""
+    if list(design.statistic.values) != list(STATISTICS) or \
+            design.attrs.get("statistics_version") != STATISTICS_VERSION:
+        raise ValueError(f"{path} holds other statistics (version "
+                         f"{design.attrs.get('statistics_version', 'none')}) than simulator/"
+                         f"calibration/summaries.py computes now (version "
+                         f"{STATISTICS_VERSION}): start a new design")
+    names = [str(n) for n in design.hyperparameter.values]
+    if names != space.names:
+        raise ValueError(f"{path} was simulated over the hyperparameters {names}, not "
+                         f"{space.names}: start a new design")
+
+
+def load_design(path: Path | str, space: Space) -> xr.Dataset:
+    """A saved design, checked against ``space`` and the current statistics
+    (:func:`check_design`)."""
+    design = xr.load_dataset(path)
+    check_design(design, space, path)
+    return design
+
+
 def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, seed: int,
                wave: int = 0, command: str = "", progress: bool = True) -> xr.Dataset:
     """Simulate every row of ``theta`` not yet in ``path`` and append it there.
@@ -90,15 +114,7 @@ def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, see
             raise ValueError(f"{path} was simulated with n_patients_per_arm = "
                              f"{old.attrs['n_patients_per_arm']}, seed = {old.attrs['seed']}; "
                              f"asked n_patients = {n_patients}, seed = {seed}")
-        if list(old.statistic.values) != list(STATISTICS) or \
-                old.attrs.get("statistics_version") != STATISTICS_VERSION:
-            raise ValueError(f"{path} holds other statistics than simulator/calibration/"
-                             f"summaries.py computes now (version {STATISTICS_VERSION}): "
-                             "start a new design")
-        if list(old.hyperparameter.values) != space.names:
-            raise ValueError(f"{path} was simulated over the hyperparameters "
-                             f"{list(old.hyperparameter.values)}, not {space.names}: start a "
-                             "new design")
+        check_design(old, space, path)
         rows_t, rows_s = list(old.theta.values), list(old.statistic_value.values)
         if command and command not in old.attrs.get("command", ""):
             command = f"{old.attrs.get('command', '')} ; {command}".strip(" ;")

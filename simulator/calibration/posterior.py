@@ -72,8 +72,17 @@ def load_posterior(path: Path) -> xr.Dataset:
     return xr.load_dataset(path, group="posterior", engine="h5netcdf")
 
 
+def check_posterior(post: xr.Dataset, space: Space) -> None:
+    """ValueError unless the saved posterior holds exactly the hyperparameters of ``space``."""
+    names = [str(n) for n in post.data_vars]
+    if sorted(names) != sorted(space.names):
+        raise ValueError(f"the posterior holds {names}, not the hyperparameters {space.names}: "
+                         "fit again (python experiments/calibrate_posterior.py fit)")
+
+
 def posterior_draws(post: xr.Dataset, space: Space, n: int, seed: int) -> np.ndarray:
     """``n`` draws (n, dim) without replacement from a saved posterior."""
+    check_posterior(post, space)
     flat = np.stack([post[name].values.ravel() for name in space.names], axis=1)
     if n > len(flat):
         raise ValueError(f"asked {n} posterior draws; the posterior has {len(flat)}")
@@ -136,6 +145,7 @@ def representative_draw(post: xr.Dataset, space: Space) -> np.ndarray:
     """The posterior draw nearest (Euclidean, on the unit cube of the priors) to the vector of
     marginal posterior medians: a single point for runs that need one (the default
     ``cohort=netter1``), jointly plausible because it is a draw."""
+    check_posterior(post, space)
     flat = np.stack([post[name].values.ravel() for name in space.names], axis=1)
     u = space.to_unit(flat)
     centre = np.median(u, axis=0)

@@ -17,7 +17,7 @@ from ..response.recist import CR, PD, PR, SD
 from ..tail import dose_ratio_last_first
 from ..trial import evaluable, interpolated_median_months, run_arm, trial_hazard_ratio
 from .space import GROWTH, Space
-from .summaries import trial_summaries
+from .summaries import last_cycle_months, trial_summaries
 
 #: Alipour 2023 (doi:10.1007/s00259-023-06257-6): response at the first assessment at least
 #: 3 months after the last cycle
@@ -34,17 +34,20 @@ def category_after_last_cycle(ds: xr.Dataset,
 
     Alipour 2023 read "the first assessment at least 3 months after the last cycle" on their
     own imaging schedule; the simulated visits lie on the trial's grid (every 12 weeks from
-    the first cycle), so the visit whose *nominal* time is nearest that point is taken (12
-    weeks after the last cycle for the standard schedule): our emulation, stated in
-    docs/calibration.md §6.
+    the first cycle), so the visit whose *nominal* time is nearest that point after the
+    patient's own last cycle given is taken (12 weeks after the last cycle for the standard
+    schedule): our emulation, stated in docs/calibration.md §6.
     """
     ev = evaluable(ds)
-    last_cycle_months = float(ev.cycle_start_h.values[-1]) / (24.0 * 365.25 / 12.0)
     nominal = ev.assessment_nominal_months.values
-    k = int(np.argmin(np.abs(nominal - (last_cycle_months + months_after))))
-    t = ev.visit_time_months.values[:, k]
+    due = last_cycle_months(ev) + months_after           # each patient's own last cycle
+    if np.isnan(due).any():
+        raise ValueError("the category after the last cycle needs treated patients")
+    k = np.argmin(np.abs(nominal[None, :] - due[:, None]), axis=1)
+    rows = np.arange(k.size)
+    t = ev.visit_time_months.values[rows, k]
     sums = ev.sum_diameters_observed_mm.values
-    s = sums[:, k]
+    s = sums[rows, k]
     prog = ev.progression_observed.values & (ev.progression_time_months.values <= t + 1e-9)
     code = np.where(prog, PD, np.where(s <= 0.0, CR, np.where(s <= 0.7 * sums[:, 0], PR, SD)))
     out = {name: float(np.mean(code == c))
@@ -140,3 +143,30 @@ def founding_config(space: Space, theta, case: str, n_twins: int, extra: tuple[s
     for name, (path, field) in FOUNDING_TWIN_SPREADS.items():
         cfg.cohort.parameters[path][field] = float(values[name])
     return cfg
+
+
+def _nested(path: str, value: float) -> dict:
+    head, _, rest = path.partition(".")
+    return {head: _nested(rest, value) if rest else value}
+
+
+def _merge(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def founding_blocks(space: Space, theta) -> tuple[dict, dict]:
+    """The generated parts of the founding cases' population at ``theta`` (a representative
+    draw): the ``_global_`` population block (``conf/founding_population/fitted/netter1.yaml``:
+    :data:`FOUNDING_OVERRIDES`) and the twins' spreads
+    (``conf/cohort/fitted/founding_twins.yaml``: :data:`FOUNDING_TWIN_SPREADS`)."""
+    space.check(theta)
+    values = dict(zip(space.names, np.asarray(theta, float), strict=True))
+    population: dict = {}
+    for name, path in FOUNDING_OVERRIDES.items():
+        population = _merge(population, _nested(path, float(values[name])))
+    twins = {"parameters": {path: {field: float(values[name])}
+                            for name, (path, field) in FOUNDING_TWIN_SPREADS.items()}}
+    return population, twins

@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
+from .design import load_design
 from .posterior import load_posterior
 from .space import Space
 
@@ -138,7 +139,7 @@ def validation_rows(pred: xr.Dataset, validation: list[dict]) -> list[dict]:
 def write_report(out: Path, targets_path: Path, validation_path: Path, space: Space) -> Path:
     """Write ``calibration.md`` (beside ``out``) and ``calibration_posterior.png``."""
     out = Path(out)
-    design = xr.load_dataset(out / "design.nc")
+    design = load_design(out / "design.nc", space)
     fit = json.loads((out / "fit.json").read_text())
     post = load_posterior(out / "posterior.nc")
     pred = xr.load_dataset(out / "predictive.nc") if (out / "predictive.nc").exists() else None

@@ -13,7 +13,7 @@ import xarray as xr
 
 from ..response.recist import CR, PD
 from ..trial import arm_endpoints, evaluable, interpolated_median_months
-from ..units import HOURS_PER_MONTH
+from ..units import HOURS_PER_MONTH, HOURS_PER_WEEK
 
 #: diameter-sum decreases equivalent to the SWOG-type cuts on a product of two diameters of
 #: Kwekkeboom 2008 (doi:10.1200/JCO.2007.15.2553): -50 % (PR) and -25 % (minor response) of
@@ -47,18 +47,33 @@ STATISTICS = {
 }
 
 
-def first_evaluation_index(ds: xr.Dataset, after_last_cycle_weeks: float) -> int:
-    """Index of the first nominal assessment at least ``after_last_cycle_weeks`` after the
-    start of the last cycle (``ds.cycle_start_h``): Kwekkeboom's first response evaluation,
-    on the trial's visit grid."""
-    last_cycle_months = float(np.max(ds.cycle_start_h.values)) / HOURS_PER_MONTH
+def last_cycle_months(ds: xr.Dataset) -> np.ndarray:
+    """Start of each patient's last cycle actually given (activity > 0) [months]; NaN for a
+    patient who received none.  ``cycle_start_h`` may be per cycle or per patient and cycle
+    (an individualised plan)."""
+    start = np.broadcast_to(ds.cycle_start_h.values, ds.injected_activity_gbq.shape)
+    given = ds.injected_activity_gbq.values > 0
+    with np.errstate(invalid="ignore"):
+        last = np.max(np.where(given, start, -np.inf), axis=1)
+    return np.where(np.isfinite(last), last, np.nan) / HOURS_PER_MONTH
+
+
+def first_evaluation_index(ds: xr.Dataset, after_last_cycle_weeks: float) -> np.ndarray:
+    """Per patient, the index of the first nominal assessment at least
+    ``after_last_cycle_weeks`` after the start of the patient's last cycle
+    (:func:`last_cycle_months`): Kwekkeboom's first response evaluation on the trial's visit
+    grid.  ValueError if a patient received no activity or has no such assessment."""
     nominal = ds.assessment_nominal_months.values
-    due = last_cycle_months + after_last_cycle_weeks * 7.0 * 24.0 / HOURS_PER_MONTH
-    later = np.flatnonzero((nominal >= due - 1e-9) & (np.arange(nominal.size) > 0))
-    if later.size == 0:
+    due = last_cycle_months(ds) + after_last_cycle_weeks * HOURS_PER_WEEK / HOURS_PER_MONTH
+    if np.isnan(due).any():
+        raise ValueError("Kwekkeboom's evaluation schedule needs treated patients: "
+                         f"{int(np.isnan(due).sum())} received no activity")
+    ok = (nominal[None, :] >= due[:, None] - 1e-9) & (np.arange(nominal.size) > 0)[None, :]
+    if not ok.any(axis=1).all():
+        late = float(due[~ok.any(axis=1)].max())
         raise ValueError(f"no assessment {after_last_cycle_weeks} weeks after the last cycle "
-                         f"(due at {due:.2f} months; last at {nominal[-1]:.2f} months)")
-    return int(later[0])
+                         f"(due at {late:.2f} months; last at {nominal[-1]:.2f} months)")
+    return np.argmax(ok, axis=1)
 
 
 def swog_best_response(ds: xr.Dataset,
@@ -80,15 +95,16 @@ def swog_best_response(ds: xr.Dataset,
     ev = evaluable(ds)
     sums = ev.sum_diameters_observed_mm.values
     visits = ev.visit_time_months.values
-    first = 1 if first_evaluation_weeks is None else first_evaluation_index(
-        ev, first_evaluation_weeks)
+    n = sums.shape[0]
+    first = np.ones(n, dtype=int) if first_evaluation_weeks is None else \
+        first_evaluation_index(ev, first_evaluation_weeks)
     until = ev.progression_time_months.values[:, None]
     seen = ev.progression_observed.values[:, None]
-    index = np.arange(sums.shape[1])
+    index = np.arange(sums.shape[1])[None, :]
     before = np.where(seen, visits < until - 1e-9, visits <= until + 1e-9)
     if first_evaluation_weeks is not None:
-        before |= index == first      # the first evaluation counts (unless it shows PD, below)
-    before &= index >= first
+        before |= index == first[:, None]   # the first evaluation counts (unless PD, below)
+    before &= index >= first[:, None]
     post = np.where(before, sums, np.inf)
     with np.errstate(invalid="ignore", divide="ignore"):
         dec = 1.0 - post.min(axis=1) / sums[:, 0]
@@ -97,10 +113,11 @@ def swog_best_response(ds: xr.Dataset,
         dec >= SWOG_MR_DECREASE, "MR", "SD")))
     if first_evaluation_weeks is None:
         return np.where((best == PD) & (swog == "SD"), "PD", swog)
-    at_first, base = sums[:, first], sums[:, 0]
+    rows = np.arange(n)
+    at_first, base = sums[rows, first], sums[:, 0]
     grew = (at_first >= (1.0 + PD_INCREASE) * base - 1e-9) & \
         (at_first - base >= PD_MIN_INCREASE_MM - 1e-9)
-    new = ev.new_lesion_time_months.values <= visits[:, first] + 1e-9
+    new = ev.new_lesion_time_months.values <= visits[rows, first] + 1e-9
     return np.where(grew | new, "PD", swog)
 
 

@@ -265,16 +265,23 @@ def test_category_after_last_cycle_reads_the_visit_nearest_three_months_after():
     nominal = np.array([0.0, 2.76, 5.52, 8.28, 11.04])       # every 12 weeks
     visits = np.tile(nominal, (3, 1))
     ds = _arm([PR, SD, PD],
-              [[100, 80, 65, 68, 90],     # -32 % at 8.28 months (12 weeks after cycle 4): PR
+              [[100, 80, 72, 68, 90],     # -32 % at 8.28 months (12 weeks after cycle 4): PR
                [100, 90, 80, 75, 60],     # -25 % there (PR only later): SD
                [100, 90, 80, 90, 125]],   # progression at 11.04 months: not yet
               visits, [11.04, 11.04, 11.04], [False, False, True])
     ds = ds.assign_coords(cycle_start_h=("cycle", np.array([0, 8, 16, 24]) * 7 * 24.0),
                           assessment_nominal_months=("assessment", nominal))
+    ds = ds.assign(injected_activity_gbq=(("patient", "cycle"), np.full((3, 4), 7.4)))
     out = category_after_last_cycle(ds)
     assert 24 * 7 * 24.0 / month_h == pytest.approx(5.52, abs=0.01)
     assert out["PR"] == pytest.approx(1 / 3) and out["SD"] == pytest.approx(2 / 3)
     assert out["PD"] == 0.0 and out["CR_or_PR"] == out["PR"]
+    # a patient who stopped after cycle 2 (week 8) is read 3 months after it, at week 24
+    # (-28 %: SD), not 12 weeks after the scheduled last cycle
+    stopped = ds.assign(injected_activity_gbq=(("patient", "cycle"), np.array(
+        [[7.4, 7.4, 0.0, 0.0]] + [[7.4] * 4] * 2)))
+    out = category_after_last_cycle(stopped)
+    assert out["PR"] == pytest.approx(0.0) and out["SD"] == pytest.approx(1.0)
 
 
 def test_design_resumes_and_records_every_wave(tmp_path, monkeypatch):
@@ -306,9 +313,11 @@ def test_predictive_checks_read_their_published_values_from_the_target_file():
     assert rows["hazard_ratio"][:2] == (0.21, (0.13, 0.33))
 
 
-def _kwekkeboom_arm(sums, new_lesion_months, prog_time, prog_seen, best):
+def _kwekkeboom_arm(sums, new_lesion_months, prog_time, prog_seen, best, activity=None):
     ds = _arm(best, sums, [[0, 2.76, 5.52, 8.28, 11.04]] * len(best), prog_time, prog_seen)
-    return ds.assign(new_lesion_time_months=("patient", np.asarray(new_lesion_months, float))
+    activity = np.full((len(best), 4), 7.4) if activity is None else np.asarray(activity)
+    return ds.assign(new_lesion_time_months=("patient", np.asarray(new_lesion_months, float)),
+                     injected_activity_gbq=(("patient", "cycle"), activity)
                      ).assign_coords(
         cycle_start_h=("cycle", np.array([0.0, 8, 16, 24]) * 168.0),
         assessment_nominal_months=("assessment", np.array([0, 2.76, 5.52, 8.28, 11.04])))
@@ -317,11 +326,16 @@ def _kwekkeboom_arm(sums, new_lesion_months, prog_time, prog_seen, best):
 def test_first_evaluation_is_the_visit_after_the_last_cycle():
     from simulator.calibration.summaries import first_evaluation_index
 
-    ds = _kwekkeboom_arm([[100] * 5], [np.inf], [11.04], [False], [2])
-    assert first_evaluation_index(ds, 6.0) == 3        # last cycle week 24, +6 wk -> week 36
-    assert first_evaluation_index(ds, 0.0) == 2        # week 24 itself
+    ds = _kwekkeboom_arm([[100] * 5] * 3, [np.inf] * 3, [11.04] * 3, [False] * 3, [2] * 3,
+                         activity=[[7.4] * 4, [7.4, 7.4, 7.4, 0.0], [7.4, 7.4, 0.0, 0.0]])
+    # last cycle given at week 24 / 16 / 8; + 6 weeks -> the visits of week 36 / 24 / 24
+    assert list(first_evaluation_index(ds, 6.0)) == [3, 2, 2]
+    assert list(first_evaluation_index(ds, 0.0)) == [2, 2, 1]   # the cycle's own week counts
     with pytest.raises(ValueError, match="no assessment 40.0 weeks after the last cycle"):
         first_evaluation_index(ds, 40.0)
+    untreated = ds.assign(injected_activity_gbq=ds.injected_activity_gbq * 0.0)
+    with pytest.raises(ValueError, match="needs treated patients: 3 received no activity"):
+        first_evaluation_index(untreated, 6.0)
 
 
 def test_swog_on_kwekkeboom_schedule_judges_from_the_first_evaluation():
@@ -360,3 +374,25 @@ def test_founding_config_carries_the_draw_into_the_case_and_its_twins():
     assert twins["tumour.stroma_fraction"]["median"] == pytest.approx(v["stroma_median"],
                                                                       rel=1e-5)
     assert cfg["cohort"]["n_patients"] == 7
+
+
+def test_a_design_or_posterior_of_another_space_or_statistics_is_refused(tmp_path):
+    from simulator.calibration.design import check_design, design_dataset
+    from simulator.calibration.posterior import check_posterior
+    from simulator.calibration.summaries import STATISTICS
+
+    space = Space()
+    theta = space.from_unit(np.full((2, space.dim), 0.5))
+    ds = design_dataset(space, theta, np.zeros((2, len(STATISTICS))), np.zeros(2), 10, 1, "c",
+                        "x")
+    check_design(ds, space)                                        # the current one passes
+    old = ds.copy()
+    old.attrs.pop("statistics_version")                            # a first-calibration design
+    with pytest.raises(ValueError, match="other statistics .version none"):
+        check_design(old, space)
+    fewer = Space(HYPERPARAMETERS[:-1])
+    with pytest.raises(ValueError, match="simulated over the hyperparameters"):
+        check_design(ds, fewer)
+    post = xr.Dataset({n: ("draw", [1.0]) for n in fewer.names})
+    with pytest.raises(ValueError, match="fit again"):
+        check_posterior(post, space)
