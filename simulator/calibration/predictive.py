@@ -137,6 +137,11 @@ def founding_config(space: Space, theta, case: str, n_twins: int, extra: tuple[s
     the twins' spreads (:data:`FOUNDING_TWIN_SPREADS`).  ``extra``: further overrides."""
     from ..configure import compose
 
+    draw_paths = set(FOUNDING_OVERRIDES.values())
+    clash = [o for o in extra if o.split("=", 1)[0].lstrip("+~") in draw_paths]
+    if clash:
+        raise ValueError(f"founding_config: {clash} would be overwritten by the posterior draw "
+                         f"(it sets {sorted(draw_paths)})")
     cfg = compose([f"experiment={case}/twins", "output.progress=false",
                    f"cohort.n_patients={n_twins}", *extra, *founding_overrides(space, theta)])
     values = dict(zip(space.names, np.asarray(theta, float), strict=True))

@@ -115,6 +115,9 @@ def swog_best_response(ds: xr.Dataset,
         return np.where((best == PD) & (swog == "SD"), "PD", swog)
     rows = np.arange(n)
     at_first, base = sums[rows, first], sums[:, 0]
+    if np.isnan(at_first).any() or np.isnan(base).any():
+        raise ValueError("swog_best_response: a measured sum of diameters is NaN at baseline or "
+                         "at the first evaluation")
     grew = (at_first >= (1.0 + PD_INCREASE) * base - 1e-9) & \
         (at_first - base >= PD_MIN_INCREASE_MM - 1e-9)
     new = ev.new_lesion_time_months.values <= visits[rows, first] + 1e-9

@@ -374,6 +374,8 @@ def test_founding_config_carries_the_draw_into_the_case_and_its_twins():
     assert twins["tumour.stroma_fraction"]["median"] == pytest.approx(v["stroma_median"],
                                                                       rel=1e-5)
     assert cfg["cohort"]["n_patients"] == 7
+    with pytest.raises(ValueError, match="overwritten by the posterior draw"):
+        founding_config(space, theta, "founding_case1", 7, extra=("tumour.stroma_fraction=0.2",))
 
 
 def test_a_design_or_posterior_of_another_space_or_statistics_is_refused(tmp_path):
