@@ -125,7 +125,6 @@ def stage_fit(args, space: Space) -> None:
         print(f"  {n:36s} {q[1]:.4g} (90 %: {q[0]:.4g}-{q[2]:.4g})")
     if args.write:
         from simulator.calibration.posterior import representative_draw
-        from simulator.calibration.predictive import founding_blocks
         from simulator.config import config_dir
         from simulator.config.generated import write_generated
 
@@ -138,19 +137,6 @@ def stage_fit(args, space: Space) -> None:
             "experiments/results/calibration/posterior.nc; report: "
             "experiments/results/calibration.md."))
         print(f"wrote {path}: {dict(zip(space.names, np.round(theta, 5), strict=True))}")
-        population, twins = founding_blocks(space, theta)
-        source = ("The same posterior draw as conf/cohort/fitted/netter1.yaml (nearest the "
-                  "marginal\nposterior medians, docs/calibration.md)")
-        path = config_dir() / "founding_population" / "fitted" / "netter1.yaml"
-        write_generated(path, command_line(), population, package="_global_", comment=(
-            "The [FIT] values of the founding cases' population block, merged over the "
-            "hand-written\nconf/founding_population/netter1.yaml (its defaults list). " + source))
-        print(f"wrote {path}: {population}")
-        path = config_dir() / "cohort" / "fitted" / "founding_twins.yaml"
-        write_generated(path, command_line(), twins, comment=(
-            "The population spreads of the founding cases' twins, merged over the hand-written\n"
-            "conf/cohort/founding_twins.yaml (its defaults list). " + source))
-        print(f"wrote {path}: {twins}")
 
 
 def stage_refine(args, space: Space) -> None:

@@ -149,29 +149,3 @@ def founding_config(space: Space, theta, case: str, n_twins: int, extra: tuple[s
         cfg.cohort.parameters[path][field] = float(values[name])
     return cfg
 
-
-def _nested(path: str, value: float) -> dict:
-    head, _, rest = path.partition(".")
-    return {head: _nested(rest, value) if rest else value}
-
-
-def _merge(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def founding_blocks(space: Space, theta) -> tuple[dict, dict]:
-    """The generated parts of the founding cases' population at ``theta`` (a representative
-    draw): the ``_global_`` population block (``conf/founding_population/fitted/netter1.yaml``:
-    :data:`FOUNDING_OVERRIDES`) and the twins' spreads
-    (``conf/cohort/fitted/founding_twins.yaml``: :data:`FOUNDING_TWIN_SPREADS`)."""
-    space.check(theta)
-    values = dict(zip(space.names, np.asarray(theta, float), strict=True))
-    population: dict = {}
-    for name, path in FOUNDING_OVERRIDES.items():
-        population = _merge(population, _nested(path, float(values[name])))
-    twins = {"parameters": {path: {field: float(values[name])}
-                            for name, (path, field) in FOUNDING_TWIN_SPREADS.items()}}
-    return population, twins

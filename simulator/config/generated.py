@@ -71,6 +71,7 @@ def write_generated(path: Path, command: str, body: dict, **kwargs) -> None:
     if path.exists() and not is_generated(path):
         raise ValueError(f"{path} is hand-written (no '{MARK}' header): not overwriting it")
     text = render(command, body, **kwargs)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
     tmp.replace(path)

@@ -94,26 +94,3 @@ def test_calibration_block_is_the_representative_draw_of_the_committed_posterior
     fitted = config_dir() / "cohort" / "fitted" / "netter1.yaml"
     assert read_generated(fitted) == yaml.safe_load(render("cmd", space.cohort_block(theta)))
 
-    from simulator.calibration.predictive import founding_blocks
-
-    population, twins = founding_blocks(space, theta)
-    generated = config_dir() / "founding_population" / "fitted" / "netter1.yaml"
-    assert read_generated(generated) == yaml.safe_load(render("cmd", population))
-    generated = config_dir() / "cohort" / "fitted" / "founding_twins.yaml"
-    assert read_generated(generated) == yaml.safe_load(render("cmd", twins))
-
-
-def test_founding_population_block_arrives_in_every_case_config():
-    from simulator.configure import validate
-
-    population = read_generated(config_dir() / "founding_population" / "fitted" /
-                                "netter1.yaml")
-    twins = read_generated(config_dir() / "cohort" / "fitted" / "founding_twins.yaml")
-    for case in ("founding_case1", "founding_case2"):
-        cfg = validate(simulator.compose([f"experiment={case}/twins"]))
-        for group, values in population.items():
-            for key, value in values.items():
-                assert cfg[group][key] == value, (case, group, key)
-        for path, fields in twins["parameters"].items():
-            for field, value in fields.items():
-                assert cfg["cohort"]["parameters"][path][field] == value, (case, path, field)
