@@ -241,8 +241,10 @@ def write_report(out: Path, targets_path: Path, validation_path: Path, space: Sp
     if founding is not None:
         lines += ["", "## Founding cases: P(CMR + near-complete response) before conditioning "
                   "on it", "", "Each posterior draw's alpha median, clearance median, doomed "
-                  "receptor fraction and clearance-per-growth put into the case's population "
-                  "block; the case's own assumptions otherwise (docs/founding_cases.md).", "",
+                  "receptor fraction, clearance-per-growth and stroma median put into the "
+                  "case's population block, its alpha GSD as the twins' spread "
+                  "(predictive.founding_config); the case's own assumptions otherwise "
+                  "(docs/founding_cases.md).", "",
                   "| case | pooled probability (Wilson 95 %, Monte Carlo) | 90 % over draws | "
                   "draws with no such twin |", "|---|---|---|---|"]
         from ..summary import wilson_interval
