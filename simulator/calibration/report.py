@@ -16,6 +16,7 @@ import yaml
 
 from .design import load_design
 from .posterior import load_posterior
+from .predictive import FOUNDING_OVERRIDES, FOUNDING_TWIN_SPREADS
 from .space import Space
 
 #: validation target -> statistic of the posterior predictive (None: not run, with why)
@@ -240,9 +241,9 @@ def write_report(out: Path, targets_path: Path, validation_path: Path, space: Sp
                          f"{r['z']:+.1f} | {r['z_posterior']:+.1f} | {r['status']} |")
     if founding is not None:
         lines += ["", "## Founding cases: P(CMR + near-complete response) before conditioning "
-                  "on it", "", "Each posterior draw's alpha median, clearance median, doomed "
-                  "receptor fraction, clearance-per-growth and stroma median put into the "
-                  "case's population block, its alpha GSD as the twins' spread "
+                  "on it", "", f"Each posterior draw's {', '.join(FOUNDING_OVERRIDES)} put into "
+                  "the case's population block, its "
+                  f"{', '.join(FOUNDING_TWIN_SPREADS)} as the twins' spread "
                   "(predictive.founding_config); the case's own assumptions otherwise "
                   "(docs/founding_cases.md).", "",
                   "| case | pooled probability (Wilson 95 %, Monte Carlo) | 90 % over draws | "

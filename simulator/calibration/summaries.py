@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..response.recist import CR, PD
+from ..response.recist import CR, PD, assess
 from ..trial import arm_endpoints, evaluable, interpolated_median_months
 from ..units import HOURS_PER_MONTH, HOURS_PER_WEEK
 
@@ -25,9 +25,6 @@ SWOG_MR_DECREASE = 1.0 - np.sqrt(0.75)
 #: retrieved: 6 weeks is our assumption (docs/targets.md), which on NETTER-1's 12-weekly visit
 #: grid puts it at the visit 12 weeks after the last cycle (month 8.3)
 KWEKKEBOOM_FIRST_EVALUATION_WEEKS = 6.0
-#: RECIST 1.1 progression of the sum (the SWOG threshold was not retrieved): +20 % and +5 mm
-PD_INCREASE = 0.20
-PD_MIN_INCREASE_MM = 5.0
 #: Roth 2022 measured lesions of at least 8 mL (J Nucl Med, PMC8978188)
 ROTH_MIN_VOLUME_ML = 8.0
 
@@ -118,8 +115,10 @@ def swog_best_response(ds: xr.Dataset,
     if np.isnan(at_first).any() or np.isnan(base).any():
         raise ValueError("swog_best_response: a measured sum of diameters is NaN at baseline or "
                          "at the first evaluation")
-    grew = (at_first >= (1.0 + PD_INCREASE) * base - 1e-9) & \
-        (at_first - base >= PD_MIN_INCREASE_MM - 1e-9)
+    # RECIST 1.1's progression of the sum (+20 % and +5 mm; the SWOG threshold was not
+    # retrieved) against the baseline, the only scan before the first evaluation
+    pair = np.column_stack([base, at_first])
+    grew = assess(pair, np.zeros(pair.shape, dtype=bool))[:, 0] == PD
     new = ev.new_lesion_time_months.values <= visits[rows, first] + 1e-9
     return np.where(grew | new, "PD", swog)
 

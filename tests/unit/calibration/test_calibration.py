@@ -340,7 +340,7 @@ def test_first_evaluation_is_the_visit_after_the_last_cycle():
 
 def test_swog_on_kwekkeboom_schedule_judges_from_the_first_evaluation():
     from simulator.calibration.summaries import swog_best_response
-    from simulator.response.recist import CR, PD, PR, SD
+    from simulator.response.recist import PD, PR, SD
 
     ds = _kwekkeboom_arm(
         [[100, 60, 62, 75, 80],      # PR at month 2.8 (not an evaluation): -25 % at 8.3: MR
@@ -355,7 +355,9 @@ def test_swog_on_kwekkeboom_schedule_judges_from_the_first_evaluation():
     assert list(swog_best_response(ds)) == ["MR", "PD", "PD", "PR", "PR", "SD"]
     # every visit an evaluation (the former rule): the early PR counts
     assert list(swog_best_response(ds, None))[0] == "PR"
-    assert CR not in ds.best_response.values
+    # any delay up to 12 weeks lands on the same visit (docs/calibration.md §9), 13 on the next
+    assert list(swog_best_response(ds, 12.0)) == list(swog_best_response(ds))
+    assert list(swog_best_response(ds, 13.0)) != list(swog_best_response(ds))
 
 
 def test_founding_config_carries_the_draw_into_the_case_and_its_twins():
