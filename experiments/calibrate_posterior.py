@@ -7,6 +7,7 @@
     python experiments/calibrate_posterior.py predictive --draws 30 # posterior predictive +
                                                                     # validation set
     python experiments/calibrate_posterior.py founding --draws 20   # founding cases
+    python experiments/calibrate_posterior.py cohort                # default cohort=netter1
     python experiments/calibrate_posterior.py maps --draws 8        # their response maps
     python experiments/calibrate_posterior.py report                # results/calibration.md
 
@@ -71,9 +72,6 @@ def stage_fit(args, space: Space) -> None:
                          f"{[t.name for t in terms]}")
     if args.drop_terms and not args.suffix:
         raise SystemExit("--drop-terms needs --suffix (the full posterior is not replaced)")
-    if args.drop_terms and args.write:
-        raise SystemExit("--write with --drop-terms: the cohort block comes from the full "
-                         "likelihood only")
     terms = [t for t in terms if t.name not in args.drop_terms]
     posterior_path = OUT / f"posterior{args.suffix}.nc"
     fit_path = OUT / f"fit{args.suffix}.json"
@@ -123,20 +121,35 @@ def stage_fit(args, space: Space) -> None:
           f"autocorrelation {np.round(post.autocorr_steps, 0)} steps; {wall:.0f} s")
     for n, q in summary["posterior_quantiles"].items():
         print(f"  {n:36s} {q[1]:.4g} (90 %: {q[0]:.4g}-{q[2]:.4g})")
-    if args.write:
-        from simulator.calibration.posterior import representative_draw
-        from simulator.config import config_dir
-        from simulator.config.generated import write_generated
 
-        theta = representative_draw(post.dataset(), space)
-        path = config_dir() / "cohort" / "fitted" / "netter1.yaml"
-        write_generated(path, command_line(), space.cohort_block(theta), comment=(
-            "The calibrated hyperparameters of the virtual NETTER-1 population, merged over the\n"
-            "hand-written conf/cohort/netter1.yaml (its defaults list): the posterior draw\n"
-            "nearest the marginal posterior medians (docs/calibration.md); the posterior:\n"
-            "experiments/results/calibration/posterior.nc; report: "
-            "experiments/results/calibration.md."))
-        print(f"wrote {path}: {dict(zip(space.names, np.round(theta, 5), strict=True))}")
+
+def stage_cohort(args, space: Space) -> None:
+    """Write the default ``cohort=netter1``'s calibrated block (one posterior draw)."""
+    from simulator.calibration.posterior import best_predictive_draw, representative_draw
+    from simulator.config import config_dir
+    from simulator.config.generated import write_generated
+
+    if args.criterion == "predictive":
+        if not PREDICTIVE.exists():
+            raise SystemExit(f"{PREDICTIVE} does not exist: run the predictive stage first "
+                             "(or --criterion median)")
+        i, theta, ll = best_predictive_draw(xr.open_dataset(PREDICTIVE), load_terms(TARGETS),
+                                            space)
+        how = (f"the posterior-predictive draw (draw {i} of {len(ll)} in\n"
+               "experiments/results/calibration/predictive.nc) whose simulated virtual trial\n"
+               "has the highest likelihood of the declared targets (docs/calibration.md §10)")
+        print(f"predictive draw {i}: simulated log-likelihood {ll[i]:.2f} (other draws "
+              f"{np.sort(ll)[::-1][1:4].round(2)} ...)")
+    else:
+        theta = representative_draw(load_posterior(POSTERIOR), space)
+        how = "the posterior draw nearest the marginal posterior medians\n(docs/calibration.md)"
+    path = config_dir() / "cohort" / "fitted" / "netter1.yaml"
+    write_generated(path, command_line(), space.cohort_block(theta), comment=(
+        "The calibrated hyperparameters of the virtual NETTER-1 population, merged over the\n"
+        f"hand-written conf/cohort/netter1.yaml (its defaults list):\n{how}; the posterior:\n"
+        "experiments/results/calibration/posterior.nc; report: "
+        "experiments/results/calibration.md."))
+    print(f"wrote {path}: {dict(zip(space.names, np.round(theta, 5), strict=True))}")
 
 
 def stage_refine(args, space: Space) -> None:
@@ -283,9 +296,6 @@ def main(argv=None) -> None:
     p.add_argument("--burn", type=int, default=3000)
     p.add_argument("--thin", type=int, default=15)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--write", action="store_true",
-                   help="write the representative posterior draw into "
-                        "conf/cohort/fitted/netter1.yaml")
     p.add_argument("--drop-terms", nargs="+", default=[], metavar="TARGET",
                    help="leave these likelihood terms out (a sensitivity check of the "
                         "posterior; needs --suffix)")
@@ -315,6 +325,12 @@ def main(argv=None) -> None:
     p.add_argument("--densities", type=float, nargs="+", default=[10.0, 30.0, 100.0, 300.0],
                    help="tumour SSTR2 density [nmol/L]")
     p.add_argument("--seed", type=int, default=5)
+    p = sub.add_parser("cohort", help="write the default cohort=netter1's calibrated block "
+                                      "(conf/cohort/fitted/netter1.yaml)")
+    p.add_argument("--criterion", choices=("predictive", "median"), default="predictive",
+                   help="predictive: the posterior-predictive draw whose simulated trial fits "
+                        "the targets best (needs the predictive stage); median: the posterior "
+                        "draw nearest the marginal medians")
     sub.add_parser("report", help="write results/calibration.md and the figure")
     args = parser.parse_args(argv)
     space = Space()
@@ -328,6 +344,8 @@ def main(argv=None) -> None:
         stage_refine(args, space)
     elif args.stage == "predictive":
         stage_predictive(args, space)
+    elif args.stage == "cohort":
+        stage_cohort(args, space)
     elif args.stage == "founding":
         stage_founding(args, space)
     elif args.stage == "maps":

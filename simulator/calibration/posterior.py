@@ -150,3 +150,35 @@ def representative_draw(post: xr.Dataset, space: Space) -> np.ndarray:
     u = space.to_unit(flat)
     centre = np.median(u, axis=0)
     return flat[int(np.argmin(((u - centre) ** 2).sum(axis=1)))]
+
+
+def best_predictive_draw(predictive: xr.Dataset, terms: list[Term],
+                         space: Space) -> tuple[int, np.ndarray, np.ndarray]:
+    """The posterior-predictive draw whose *simulated* virtual trial fits the declared
+    targets best: ``(index, theta, log_likelihood per draw)``.
+
+    ``predictive`` is the Dataset of ``calibrate_posterior.py predictive`` (one virtual trial
+    per posterior draw: ``theta`` (draw, hyperparameter), ``statistic_value`` (draw,
+    statistic), attribute ``n_patients_per_arm``).  Each draw's simulated statistics enter the
+    calibration likelihood (:func:`~.likelihood.log_likelihood`) with the simulator's Monte
+    Carlo variance and no emulator variance; the draw with the largest sum over the terms is
+    returned.  The choice is among posterior draws, so the point stays jointly plausible;
+    unlike :func:`representative_draw` (nearest the marginal medians, a point that need not
+    reproduce the trial) it is chosen for what it simulates, which is what a default
+    ``cohort=netter1`` is for (docs/calibration.md §10).
+    """
+    names = [str(h) for h in predictive.hyperparameter.values]
+    if names != list(space.names):
+        raise ValueError(f"predictive Dataset has hyperparameters {names}; this calibration "
+                         f"space has {list(space.names)}: rerun the predictive stage")
+    stats = [str(s) for s in predictive.statistic.values]
+    missing = sorted({t.statistic for t in terms} - set(stats))
+    if missing:
+        raise ValueError(f"predictive Dataset lacks the statistics {missing} of the targets")
+    values = np.asarray(predictive.statistic_value.values, dtype=float)
+    n_sim = int(predictive.attrs["n_patients_per_arm"])
+    ll = log_likelihood(terms, stats, values, np.zeros_like(values), n_sim)
+    if not np.isfinite(ll).any():
+        raise ValueError("no predictive draw has a finite simulated log-likelihood")
+    i = int(np.nanargmax(np.where(np.isfinite(ll), ll, -np.inf)))
+    return i, np.asarray(predictive.theta.values[i], dtype=float), ll

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import xarray as xr
 import yaml
 
 import simulator
@@ -53,7 +54,7 @@ def test_refuses_to_overwrite_a_hand_written_config_or_write_nan(tmp_path):
 def test_netter1_fitted_values_live_in_a_generated_block_that_the_cohort_includes():
     fitted = config_dir() / "cohort" / "fitted" / "netter1.yaml"
     assert is_generated(fitted)
-    assert "calibrate_posterior.py fit" in fitted.read_text().splitlines()[0]
+    assert "calibrate_posterior.py cohort" in fitted.read_text().splitlines()[0]
     assert "GENERATED" not in (config_dir() / "cohort" / "netter1.yaml").read_text().split(
         "\n")[0]
     block = read_generated(fitted)
@@ -79,18 +80,21 @@ def test_netter1_fitted_values_live_in_a_generated_block_that_the_cohort_include
     assert cohort.lesions.sstr_density_factor.components.low_uptake.median == 0.25
 
 
-def test_calibration_block_is_the_representative_draw_of_the_committed_posterior():
-    """What ``calibrate_posterior.py fit --write`` writes for the committed posterior
-    (the draw nearest the marginal medians) is, value for value, the committed block."""
-    from simulator.calibration.posterior import load_posterior, representative_draw
+def test_calibration_block_is_the_best_predictive_draw_of_the_committed_posterior():
+    """What ``calibrate_posterior.py cohort`` writes for the committed posterior predictive
+    (the draw whose simulated trial fits the targets best) is, value for value, the
+    committed block."""
+    from simulator.calibration.likelihood import load_terms
+    from simulator.calibration.posterior import best_predictive_draw
     from simulator.calibration.space import Space
 
-    posterior = config_dir().parents[0] / "experiments" / "results" / "calibration" \
-        / "posterior.nc"
-    if not posterior.exists():           # an installed package has no experiments/
+    results = config_dir().parents[0] / "experiments" / "results" / "calibration"
+    if not (results / "predictive.nc").exists():   # an installed package has no experiments/
         pytest.skip("no experiments/ beside conf/")
     space = Space()
-    theta = representative_draw(load_posterior(posterior), space)
+    terms = load_terms(config_dir().parents[0] / "experiments" / "targets" / "calibration.yaml")
+    with xr.open_dataset(results / "predictive.nc") as predictive:
+        _, theta, _ = best_predictive_draw(predictive, terms, space)
     fitted = config_dir() / "cohort" / "fitted" / "netter1.yaml"
     assert read_generated(fitted) == yaml.safe_load(render("cmd", space.cohort_block(theta)))
 

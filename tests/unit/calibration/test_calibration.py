@@ -206,6 +206,51 @@ def test_representative_draw_is_a_draw_near_the_medians():
     assert space.to_unit(rep) == pytest.approx([0.5, 0.5], abs=0.05)
 
 
+def _predictive(space, theta, values, stats, n=1000):
+    return xr.Dataset(
+        {"theta": (("draw", "hyperparameter"), theta),
+         "statistic_value": (("draw", "statistic"), values)},
+        coords={"hyperparameter": list(space.names), "statistic": stats},
+        attrs={"n_patients_per_arm": n})
+
+
+def test_best_predictive_draw_is_the_simulated_trial_nearest_the_targets():
+    """The chosen draw is the one whose *simulated* statistics sit closest to the targets
+    (in each term's own units of variance), not the first, nor the median one."""
+    from simulator.calibration.posterior import best_predictive_draw
+
+    space = _toy_space()
+    terms = [Term("t0", "s0", 0.30, "normal", 0.02, 100, 0.0, ""),
+             Term("t1", "s1", 0.10, "binomial", float("nan"), 200, 0.0, "")]
+    theta = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]])
+    values = np.array([[0.20, 0.10],      # s0 5 se off
+                       [0.31, 0.11],      # nearest in both
+                       [0.30, 0.25],      # s1 far off (binomial)
+                       [0.40, 0.10]])
+    i, th, ll = best_predictive_draw(_predictive(space, theta, values, ["s0", "s1"]),
+                                     terms, space)
+    assert i == 1 and np.array_equal(th, theta[1])
+    assert ll.shape == (4,) and ll[1] > ll[[0, 2, 3]].max()
+    # a NaN statistic (e.g. a median never reached) cannot win
+    values[1, 0] = np.nan
+    i, _, _ = best_predictive_draw(_predictive(space, theta, values, ["s0", "s1"]),
+                                   terms, space)
+    assert i != 1
+
+
+def test_best_predictive_draw_refuses_another_space_or_missing_statistics():
+    from simulator.calibration.posterior import best_predictive_draw
+
+    space = _toy_space()
+    terms = [Term("t0", "s0", 0.3, "normal", 0.02, 100, 0.0, "")]
+    theta, values = np.ones((2, 2)), np.full((2, 1), 0.3)
+    other = Space((space.parameters[0],))
+    with pytest.raises(ValueError, match="hyperparameters .* rerun the predictive stage"):
+        best_predictive_draw(_predictive(space, theta, values, ["s0"]), terms, other)
+    with pytest.raises(ValueError, match=r"lacks the statistics \['s0'\]"):
+        best_predictive_draw(_predictive(space, theta, values, ["s9"]), terms, space)
+
+
 def _arm(best, sums, visits, prog_time, prog_seen):
     from simulator.calibration.summaries import swog_best_response  # noqa: F401
 
