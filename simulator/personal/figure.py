@@ -41,16 +41,29 @@ def _parameter_panel(ax, posterior: xr.Dataset) -> None:
     names = [str(p) for p in posterior.parameter.values]
     prior, post = posterior.prior_quantile, posterior.posterior_quantile
     ref = prior.sel(quantile=0.5).values
+    # positive parameters on ln(value / prior median); a parameter whose prior reaches zero or
+    # below (net growth), where a log is undefined, on (value - prior median) / (half the
+    # width of its prior 90 % interval): its prior interval then spans about -1 to 1
+    signed = prior.min("quantile").values <= 0.0
+    half = 0.5 * (prior.sel(quantile=0.95).values - prior.sel(quantile=0.05).values)
+    half = np.where(half > 0, half, 1.0)
+
+    def scale(values):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(signed, (values - ref) / half, np.log(values / ref))
+
     y = np.arange(len(names))
     for q, data, color, off in ((prior, "prior", "0.6", 0.15), (post, "posterior", "C3", -0.15)):
-        lo = np.log(q.sel(quantile=0.05).values / ref)
-        hi = np.log(q.sel(quantile=0.95).values / ref)
-        mid = np.log(q.sel(quantile=0.5).values / ref)
+        lo = scale(q.sel(quantile=0.05).values)
+        hi = scale(q.sel(quantile=0.95).values)
+        mid = scale(q.sel(quantile=0.5).values)
         ax.hlines(y + off, lo, hi, color=color, lw=3, label=f"{data} 90 %")
         ax.plot(mid, y + off, "|", color="k", ms=6)
-    ax.set_yticks(y, [n.replace("lesions.", "").replace("_nmol_per_l", "") for n in names],
-                  fontsize=6)
-    ax.set_xlabel("ln(value / prior median)")
+    labels = [n.replace("lesions.", "").replace("_nmol_per_l", "") + (" *" if sg else "")
+              for n, sg in zip(names, signed, strict=True)]
+    ax.set_yticks(y, labels, fontsize=6)
+    ax.set_xlabel("ln(value / prior median)\n* signed: (value - median) / prior 90 % half-width",
+                  fontsize=8)
     ax.set_title("patient parameters", fontsize=9)
     ax.legend(fontsize=7)
 

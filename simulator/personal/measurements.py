@@ -50,12 +50,12 @@ COVARIATES = {
 }
 TOP_KEYS = ("patient_id", "source", "renal_risk_factors", "who_grade", "ki67_percent",
             "cycles", "lesions", "activities", "doses", "volumes", *COVARIATES)
-REQUIRED_KEYS = ("patient_id", "body_mass_kg", "cycles", "lesions")
+REQUIRED_KEYS = ("patient_id", "cycles", "lesions")
 
 #: columns of each table: (required, optional)
 COLUMNS = {
     "cycles": (("cycle", "injection_time_d", "activity_gbq"), ("peptide_nmol", "given")),
-    "lesions": (("lesion", "site", "volume_ml"), ("suv_max",)),
+    "lesions": (("lesion", "site"), ("volume_ml", "suv_max")),
     "activities": (("cycle", "region", "time_h", "activity_mbq"), ("relative_sd",)),
     "doses": (("cycle", "region", "dose_gy"), ("relative_sd",)),
     "volumes": (("lesion", "time_d", "volume_ml"), ("relative_sd",)),
@@ -78,7 +78,9 @@ class Cycle:
 class Lesion:
     name: str
     site: str
-    volume_ml: float            # baseline (CT/MRI before the first injection)
+    volume_ml: float | None     # baseline (CT/MRI before the first injection); None: not
+                                # known, drawn from the prior's lesion volumes (no lesion
+                                # measurement may then refer to it)
     suv_max: float | None       # SSTR-PET SUVmax at baseline (recorded, not used: see docs)
 
 
@@ -285,10 +287,14 @@ def parse_patient(data: Any, base_dir: Path | None = None, name: str = "patient 
                   optional=True)
     cycles = _parse_cycles(*_table(data, "cycles", base_dir, name))
     lesions = _parse_lesions(*_table(data, "lesions", base_dir, name))
-    names = tuple(lesion.name for lesion in lesions)
-    activities = _parse_activities(*_table(data, "activities", base_dir, name), cycles, names)
-    doses = _parse_doses(*_table(data, "doses", base_dir, name), cycles, names, activities)
-    volumes = _parse_volumes(*_table(data, "volumes", base_dir, name), names)
+    # lesion measurements need the baseline volume (error model, relative change)
+    names = tuple(lesion.name for lesion in lesions if lesion.volume_ml is not None)
+    unknown = tuple(lesion.name for lesion in lesions if lesion.volume_ml is None)
+    activities = _parse_activities(*_table(data, "activities", base_dir, name), cycles, names,
+                                   unknown)
+    doses = _parse_doses(*_table(data, "doses", base_dir, name), cycles, names, activities,
+                         unknown)
+    volumes = _parse_volumes(*_table(data, "volumes", base_dir, name), names, unknown)
     return PatientFile(patient_id=str(patient_id), source=str(data.get("source") or ""),
                        covariates=covariates, renal_risk_factors=risk, who_grade=grade,
                        ki67_percent=ki67, cycles=cycles, lesions=lesions, activities=activities,
@@ -353,7 +359,7 @@ def _parse_lesions(source: str, rows: list[dict]) -> tuple[Lesion, ...]:
             fail_patient_file(source, "lesion", name, "lesion names must be unique", index)
         site = _name(source, index, "site", row.get("site"), LESION_SITES, "a lesion site")
         volume = _float(source, index, "volume_ml", row.get("volume_ml"), 0.0, 5000.0, "mL",
-                        lo_open=True)
+                        lo_open=True, optional=True)
         suv = _float(source, index, "suv_max", row.get("suv_max"), 0.0, 1000.0, "",
                      lo_open=True, optional=True)
         lesions.append(Lesion(name, site, volume, suv))
@@ -363,6 +369,14 @@ def _parse_lesions(source: str, rows: list[dict]) -> tuple[Lesion, ...]:
 def _relative_sd(source: str, index: int, row: dict) -> float | None:
     return _float(source, index, "relative_sd", row.get("relative_sd"), 0.0, _MAX_RELATIVE_SD,
                   "", lo_open=True, optional=True)
+
+
+def _not_unmeasured(source: str, index: int, field: str, value: Any,
+                    unknown: tuple[str, ...]) -> None:
+    if value in unknown:
+        fail_patient_file(source, field, value,
+                          f"lesion {value!r} has no baseline volume_ml in the lesions table: "
+                          "its measurements need it (give the baseline CT/MRI volume)", index)
 
 
 def _measured_cycle(source: str, index: int, value: Any, cycles: tuple[Cycle, ...]) -> Cycle:
@@ -378,13 +392,15 @@ def _measured_cycle(source: str, index: int, value: Any, cycles: tuple[Cycle, ..
 
 
 def _parse_activities(source: str, rows: list[dict], cycles: tuple[Cycle, ...],
-                      lesion_names: tuple[str, ...]) -> tuple[Activity, ...]:
+                      lesion_names: tuple[str, ...],
+                      unknown: tuple[str, ...] = ()) -> tuple[Activity, ...]:
     out: list[Activity] = []
     last: dict[tuple[int, str], float] = {}
     regions = ACTIVITY_ORGANS + lesion_names
     decay_per_h = lu177().decay_constant_per_h
     for index, row in enumerate(rows, start=1):
         cycle = _measured_cycle(source, index, row.get("cycle"), cycles)
+        _not_unmeasured(source, index, "region", row.get("region"), unknown)
         region = _name(source, index, "region", row.get("region"), regions,
                        "an organ with SPECT/CT activity or a lesion of the file")
         nxt = cycles[cycle.number].injection_time_d if cycle.number < len(cycles) else None
@@ -411,14 +427,15 @@ def _parse_activities(source: str, rows: list[dict], cycles: tuple[Cycle, ...],
 
 
 def _parse_doses(source: str, rows: list[dict], cycles: tuple[Cycle, ...],
-                 lesion_names: tuple[str, ...],
-                 activities: tuple[Activity, ...]) -> tuple[Dose, ...]:
+                 lesion_names: tuple[str, ...], activities: tuple[Activity, ...],
+                 unknown: tuple[str, ...] = ()) -> tuple[Dose, ...]:
     out: list[Dose] = []
     seen: set[tuple[int, str]] = set()
     with_activity = {(a.cycle, a.region) for a in activities}
     regions = DOSE_ORGANS + lesion_names
     for index, row in enumerate(rows, start=1):
         cycle = _measured_cycle(source, index, row.get("cycle"), cycles)
+        _not_unmeasured(source, index, "region", row.get("region"), unknown)
         region = _name(source, index, "region", row.get("region"), regions,
                        "an organ with a dose or a lesion of the file")
         key = (cycle.number, region)
@@ -437,11 +454,12 @@ def _parse_doses(source: str, rows: list[dict], cycles: tuple[Cycle, ...],
     return tuple(out)
 
 
-def _parse_volumes(source: str, rows: list[dict],
-                   lesion_names: tuple[str, ...]) -> tuple[Volume, ...]:
+def _parse_volumes(source: str, rows: list[dict], lesion_names: tuple[str, ...],
+                   unknown: tuple[str, ...] = ()) -> tuple[Volume, ...]:
     out: list[Volume] = []
     last: dict[str, float] = {}
     for index, row in enumerate(rows, start=1):
+        _not_unmeasured(source, index, "lesion", row.get("lesion"), unknown)
         lesion = _name(source, index, "lesion", row.get("lesion"), lesion_names,
                        "a lesion of the file")
         time_d = _float(source, index, "time_d", row.get("time_d"), 0.0, 7300.0, "d",

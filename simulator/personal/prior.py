@@ -80,6 +80,21 @@ def _lesion_density_specs(population: dict, patient: PatientFile, gsd_intra: flo
     return specs, pairs if 0.0 < rho < 1.0 else []
 
 
+def _unknown_volume_specs(cohort: dict, patient: PatientFile, prior_name: str) -> dict:
+    """A sampled baseline volume for every lesion whose volume the file does not give: the
+    prior cohort's lesion-volume distribution (independent between lesions)."""
+    unknown = [lesion.name for lesion in patient.lesions if lesion.volume_ml is None]
+    if not unknown:
+        return {}
+    spec = (cohort.get("lesions") or {}).get("volume_ml")
+    if not isinstance(spec, dict) or "median" not in spec:
+        fail("cohort.lesions.volume_ml", spec,
+             f"lesions {unknown} have no baseline volume_ml in the patient file, so the prior "
+             f"{prior_name!r} must give a lesion-volume distribution with a median (a cohort "
+             "with generated lesions, e.g. netter1)")
+    return {f"lesions.{name}.volume_ml": dict(spec) for name in unknown}
+
+
 def twin_config(patient: PatientFile, settings: Settings, overrides=()) -> dict:
     """Validated config of the patient's twins: the prior cohort with the known values set.
 
@@ -94,14 +109,17 @@ def twin_config(patient: PatientFile, settings: Settings, overrides=()) -> dict:
                                                 settings.lesion_intra_patient_gsd,
                                                 settings.prior)
     median = lesion_specs and next(iter(lesion_specs.values()))["median"]
-    plain["lesions"] = {lesion.name: {"volume_ml": lesion.volume_ml, "site": lesion.site,
-                                      "sstr_density_nmol_per_l": float(median),
-                                      "perfusion_ml_per_min_per_ml": None}
-                        for lesion in patient.lesions}
+    volume_specs = _unknown_volume_specs(cohort, patient, settings.prior)
+    plain["lesions"] = {lesion.name: {
+        "volume_ml": lesion.volume_ml if lesion.volume_ml is not None
+        else float(volume_specs[f"lesions.{lesion.name}.volume_ml"]["median"]),
+        "site": lesion.site, "sstr_density_nmol_per_l": float(median),
+        "perfusion_ml_per_min_per_ml": None} for lesion in patient.lesions}
     known = set(patient.covariates) | {PATIENT_DENSITY}
     params = {k: v for k, v in params.items() if k not in known
               and not k.startswith("lesions.")}
     params.update(lesion_specs)
+    params.update(volume_specs)
     for path, value in patient.covariates.items():
         section, key = path.split(".")
         plain[section][key] = value

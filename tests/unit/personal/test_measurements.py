@@ -61,8 +61,8 @@ def test_example_file_with_csv_tables_reads():
 # (what is wrong, the edited file, words the message must hold)
 BAD = [
     ("unknown key", {**VALID, "weight_kg": 70}, ["weight_kg", "unknown key"]),
-    ("missing key", {k: v for k, v in VALID.items() if k != "body_mass_kg"},
-     ["body_mass_kg", "required"]),
+    ("missing key", {k: v for k, v in VALID.items() if k != "patient_id"},
+     ["patient_id", "required"]),
     ("covariate out of range", edited("gfr_ml_per_min", 400.0),
      ["gfr_ml_per_min", "allowed range"]),
     ("first cycle not day 0", edited("cycles.0.injection_time_d", 3),
@@ -108,6 +108,14 @@ BAD = [
     ("not a number", edited("volumes.0.time_d", "fifty"), ["volumes row 1", "time_d",
                                                           "expected a number"]),
     ("not a mapping", ["patient"], ["expected a mapping"]),
+    # a lesion without a baseline volume is allowed, but nothing may be measured on it
+    ("activity of a lesion without baseline volume",
+     edited("lesions.0", {"lesion": "liver_1", "site": "liver"}),
+     ["activities row 3", "region", "liver_1", "no baseline volume_ml"]),
+    ("follow-up volume of a lesion without baseline volume",
+     {**edited("lesions.0", {"lesion": "liver_1", "site": "liver"}),
+      "activities": VALID["activities"][:2]},
+     ["volumes row 1", "lesion", "liver_1", "no baseline volume_ml"]),
 ]
 
 
@@ -160,3 +168,32 @@ def test_volume_after_the_follow_up():
     patient = parse_patient(edited("volumes.0.time_d", 2000.0))
     with pytest.raises(ConfigError, match="volumes row 1: time_d = 2000.0; after the simulated"):
         check_against_config(patient, follow_up_months=36.0)
+
+
+def test_lesion_without_baseline_volume_gets_the_prior_volume_in_every_twin():
+    """A lesion the file names without a volume: its baseline volume is a sampled parameter
+    with the prior cohort's lesion-volume distribution, and each twin is simulated with its
+    own draw (not the placeholder); body mass may be absent (the model does not use it)."""
+    import numpy as np
+
+    from simulator.personal.course import simulate_twins
+    from simulator.personal.prior import build_prior
+    from simulator.personal.settings import load_settings
+
+    data = {k: v for k, v in VALID.items() if k not in ("body_mass_kg", "volumes")}
+    data["lesions"] = [*VALID["lesions"], {"lesion": "liver_2", "site": "liver"}]
+    patient = parse_patient(data)
+    assert patient.lesions[1].volume_ml is None and "patient.body_mass_kg" not in \
+        patient.covariates
+    prior = build_prior(patient, load_settings())
+    name = "lesions.liver_2.volume_ml"
+    assert name in prior.names and "lesions.liver_1.volume_ml" not in prior.names
+    z = np.zeros((3, prior.dim))
+    z[:, prior.names.index(name)] = [-1.0, 0.0, 1.5]
+    values = prior.values(z)
+    vols = values[name]
+    assert vols[0] < vols[1] < vols[2] and vols[1] == pytest.approx(10.0, rel=1e-6)
+    ds, _ = simulate_twins(prior.cfg, values, patient)
+    baseline = ds.lesion_volume_ml.isel(time=0).sel(lesion="liver_2").values
+    assert baseline == pytest.approx(vols, rel=1e-6)
+    assert np.allclose(ds.lesion_volume_ml.isel(time=0).sel(lesion="liver_1").values, 12.0)
