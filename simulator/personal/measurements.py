@@ -175,11 +175,24 @@ def _table(data: dict, key: str, base_dir: Path | None, name: str) -> tuple[str,
         if not csv_path.is_file():
             fail_patient_file(name, key, value, f"no such CSV file beside {name}")
         with csv_path.open(newline="") as handle:
-            reader = csv.DictReader(handle)
-            columns = [c.strip() for c in (reader.fieldnames or [])]
-            rows = [{k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in r.items()
-                     if k is not None} for r in reader]
-        _check_columns(value, key, columns)
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            columns = [c.strip() for c in header]
+            _check_columns(value, key, columns)
+            rows = []
+            for index, fields in enumerate(reader, start=1):
+                if not fields:                      # a blank line
+                    continue
+                if len(fields) != len(columns):
+                    # a missing cell or a decimal comma ("12,5") must not shift or drop a
+                    # value silently; an empty cell ("liver_1,liver,") is a missing value
+                    fail_patient_file(value, "row", ",".join(fields),
+                                      f"{len(fields)} fields where the header has "
+                                      f"{len(columns)} ({', '.join(columns)}); write a "
+                                      "decimal point, not a comma, and leave a cell empty "
+                                      "rather than out", index)
+                rows.append({c: (v.strip() or None) for c, v in zip(columns, fields,
+                                                                      strict=True)})
         return value, rows
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
         fail_patient_file(name, key, value, "expected a list of mappings (one per row) or the "

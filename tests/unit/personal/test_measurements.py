@@ -151,6 +151,31 @@ def test_csv_missing_column(tmp_path):
         load_patient(_write(tmp_path, data, {"volumes.csv": "lesion,time_d\nliver_1,50\n"}))
 
 
+@pytest.mark.parametrize("row, fields", [("1,kidneys,24,120,5", 5),   # decimal comma
+                                         ("1,kidneys,24", 3)])          # a cell left out
+def test_csv_row_with_the_wrong_number_of_fields_is_named(tmp_path, row, fields):
+    """A decimal comma ("120,5") or a missing cell must not shift or drop a value silently."""
+    data = {**VALID, "activities": "activities.csv"}
+    text = f"cycle,region,time_h,activity_mbq\n1,kidneys,12,130\n{row}\n"
+    with pytest.raises(ConfigError, match=re.escape(
+            f"activities.csv row 2: row = '{row}'; {fields} fields where the header has 4")):
+        load_patient(_write(tmp_path, data, {"activities.csv": text}))
+
+
+def test_csv_empty_cell_is_a_missing_value(tmp_path):
+    """An empty cell is a missing value: optional (a lesion's unknown volume) or an error
+    naming the field (a required one)."""
+    data = {**VALID, "lesions": "lesions.csv", "volumes": None,
+            "activities": VALID["activities"][:2]}
+    p = load_patient(_write(tmp_path, data, {"lesions.csv": "lesion,site,volume_ml\n"
+                                                              "liver_1,liver,\n"}))
+    assert p.lesions[0].volume_ml is None
+    data = {**VALID, "activities": "activities.csv"}
+    with pytest.raises(ConfigError, match="activities.csv row 1: activity_mbq = 'missing'"):
+        load_patient(_write(tmp_path, data, {"activities.csv": "cycle,region,time_h,"
+                                                                "activity_mbq\n1,kidneys,24,\n"}))
+
+
 def test_csv_file_missing(tmp_path):
     data = {**VALID, "doses": "doses.csv"}
     with pytest.raises(ConfigError, match="no such CSV file"):
