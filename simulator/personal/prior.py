@@ -21,6 +21,7 @@ from scipy import special
 from ..cohort import correlated_normals, parse_parameters
 from ..cohort.distributions import Distribution
 from ..config import compose_unchecked
+from ..config.dotted import with_values
 from ..config.rules import fail
 from ..config.validation import to_plain
 from ..configure import validate
@@ -120,6 +121,13 @@ def twin_config(patient: PatientFile, settings: Settings, overrides=()) -> dict:
               and not k.startswith("lesions.")}
     params.update(lesion_specs)
     params.update(volume_specs)
+    # a population value given as a plain number is a constant, not a parameter of the
+    # patient: it goes into the config, so that the sampler, the posterior and the SBC
+    # see only what can vary (a point mass has no rank and adds a useless dimension)
+    constants = {k: v for k, v in params.items() if not isinstance(v, dict)}
+    params = {k: v for k, v in params.items() if isinstance(v, dict)}
+    plain = with_values(plain, {k: float(v) for k, v in constants.items()})
+    cohort = plain["cohort"]
     for path, value in patient.covariates.items():
         section, key = path.split(".")
         plain[section][key] = value

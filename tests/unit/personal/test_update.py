@@ -83,3 +83,21 @@ def test_synthetic_measurements_follow_the_model(small_patient, small_prior, fas
     assert np.all(np.isfinite(model.log_observed))
     again = with_measured(small_patient, np.exp(model.log_observed))
     assert again.activities[0].activity_mbq == measured.activities[0].activity_mbq
+
+
+def test_population_constants_are_config_values_not_sampled_parameters(small_prior):
+    """The calibrated constants of cohort=netter1 (plain numbers, e.g. the doomed receptor
+    fraction) are set in the twins' config, not sampled as point masses: a point mass has no
+    SBC rank and only adds a dimension to the sampler."""
+    import yaml
+
+    from simulator.config import config_dir
+
+    fitted = yaml.safe_load((config_dir() / "cohort" / "fitted" / "netter1.yaml").read_text())
+    constants = {k: v for k, v in fitted["parameters"].items() if not isinstance(v, dict)}
+    assert constants                                   # the test means something
+    assert all(small_prior.dists[n].kind != "fixed" for n in small_prior.names)
+    for path, value in constants.items():
+        assert path not in small_prior.names
+        section, key = path.split(".")
+        assert small_prior.cfg[section][key] == pytest.approx(value)
