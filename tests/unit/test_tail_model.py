@@ -134,3 +134,35 @@ def test_complete_response_is_reachable_for_a_nodal_target():
         "tumour.stroma_fraction=0.05", "tumour.doomed_clearance_half_time_d=20",
         "tumour.volume_growth_percent_per_month=0"]))
     assert int(ds.best_response[0]) == CR
+
+
+def test_cr_limits_counts_sterilised_targets_that_do_not_vanish():
+    """Three evaluable patients, hand-built: (0) one liver target killed and gone (0.02 mL,
+    3.4 mm < 5 mm); (1) a killed liver target that keeps 20 % of its volume (not gone) and a
+    living one; (2) a nodal target at 0.3 mL (8.3 mm < 10 mm: gone) still alive."""
+    from simulator.tail import cr_limits
+
+    vol = np.full((3, 2, 3), np.nan)
+    vol[0, 0] = [10.0, 1.0, 0.02]
+    vol[1, 0] = [10.0, 4.0, 2.0]
+    vol[1, 1] = [5.0, 5.0, 6.0]
+    vol[2, 0] = [3.0, 1.0, 0.3]
+    viable = np.ones((3, 2, 3))
+    viable[0, 0, -1] = viable[1, 0, -1] = 1e-6
+    ds = xr.Dataset({
+        "lesion_volume_ml": (("patient", "lesion", "time"), vol),
+        "lesion_viable_fraction": (("patient", "lesion", "time"), viable),
+        "lesion_is_target": (("patient", "lesion"), np.array([[1, 0], [1, 1], [1, 0]], bool)),
+        "lesion_site": (("patient", "lesion"), np.array([["liver", "liver"],
+                                                         ["liver", "bone"],
+                                                         ["lymph_node", "liver"]])),
+        "best_response": ("patient", np.zeros(3, int)),
+    })
+    out = cr_limits(ds)
+    assert out["true_cr"] == pytest.approx(2 / 3)
+    assert out["all_targets_sterilised"] == pytest.approx(1 / 3)
+    assert out["sterilised_targets"] == 2
+    assert out["sterilised_targets_vanished"] == pytest.approx(0.5)
+    assert out["sterilised_min_volume_ratio_median"] == pytest.approx((0.002 + 0.2) / 2)
+    # limiting targets: patient 0's (sterilised), 1's living bone lesion, 2's living node
+    assert out["limiting_target_sterilised"] == pytest.approx(1 / 3)
