@@ -134,12 +134,13 @@ def stage_cohort(args, space: Space) -> None:
             raise SystemExit(f"{PREDICTIVE} does not exist: run the predictive stage first "
                              "(or --criterion median)")
         i, theta, ll = best_predictive_draw(xr.open_dataset(PREDICTIVE), load_terms(TARGETS),
-                                            space)
-        how = (f"the posterior-predictive draw (draw {i} of {len(ll)} in\n"
+                                            space, posterior=load_posterior(POSTERIOR))
+        how = (f"the posterior-predictive draw (index {i}, 0-based, of {len(ll)} in\n"
                "experiments/results/calibration/predictive.nc) whose simulated virtual trial\n"
                "has the highest likelihood of the declared targets (docs/calibration.md §10)")
-        print(f"predictive draw {i}: simulated log-likelihood {ll[i]:.2f} (other draws "
-              f"{np.sort(ll)[::-1][1:4].round(2)} ...)")
+        others = np.sort(ll[np.isfinite(ll)])[::-1][1:4]
+        print(f"predictive draw index {i}: simulated log-likelihood {ll[i]:.2f} (next "
+              f"{others.round(2)})")
     else:
         theta = representative_draw(load_posterior(POSTERIOR), space)
         how = "the posterior draw nearest the marginal posterior medians\n(docs/calibration.md)"

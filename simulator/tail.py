@@ -66,47 +66,48 @@ def tail_metrics(ds: xr.Dataset) -> dict[str, float]:
 
 
 def cr_limits(ds: xr.Dataset, detectability_mm: float = 5.0, lymph_node_normal_mm: float = 10.0,
-              sterilised_below: float = 1e-3) -> dict[str, float]:
+              killed_below: float = 1e-3) -> dict[str, float]:
     """What keeps an arm's patients from a RECIST complete response (true lesion sizes).
 
     A target lesion *vanishes* when its equivalent diameter falls below detectability (a
-    lymph node below 10 mm short axis) at some assessment; it is *sterilised* when its viable
-    fraction at the end of follow-up is below ``sterilised_below``.  Returns, over the
-    evaluable patients: the fraction whose every target vanishes (true CR), whose every
-    target is sterilised, and, among sterilised target lesions, the fraction that vanish and
-    the quartiles of their smallest volume relative to baseline (what the uncleared doomed
-    cells and the stroma leave).  The patient's *limiting* target (the largest smallest
-    diameter relative to its threshold) and its viable fraction at the end tell whether
-    killing or clearing is short.
+    lymph node below 10 mm short axis) at some assessment; it is *killed* when its viable
+    fraction at the end of follow-up is below ``killed_below`` (our threshold: the viable
+    cells of a killed lesion of up to 65 mL then occupy less than a 5 mm sphere, so it could
+    vanish once its dead cells are cleared; it is not a statement of long-term control, for
+    which see the TCP).  Returns, over the evaluable patients: the fraction whose every
+    target vanishes (true CR), whose every target is killed, and, among killed target
+    lesions, the fraction that vanish and the quartiles of their smallest volume relative to
+    baseline (what the uncleared doomed cells and the stroma leave).  The patient's
+    *limiting* target (the largest smallest diameter relative to its threshold) and its
+    viable fraction at the end tell whether killing or clearing is short.
     """
     from .response.recist import equivalent_diameter_mm
 
     ds = evaluable(ds)
     tgt = ds.lesion_is_target.values                                     # (P, L)
     vol = ds.lesion_volume_ml.transpose("patient", "lesion", "time").values
-    with np.errstate(invalid="ignore"):
-        vmin = np.where(tgt, np.nanmin(np.where(np.isnan(vol), np.inf, vol), axis=2), np.nan)
+    vmin = np.where(tgt, np.min(np.where(np.isnan(vol), np.inf, vol), axis=2), np.nan)
     v0 = vol[:, :, 0]
     dmin = equivalent_diameter_mm(vmin)
     node = np.broadcast_to(ds.lesion_site.values.astype(str), tgt.shape) == "lymph_node"
     threshold = np.where(node, lymph_node_normal_mm, detectability_mm)
     vanished = np.where(tgt, dmin < threshold, True)
     viable_end = ds.lesion_viable_fraction.transpose("patient", "lesion", "time").values[..., -1]
-    sterile = tgt & (viable_end < sterilised_below)
+    killed = tgt & (viable_end < killed_below)
     has = tgt.any(axis=1)
     rel = np.where(tgt, dmin / threshold, -np.inf)
     k = np.argmax(rel, axis=1)
     limiting_viable = viable_end[np.arange(len(k)), k]
-    ratio = (vmin / v0)[sterile]
+    ratio = (vmin / v0)[killed]
     q = np.quantile(ratio, [0.25, 0.5, 0.75]) if ratio.size else np.full(3, np.nan)
     return {
         "true_cr": float(np.mean(vanished.all(axis=1) & has)),
-        "all_targets_sterilised": float(np.mean(np.where(tgt, sterile, True).all(axis=1) & has)),
-        "sterilised_targets": int(sterile.sum()),
-        "sterilised_targets_vanished": float(np.mean(vanished[sterile])) if sterile.any()
+        "all_targets_killed": float(np.mean(np.where(tgt, killed, True).all(axis=1) & has)),
+        "killed_targets": int(killed.sum()),
+        "killed_targets_vanished": float(np.mean(vanished[killed])) if killed.any()
         else float("nan"),
-        "sterilised_min_volume_ratio_q25": float(q[0]),
-        "sterilised_min_volume_ratio_median": float(q[1]),
-        "sterilised_min_volume_ratio_q75": float(q[2]),
-        "limiting_target_sterilised": float(np.mean(limiting_viable[has] < sterilised_below)),
+        "killed_min_volume_ratio_q25": float(q[0]),
+        "killed_min_volume_ratio_median": float(q[1]),
+        "killed_min_volume_ratio_q75": float(q[2]),
+        "limiting_target_killed": float(np.mean(limiting_viable[has] < killed_below)),
     }

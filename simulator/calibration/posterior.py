@@ -152,8 +152,9 @@ def representative_draw(post: xr.Dataset, space: Space) -> np.ndarray:
     return flat[int(np.argmin(((u - centre) ** 2).sum(axis=1)))]
 
 
-def best_predictive_draw(predictive: xr.Dataset, terms: list[Term],
-                         space: Space) -> tuple[int, np.ndarray, np.ndarray]:
+def best_predictive_draw(predictive: xr.Dataset, terms: list[Term], space: Space,
+                         posterior: xr.Dataset | None = None
+                         ) -> tuple[int, np.ndarray, np.ndarray]:
     """The posterior-predictive draw whose *simulated* virtual trial fits the declared
     targets best: ``(index, theta, log_likelihood per draw)``.
 
@@ -165,12 +166,22 @@ def best_predictive_draw(predictive: xr.Dataset, terms: list[Term],
     returned.  The choice is among posterior draws, so the point stays jointly plausible;
     unlike :func:`representative_draw` (nearest the marginal medians, a point that need not
     reproduce the trial) it is chosen for what it simulates, which is what a default
-    ``cohort=netter1`` is for (docs/calibration.md §10).
+    ``cohort=netter1`` is for (docs/calibration.md §10).  With ``posterior`` (the posterior
+    Dataset), every predictive draw must be one of its draws: a predictive file left over
+    from another posterior is refused.
     """
     names = [str(h) for h in predictive.hyperparameter.values]
     if names != list(space.names):
         raise ValueError(f"predictive Dataset has hyperparameters {names}; this calibration "
                          f"space has {list(space.names)}: rerun the predictive stage")
+    if posterior is not None:
+        check_posterior(posterior, space)
+        flat = np.stack([posterior[name].values.ravel() for name in space.names], axis=1)
+        for k, row in enumerate(np.asarray(predictive.theta.values, dtype=float)):
+            if not np.any(np.all(np.isclose(flat, row, rtol=1e-12, atol=0.0), axis=1)):
+                raise ValueError(f"predictive draw {k} is not a draw of the posterior: the "
+                                 "predictive file belongs to another posterior; rerun the "
+                                 "predictive stage")
     stats = [str(s) for s in predictive.statistic.values]
     missing = sorted({t.statistic for t in terms} - set(stats))
     if missing:

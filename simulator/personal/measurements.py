@@ -178,6 +178,10 @@ def _table(data: dict, key: str, base_dir: Path | None, name: str) -> tuple[str,
             reader = csv.reader(handle)
             header = next(reader, [])
             columns = [c.strip() for c in header]
+            repeated = sorted({c for c in columns if columns.count(c) > 1})
+            if repeated:
+                fail_patient_file(value, "header", ",".join(columns),
+                                  f"column(s) {repeated} appear more than once")
             _check_columns(value, key, columns)
             rows = []
             for index, fields in enumerate(reader, start=1):

@@ -53,6 +53,11 @@ def twin_outcomes(ds: xr.Dataset, planned: np.ndarray) -> xr.Dataset:
                      {"units": unit, "long_name": TWIN_OUTCOMES[name]})
     out["kidney_bed_per_cycle_gy"] = (("twin", "cycle"), ds.kidney_bed_gy.values,
                                       {"units": "Gy", "long_name": "kidney BED per cycle"})
+    for organ in ("kidney", "spleen", "marrow"):     # what a clinic's dosimetry reports
+        out[f"{organ}_dose_per_cycle_gy"] = (
+            ("twin", "cycle"), ds[f"{organ}_dose_gy"].values,
+            {"units": "Gy", "long_name": f"{'red-marrow' if organ == 'marrow' else organ} "
+                                         "mean absorbed dose per cycle"})
     out["lesion_dose_total_gy"] = (("twin", "lesion"), ds.lesion_dose_gy.sum("cycle").values,
                                    {"units": "Gy", "long_name": "lesion absorbed dose over "
                                                                 "the course"})
@@ -78,8 +83,9 @@ def summarise(outcomes: xr.Dataset, weights: np.ndarray, ess: float) -> xr.Datas
                              "cycle": outcomes.cycle.values,
                              "response_class": list(RESPONSE_CLASSES),
                              "pfs_time_months": list(PFS_MONTHS)})
-    for name in (*TWIN_OUTCOMES, "kidney_bed_per_cycle_gy", "lesion_dose_total_gy",
-                 "lesion_bed_total_gy"):
+    for name in (*TWIN_OUTCOMES, "kidney_bed_per_cycle_gy", "kidney_dose_per_cycle_gy",
+                 "spleen_dose_per_cycle_gy", "marrow_dose_per_cycle_gy",
+                 "lesion_dose_total_gy", "lesion_bed_total_gy"):
         var = outcomes[name]
         dims = ("quantile",) + var.dims[1:]
         out[name] = (dims, weighted_quantiles(var.values, weights),

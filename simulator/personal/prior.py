@@ -19,7 +19,7 @@ import numpy as np
 from scipy import special
 
 from ..cohort import correlated_normals, parse_parameters
-from ..cohort.distributions import Distribution
+from ..cohort.distributions import Distribution, parse_distribution
 from ..config import compose_unchecked
 from ..config.dotted import with_values
 from ..config.rules import fail
@@ -96,6 +96,17 @@ def _unknown_volume_specs(cohort: dict, patient: PatientFile, prior_name: str) -
     return {f"lesions.{name}.volume_ml": dict(spec) for name in unknown}
 
 
+def _refuse_overrides_of_the_prior(overrides, prior_paths: set[str], prior_name: str) -> None:
+    """An override of a value the prior cohort sets per twin would have no effect: refuse it."""
+    for item in overrides:
+        key, _, value = str(item).partition("=")
+        key = key.lstrip("+~")
+        if key in prior_paths:
+            fail(key, value, f"set for every twin by the prior cohort {prior_name!r} "
+                             f"(cohort.parameters.{key}), so this override would have no "
+                             "effect: change the prior (--prior NAME, conf/cohort/) instead")
+
+
 def twin_config(patient: PatientFile, settings: Settings, overrides=()) -> dict:
     """Validated config of the patient's twins: the prior cohort with the known values set.
 
@@ -124,9 +135,11 @@ def twin_config(patient: PatientFile, settings: Settings, overrides=()) -> dict:
     # a population value given as a plain number is a constant, not a parameter of the
     # patient: it goes into the config, so that the sampler, the posterior and the SBC
     # see only what can vary (a point mass has no rank and adds a useless dimension)
-    constants = {k: v for k, v in params.items() if not isinstance(v, dict)}
+    constants = {k: parse_distribution(k, v, prefix="cohort.parameters").params["value"]
+                 for k, v in params.items() if not isinstance(v, dict)}
     params = {k: v for k, v in params.items() if isinstance(v, dict)}
-    plain = with_values(plain, {k: float(v) for k, v in constants.items()})
+    _refuse_overrides_of_the_prior(overrides, set(params) | set(constants), settings.prior)
+    plain = with_values(plain, constants)
     cohort = plain["cohort"]
     for path, value in patient.covariates.items():
         section, key = path.split(".")

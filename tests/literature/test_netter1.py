@@ -1,6 +1,6 @@
 """Virtual NETTER-1 (Strosberg 2017, NEJM 376:125, doi:10.1056/NEJMoa1607427).
 
-The committed ``cohort=netter1`` (its representative posterior draw,
+The committed ``cohort=netter1`` (its default posterior draw, docs/calibration.md §10,
 experiments/calibrate_posterior.py) on a small
 cohort: endpoints inside the published 95 % intervals (simulator.netter1.PUBLISHED), with a
 Monte Carlo margin of 2 SE of the simulated estimate.  The 10,000-patient confirmation is

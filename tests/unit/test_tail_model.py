@@ -136,7 +136,7 @@ def test_complete_response_is_reachable_for_a_nodal_target():
     assert int(ds.best_response[0]) == CR
 
 
-def test_cr_limits_counts_sterilised_targets_that_do_not_vanish():
+def test_cr_limits_counts_killed_targets_that_do_not_vanish():
     """Three evaluable patients, hand-built: (0) one liver target killed and gone (0.02 mL,
     3.4 mm < 5 mm); (1) a killed liver target that keeps 20 % of its volume (not gone) and a
     living one; (2) a nodal target at 0.3 mL (8.3 mm < 10 mm: gone) still alive."""
@@ -160,9 +160,9 @@ def test_cr_limits_counts_sterilised_targets_that_do_not_vanish():
     })
     out = cr_limits(ds)
     assert out["true_cr"] == pytest.approx(2 / 3)
-    assert out["all_targets_sterilised"] == pytest.approx(1 / 3)
-    assert out["sterilised_targets"] == 2
-    assert out["sterilised_targets_vanished"] == pytest.approx(0.5)
-    assert out["sterilised_min_volume_ratio_median"] == pytest.approx((0.002 + 0.2) / 2)
-    # limiting targets: patient 0's (sterilised), 1's living bone lesion, 2's living node
-    assert out["limiting_target_sterilised"] == pytest.approx(1 / 3)
+    assert out["all_targets_killed"] == pytest.approx(1 / 3)
+    assert out["killed_targets"] == 2
+    assert out["killed_targets_vanished"] == pytest.approx(0.5)
+    assert out["killed_min_volume_ratio_median"] == pytest.approx((0.002 + 0.2) / 2)
+    # limiting targets: patient 0's (killed), 1's living bone lesion, 2's living node
+    assert out["limiting_target_killed"] == pytest.approx(1 / 3)

@@ -251,6 +251,22 @@ def test_best_predictive_draw_refuses_another_space_or_missing_statistics():
         best_predictive_draw(_predictive(space, theta, values, ["s9"]), terms, space)
 
 
+def test_best_predictive_draw_refuses_a_predictive_file_of_another_posterior():
+    from simulator.calibration.posterior import best_predictive_draw
+
+    space = _toy_space()
+    terms = [Term("t0", "s0", 0.3, "normal", 0.02, 100, 0.0, "")]
+    draws = np.array([[[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]])            # (chain, draw, dim)
+    post = xr.Dataset({n: (("chain", "draw"), draws[..., j])
+                       for j, n in enumerate(space.names)})
+    ok = _predictive(space, draws[0, [2, 0]], np.array([[0.3], [0.2]]), ["s0"])
+    assert best_predictive_draw(ok, terms, space, posterior=post)[0] == 0
+    stale = _predictive(space, np.array([[3.0, 3.0], [2.5, 2.0]]), np.array([[0.3], [0.2]]),
+                        ["s0"])
+    with pytest.raises(ValueError, match="predictive draw 1 is not a draw of the posterior"):
+        best_predictive_draw(stale, terms, space, posterior=post)
+
+
 def _arm(best, sums, visits, prog_time, prog_seen):
     from simulator.calibration.summaries import swog_best_response  # noqa: F401
 

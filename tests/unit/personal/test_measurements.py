@@ -162,6 +162,13 @@ def test_csv_row_with_the_wrong_number_of_fields_is_named(tmp_path, row, fields)
         load_patient(_write(tmp_path, data, {"activities.csv": text}))
 
 
+def test_csv_repeated_column_is_refused(tmp_path):
+    data = {**VALID, "activities": "activities.csv"}
+    text = "cycle,region,time_h,activity_mbq,activity_mbq\n1,kidneys,24,120,999\n"
+    with pytest.raises(ConfigError, match=re.escape("['activity_mbq'] appear more than once")):
+        load_patient(_write(tmp_path, data, {"activities.csv": text}))
+
+
 def test_csv_empty_cell_is_a_missing_value(tmp_path):
     """An empty cell is a missing value: optional (a lesion's unknown volume) or an error
     naming the field (a required one)."""

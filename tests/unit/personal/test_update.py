@@ -61,6 +61,14 @@ def test_a_small_update_moves_towards_the_truth(small_patient, small_prior, fast
     assert np.isclose(pred.response_probability.sum(), 1.0)
     assert set(pred["quantile"].values) == {0.05, 0.25, 0.5, 0.75, 0.95}
     assert (pred.kidney_bed_total_gy.diff("quantile") >= 0).all()
+    # per-cycle organ doses (what a clinic's dosimetry reports): the twins' weighted quantiles
+    from simulator.personal.update import weighted_quantiles
+    for organ in ("kidney", "spleen", "marrow"):
+        got = pred[f"{organ}_dose_per_cycle_gy"]
+        assert got.dims == ("quantile", "cycle") and got.attrs["units"] == "Gy"
+        want = weighted_quantiles(fit.twins[f"{organ}_dose_gy"].values, fit.weights)
+        assert np.array_equal(got.values, want)
+        assert (got.diff("quantile") >= 0).all() and (got.sel(quantile=0.5) > 0).all()
 
 
 def test_bad_settings_name_the_key():
@@ -101,3 +109,16 @@ def test_population_constants_are_config_values_not_sampled_parameters(small_pri
         assert path not in small_prior.names
         section, key = path.split(".")
         assert small_prior.cfg[section][key] == pytest.approx(value)
+
+
+@pytest.mark.parametrize("override", ["tumour.doomed_receptor_fraction=0.2",
+                                      "pk.kidney_reabsorbed_fraction=0.03"])
+def test_an_override_of_what_the_prior_sets_is_refused(small_patient, fast_settings, override):
+    """A population constant or a sampled parameter of the prior is set in every twin: a
+    trailing override of it would have no effect, and is refused naming the field."""
+    from simulator.personal.prior import build_prior
+
+    key = override.split("=")[0]
+    with pytest.raises(ConfigError, match=f"{key} = .*set for every twin by the prior"):
+        build_prior(small_patient, fast_settings, overrides=(override,))
+    build_prior(small_patient, fast_settings, overrides=("solver.rtol=1e-5",))  # others pass
