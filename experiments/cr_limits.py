@@ -55,6 +55,9 @@ COMBINED = (("GSD 4, lognormal median 2000 d, alpha-clearance rho -0.8",
              {"gsd": 4.0, "median": 2000.0}, ((ALPHA, CLEARANCE, -0.8),)),
             ("GSD 6, lognormal median 3000 d, alpha-clearance rho -0.8",
              {"gsd": 6.0, "median": 3000.0}, ((ALPHA, CLEARANCE, -0.8),)))
+#: the last combination with the alpha median lowered (by hand, not fitted) to bring the ORR
+#: back towards NETTER-1's: what a third calibration would search
+LOWER_ALPHA = (0.018, 0.015)
 
 
 def clearance_editor(**values):
@@ -110,6 +113,18 @@ def main(argv=None) -> None:
         correlated.append((name, s, cr_limits(treated)))
         print(f"{name}: ORR {s['orr_treated']:.3f}, CR (Kwekkeboom) {s['swog_cr']:.4f} "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    for alpha_median in LOWER_ALPHA:
+        name, values, pairs = COMBINED[-1]
+
+        def lowered(cfg, values=values, pairs=pairs, alpha_median=alpha_median):
+            clearance_editor(**values)(cfg)
+            correlation_editor(pairs)(cfg)
+            cfg["cohort"]["parameters"][ALPHA]["median"] = alpha_median
+        treated = run_arm(args.n, args.seed, control=False, edit=lowered)
+        s = predictive_summaries(treated, control)
+        correlated.append((f"{name}, alpha median {alpha_median} /Gy", s, cr_limits(treated)))
+        print(f"alpha {alpha_median}: ORR {s['orr_treated']:.3f}, CR (Kwekkeboom) "
+              f"{s['swog_cr']:.4f} ({time.perf_counter() - t0:.0f} s)", flush=True)
     wall = time.perf_counter() - t0
     lines = [
         "# What limits complete responses (experiments/cr_limits.py)", "",
@@ -146,7 +161,8 @@ def main(argv=None) -> None:
               "more radiosensitive patient also clears dead cells faster, directly or through "
               "faster proliferation (our hypothesis; no correlation was retrieved); marginals "
               "unchanged except in the last rows, which also widen the clearance spread as "
-              "above.", "",
+              "above, and in the last two of them lower the alpha median by hand (default "
+              "0.0224 /Gy).", "",
               "| variant | ORR | CR (Kwekkeboom) | PD (Kwekkeboom) | near-complete | "
               "PFS 20 mo | HR | CR / ORR | every target killed | true CR |",
               "|---|---|---|---|---|---|---|---|---|---|"]
