@@ -24,7 +24,7 @@ from ..config import compose_unchecked
 from ..config.dotted import with_values
 from ..config.rules import fail
 from ..config.validation import to_plain
-from ..configure import validate
+from ..configure import resolve_overrides, validate
 from .measurements import PatientFile
 from .settings import Settings
 
@@ -96,25 +96,16 @@ def _unknown_volume_specs(cohort: dict, patient: PatientFile, prior_name: str) -
     return {f"lesions.{name}.volume_ml": dict(spec) for name in unknown}
 
 
-def _refuse_overrides_of_the_prior(overrides, prior_paths: set[str], prior_name: str) -> None:
-    """An override of a value the prior cohort sets per twin would have no effect: refuse it."""
-    for item in overrides:
-        key, _, value = str(item).partition("=")
-        key = key.lstrip("+~")
-        if key in prior_paths:
-            fail(key, value, f"set for every twin by the prior cohort {prior_name!r} "
-                             f"(cohort.parameters.{key}), so this override would have no "
-                             "effect: change the prior (--prior NAME, conf/cohort/) instead")
-
-
 def twin_config(patient: PatientFile, settings: Settings, overrides=()) -> dict:
     """Validated config of the patient's twins: the prior cohort with the known values set.
 
     ``overrides`` are Hydra override strings for the rest of the config (``solver.rtol=...``,
     ``response.follow_up_months=...``).
     """
-    plain = copy.deepcopy(to_plain(compose_unchecked([f"cohort={settings.prior}",
-                                                      *overrides])))
+    # an override of a value the prior samples or fixes per twin gets the meaning that
+    # cohort.sampled_override gives it everywhere else (error by default; fix; shift)
+    composed = compose_unchecked([f"cohort={settings.prior}", *overrides])
+    plain = copy.deepcopy(to_plain(resolve_overrides(composed, overrides)))
     cohort = plain["cohort"]
     params = dict(cohort.get("parameters") or {})
     lesion_specs, pairs = _lesion_density_specs(params, patient,
@@ -138,7 +129,6 @@ def twin_config(patient: PatientFile, settings: Settings, overrides=()) -> dict:
     constants = {k: parse_distribution(k, v, prefix="cohort.parameters").params["value"]
                  for k, v in params.items() if not isinstance(v, dict)}
     params = {k: v for k, v in params.items() if isinstance(v, dict)}
-    _refuse_overrides_of_the_prior(overrides, set(params) | set(constants), settings.prior)
     plain = with_values(plain, constants)
     cohort = plain["cohort"]
     for path, value in patient.covariates.items():

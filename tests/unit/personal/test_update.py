@@ -111,14 +111,22 @@ def test_population_constants_are_config_values_not_sampled_parameters(small_pri
         assert small_prior.cfg[section][key] == pytest.approx(value)
 
 
-@pytest.mark.parametrize("override", ["tumour.doomed_receptor_fraction=0.2",
-                                      "pk.kidney_reabsorbed_fraction=0.03"])
-def test_an_override_of_what_the_prior_sets_is_refused(small_patient, fast_settings, override):
-    """A population constant or a sampled parameter of the prior is set in every twin: a
-    trailing override of it would have no effect, and is refused naming the field."""
+def test_an_override_of_what_the_prior_sets_follows_the_cohort_rule(small_patient,
+                                                                      fast_settings):
+    """Overrides of what the prior sets per twin get cohort.sampled_override's meaning, as for
+    any cohort (docs/cohorts.md): a population constant is refused naming the field (it
+    would change nothing) unless ``fix`` says what it means; a sampled parameter whose median
+    is anchored on the config value (``${pk.kidney_reabsorbed_fraction}``) moves with it."""
     from simulator.personal.prior import build_prior
 
-    key = override.split("=")[0]
-    with pytest.raises(ConfigError, match=f"{key} = .*set for every twin by the prior"):
-        build_prior(small_patient, fast_settings, overrides=(override,))
+    key = "tumour.doomed_receptor_fraction"
+    with pytest.raises(ConfigError, match=f"override {key} = 0.2.*would change nothing"):
+        build_prior(small_patient, fast_settings, overrides=(f"{key}=0.2",))
+    fixed = build_prior(small_patient, fast_settings,
+                        overrides=(f"{key}=0.2", "cohort.sampled_override=fix"))
+    assert key not in fixed.names and fixed.cfg["tumour"]["doomed_receptor_fraction"] == 0.2
+    moved = build_prior(small_patient, fast_settings,
+                        overrides=("pk.kidney_reabsorbed_fraction=0.03",))
+    u = np.zeros((1, moved.dim))
+    assert moved.values(u)["pk.kidney_reabsorbed_fraction"][0] == pytest.approx(0.03)
     build_prior(small_patient, fast_settings, overrides=("solver.rtol=1e-5",))  # others pass
