@@ -5,7 +5,9 @@ thread; the model's rhs/jac are the working tree's in both.
     PYTHONPATH=. REP=5 python benchmarks/ab_kernel.py N RTOL [REV]   # REV default 5dfb5fc
 
 Prints both rates (patient-cycles/s, best of REP), the speedup, whether the boundary and
-output states are bit-identical, and the load average.  Not a test.
+output states are bit-identical, and the load average.  Not a test.  REV's ``run_course``
+must take the working tree's model arguments (5dfb5fc predates issue 14's model and no
+longer compiles against it: pass a newer REV).
 """
 
 from __future__ import annotations
@@ -19,20 +21,10 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from kernel_inputs import wide_kernel_inputs
 
-from simulator.assembly import (
-    absolute_tolerance,
-    build_model,
-    initial_states,
-    jacobian_structure,
-    make_schedule,
-)
-from simulator.cohort import sample_lesions, sample_parameters
 from simulator.engine import model
 from simulator.engine.rodas import make_workspace_nb
-from simulator.pk.layout import COLD, HOT, PLASMA, block_size
-from simulator.population import Columns
-from simulator.reference import wide_config
 
 ROOT = Path(__file__).resolve().parents[1]
 JIT = 'JIT = dict(cache=False, nogil=True, fastmath=False, error_model="numpy")'
@@ -72,20 +64,15 @@ def main():
     numba.set_num_threads(1)
     n, rtol = int(sys.argv[1]), float(sys.argv[2])
     rev = sys.argv[3] if len(sys.argv) > 3 else "5dfb5fc"
-    cfg = wide_config(n, [f"solver.rtol={rtol:g}"])
-    cols = Columns(cfg, n, sample_parameters(cfg["cohort"], cfg["seed"], 0, n))
-    m = build_model(cols, sample_lesions(cfg["cohort"]["lesions"], cfg["seed"], 0, n))
-    sched = make_schedule(cols, m.system.mbq_per_nmol)
-    times, nt = sched.assessment_times_h, m.system.n_tissues
-    atol = absolute_tolerance(m, cfg["solver"]["atol_nmol"])
-    st = jacobian_structure(m)
+    inputs = wide_kernel_inputs(n, rtol)
+    m, sched, times, atol, st = (inputs.model, inputs.schedule, inputs.times_h, inputs.atol,
+                                 inputs.structure)
     old = load(lambda p: subprocess.check_output(
         ["git", "-C", str(ROOT), "show", f"{rev}:{p}"], text=True), "old")
     new = load(lambda p: (ROOT / p).read_text(), "new")
     runners = {"old": make_runner(old["course"].run_course),
                "new": make_runner(new["course"].run_course)}
-    arrs, y0 = m.kernel_arrays(), initial_states(m)
-    hi, ci = HOT * block_size(nt) + PLASMA, COLD * block_size(nt) + PLASMA
+    arrs, y0, hi, ci = inputs.arrays, inputs.y0, inputs.hot_index, inputs.cold_index
 
     def go(r):
         b = np.zeros((m.n, sched.injection_times_h.size + 1, m.n_states))

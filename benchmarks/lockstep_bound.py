@@ -19,21 +19,7 @@ import time
 
 import numba
 import numpy as np
-
-from simulator.assembly import (
-    absolute_tolerance,
-    build_model,
-    initial_states,
-    jacobian_structure,
-    make_schedule,
-)
-from simulator.cohort import sample_lesions, sample_parameters
-from simulator.engine import model
-from simulator.engine.course import run_course
-from simulator.engine.rodas import make_workspace_nb
-from simulator.pk.layout import COLD, HOT, PLASMA, block_size
-from simulator.population import Columns
-from simulator.reference import wide_config
+from kernel_inputs import wide_kernel_inputs
 
 
 def main() -> None:
@@ -41,29 +27,11 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     rtol = float(sys.argv[2]) if len(sys.argv) > 2 else 1e-5
     groups = [int(g) for g in sys.argv[3:]] or [4, 8]
-    cfg = wide_config(n, [f"solver.rtol={rtol:g}"])
-    cols = Columns(cfg, n, sample_parameters(cfg["cohort"], cfg["seed"], 0, n))
-    m = build_model(cols, sample_lesions(cfg["cohort"]["lesions"], cfg["seed"], 0, n))
-    sched = make_schedule(cols, m.system.mbq_per_nmol)
-    times, nt = sched.assessment_times_h, m.system.n_tissues
-    atol = absolute_tolerance(m, cfg["solver"]["atol_nmol"])
-    st = jacobian_structure(m)
-    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = m.kernel_arrays()
-    y0 = initial_states(m)
-    hi, ci = HOT * block_size(nt) + PLASMA, COLD * block_size(nt) + PLASMA
-    n_cyc = sched.injection_times_h.size
+    inputs = wide_kernel_inputs(n, rtol)
 
     def one(p: int) -> float:
-        args = (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s,
-                consts[p], np.zeros((2, tissue.shape[1])))
-        y = y0[p].copy()
-        b = np.zeros((n_cyc + 1, m.n_states))
-        s = np.zeros((times.size, m.n_states))
-        work = make_workspace_nb(y.size)
         t0 = time.perf_counter()
-        status = run_course(model.rhs, model.jac, args, y, sched.injection_times_h, hi, ci,
-                            sched.hot_nmol[p], sched.cold_nmol[p], sched.end_h, times, rtol,
-                            atol[p], 200000, 1e-6, work, b, s, st)
+        status = inputs.course(p, rtol)
         dt = time.perf_counter() - t0
         if status != 0:
             raise RuntimeError(f"patient {p}: status {status}")

@@ -20,37 +20,20 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+from kernel_inputs import wide_kernel_inputs
 
-import simulator.engine.course as course_module
-from simulator.assembly import (
-    absolute_tolerance,
-    build_model,
-    initial_states,
-    jacobian_structure,
-    make_schedule,
-)
-from simulator.cohort import sample_lesions, sample_parameters
 from simulator.engine import model
-from simulator.engine.rodas import integrate, make_workspace_nb
-from simulator.pk.layout import COLD, HOT, PLASMA, block_size
-from simulator.population import Columns
-from simulator.reference import wide_config
+from simulator.engine.course import run_course
+from simulator.engine.rodas import integrate
 
 
 def step_starts(n: int, rtol: float) -> tuple[list[np.ndarray], np.ndarray]:
     """Accepted-step start times (h) of each patient, and the shared segment boundaries."""
-    cfg = wide_config(n, [f"solver.rtol={rtol:g}"])
-    cols = Columns(cfg, n, sample_parameters(cfg["cohort"], cfg["seed"], 0, n))
-    m = build_model(cols, sample_lesions(cfg["cohort"]["lesions"], cfg["seed"], 0, n))
-    sched = make_schedule(cols, m.system.mbq_per_nmol)
-    times, nt = sched.assessment_times_h, m.system.n_tissues
-    atol = absolute_tolerance(m, cfg["solver"]["atol_nmol"])
-    st = jacobian_structure(m)
-    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = m.kernel_arrays()
-    y0 = initial_states(m)
-    hi, ci = HOT * block_size(nt) + PLASMA, COLD * block_size(nt) + PLASMA
-    n_cyc = sched.injection_times_h.size
-    course_module.integrate = integrate.py_func        # Python driver, compiled model inside
+    inputs = wide_kernel_inputs(n, rtol)
+    # the Python driver must call the Python integrator (the compiled one cannot take the
+    # recording Jacobian below); run_course.py_func looks ``integrate`` up in its module
+    course_module = sys.modules[run_course.__module__]
+    course_module.integrate = integrate.py_func
     starts = []
     try:
         for p in range(n):
@@ -60,19 +43,15 @@ def step_starts(n: int, rtol: float) -> tuple[list[np.ndarray], np.ndarray]:
                 rec.append(t)
                 model.jac(t, y, args, out)
 
-            args = (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s,
-                    consts[p], np.zeros((2, tissue.shape[1])))
-            status = course_module.run_course.py_func(
-                model.rhs, jac, args, y0[p].copy(), sched.injection_times_h, hi, ci,
-                sched.hot_nmol[p], sched.cold_nmol[p], sched.end_h, times, rtol, atol[p],
-                200000, 1e-6, make_workspace_nb(m.n_states), np.zeros((n_cyc + 1, m.n_states)),
-                np.zeros((times.size, m.n_states)), st)
+            status = inputs.course(p, rtol, jac=jac, driver=run_course.py_func)
             if status != 0:
                 raise RuntimeError(f"patient {p}: status {status}")
             starts.append(np.asarray(rec))
     finally:
         course_module.integrate = integrate
-    bounds = np.unique(np.concatenate([sched.injection_times_h, times, [sched.end_h]]))
+    sched = inputs.schedule
+    bounds = np.unique(np.concatenate([sched.injection_times_h, inputs.times_h,
+                                       [sched.end_h]]))
     return starts, bounds
 
 
