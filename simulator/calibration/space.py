@@ -43,6 +43,15 @@ def _set_growth(key: str) -> Callable[[dict, float], None]:
     return setter
 
 
+def _set_alpha_clearance_rho(cfg: dict, value: float) -> None:
+    """The Gaussian-copula correlation of radiosensitivity and doomed-cell clearance half-time
+    (``cohort.correlations``), replacing any earlier entry of that pair."""
+    cohort = cfg["cohort"]
+    pair = {ALPHA, CLEARANCE}
+    kept = [c for c in (cohort.get("correlations") or []) if {c["a"], c["b"]} != pair]
+    cohort["correlations"] = [*kept, {"a": ALPHA, "b": CLEARANCE, "rho": float(value)}]
+
+
 def _set_low_uptake(cfg: dict, value: float) -> None:
     cfg["cohort"]["lesions"]["sstr_density_factor"]["weights"] = [1.0 - float(value),
                                                                   float(value)]
@@ -70,8 +79,15 @@ HYPERPARAMETERS = (
                    "median tumour LQ alpha (lognormal)"),
     Hyperparameter("alpha_gsd", 1.1, 2.5, True, _set_param(ALPHA, "gsd"),
                    "geometric standard deviation of the patients' tumour LQ alpha"),
-    Hyperparameter("clearance_median_d", 30.0, 1000.0, True, _set_param(CLEARANCE, "median"),
-                   "median half-time of doomed-cell clearance (lognormal, GSD 1.5)"),
+    Hyperparameter("clearance_median_d", 30.0, 3650.0, True, _set_param(CLEARANCE, "median"),
+                   "median of the (untruncated) lognormal half-time of doomed-cell clearance; "
+                   "truncated at the schema bound 3650 d"),
+    Hyperparameter("clearance_gsd", 1.2, 8.0, True, _set_param(CLEARANCE, "gsd"),
+                   "geometric standard deviation of the patients' doomed-cell clearance "
+                   "half-time"),
+    Hyperparameter("alpha_clearance_rho", -0.95, 0.0, False, _set_alpha_clearance_rho,
+                   "Gaussian-copula correlation of tumour alpha and clearance half-time "
+                   "(negative: radiosensitive tumours clear their doomed cells faster)"),
     Hyperparameter("doomed_receptor_fraction", 0.0, 1.0, False,
                    _set_param("tumour.doomed_receptor_fraction"),
                    "SSTR2 kept by a doomed cell relative to a viable one"),
@@ -155,6 +171,8 @@ class Space:
                           "lesions": {"sstr_density_factor": {}}}}
         self.editor(theta)(cfg)
         block = cfg["cohort"]
+        for c in block.get("correlations", []):
+            c["rho"] = round(c["rho"], digits)
         mix = block["parameters"][GROWTH]
         mix["weights"] = [round(w, digits) for w in mix["weights"]]
         dens = block["lesions"]["sstr_density_factor"]
