@@ -118,7 +118,12 @@ FOUNDING_OVERRIDES = {
 }
 #: hyperparameters that are a spread of the population: the twins' spread of that parameter
 #: (``conf/cohort/founding_twins.yaml``): cohort parameter -> distribution field
-FOUNDING_TWIN_SPREADS = {"alpha_gsd": ("radiobiology.tumour_alpha_per_gy", "gsd")}
+FOUNDING_TWIN_SPREADS = {"alpha_gsd": ("radiobiology.tumour_alpha_per_gy", "gsd"),
+                         "clearance_gsd": ("tumour.doomed_clearance_half_time_d", "gsd")}
+#: hyperparameters that are a correlation of the population: the twins' copula correlation
+#: of that pair (``cohort.correlations`` of ``conf/cohort/founding_twins.yaml``)
+FOUNDING_TWIN_CORRELATIONS = {"alpha_clearance_rho": ("radiobiology.tumour_alpha_per_gy",
+                                                      "tumour.doomed_clearance_half_time_d")}
 
 
 def founding_overrides(space: Space, theta) -> list[str]:
@@ -134,7 +139,8 @@ def founding_overrides(space: Space, theta) -> list[str]:
 def founding_config(space: Space, theta, case: str, n_twins: int, extra: tuple[str, ...] = ()):
     """The composed config of a founding case's twins at one posterior draw: the draw's values
     in the case's population block (:func:`founding_overrides`) and its population spreads as
-    the twins' spreads (:data:`FOUNDING_TWIN_SPREADS`).  ``extra``: further overrides."""
+    the twins' spreads (:data:`FOUNDING_TWIN_SPREADS`) and correlations
+    (:data:`FOUNDING_TWIN_CORRELATIONS`).  ``extra``: further overrides."""
     from ..configure import compose
 
     draw_paths = set(FOUNDING_OVERRIDES.values())
@@ -146,6 +152,13 @@ def founding_config(space: Space, theta, case: str, n_twins: int, extra: tuple[s
                    f"cohort.n_patients={n_twins}", *extra, *founding_overrides(space, theta)])
     values = dict(zip(space.names, np.asarray(theta, float), strict=True))
     for name, (path, field) in FOUNDING_TWIN_SPREADS.items():
-        cfg.cohort.parameters[path][field] = float(values[name])
+        if name in values:
+            cfg.cohort.parameters[path][field] = float(values[name])
+    pairs = {frozenset(pair): name for name, pair in FOUNDING_TWIN_CORRELATIONS.items()
+             if name in values}
+    kept = [c for c in cfg.cohort.correlations if frozenset((c.a, c.b)) not in pairs]
+    cfg.cohort.correlations = [*kept, *({"a": a, "b": b, "rho": float(values[name])}
+                                        for name, (a, b) in FOUNDING_TWIN_CORRELATIONS.items()
+                                        if name in values)]
     return cfg
 

@@ -16,7 +16,7 @@ import yaml
 
 from .design import load_design
 from .posterior import load_posterior
-from .predictive import FOUNDING_OVERRIDES, FOUNDING_TWIN_SPREADS
+from .predictive import FOUNDING_OVERRIDES, FOUNDING_TWIN_CORRELATIONS, FOUNDING_TWIN_SPREADS
 from .space import Space
 
 #: validation target -> statistic of the posterior predictive (None: not run, with why)
@@ -243,7 +243,8 @@ def write_report(out: Path, targets_path: Path, validation_path: Path, space: Sp
         lines += ["", "## Founding cases: P(CMR + near-complete response) before conditioning "
                   "on it", "", f"Each posterior draw's {', '.join(FOUNDING_OVERRIDES)} put into "
                   "the case's population block, its "
-                  f"{', '.join(FOUNDING_TWIN_SPREADS)} as the twins' spread "
+                  f"{', '.join(FOUNDING_TWIN_SPREADS)} as the twins' spreads and its "
+                  f"{', '.join(FOUNDING_TWIN_CORRELATIONS)} as their correlation "
                   "(predictive.founding_config); the case's own assumptions otherwise "
                   "(docs/founding_cases.md).", "",
                   "| case | pooled probability (Wilson 95 %, Monte Carlo) | 90 % over draws | "

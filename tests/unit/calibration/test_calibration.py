@@ -434,11 +434,46 @@ def test_founding_config_carries_the_draw_into_the_case_and_its_twins():
     assert cfg["tumour"]["stroma_fraction"] == pytest.approx(v["stroma_median"], rel=1e-5)
     twins = cfg["cohort"]["parameters"]
     assert twins["radiobiology.tumour_alpha_per_gy"]["gsd"] == v["alpha_gsd"]
+    assert twins["tumour.doomed_clearance_half_time_d"]["gsd"] == v["clearance_gsd"]
+    assert cfg["cohort"]["correlations"] == [{"a": "radiobiology.tumour_alpha_per_gy",
+                                              "b": "tumour.doomed_clearance_half_time_d",
+                                              "rho": v["alpha_clearance_rho"]}]
     assert twins["tumour.stroma_fraction"]["median"] == pytest.approx(v["stroma_median"],
                                                                       rel=1e-5)
     assert cfg["cohort"]["n_patients"] == 7
     with pytest.raises(ValueError, match="overwritten by the posterior draw"):
         founding_config(space, theta, "founding_case1", 7, extra=("tumour.stroma_fraction=0.2",))
+
+
+def test_the_alpha_clearance_correlation_reaches_the_sampled_patients():
+    """The v3 hyperparameters (clearance GSD, alpha-clearance rho) act on the cohort the
+    trial samples: the rank correlation and the clearance spread follow theta."""
+    from scipy.stats import spearmanr
+
+    from simulator.calibration.space import ALPHA, CLEARANCE
+    from simulator.cohort.sampling import sample_parameters
+    from simulator.trial import arm_config
+
+    space = Space()
+    i_rho, i_gsd = space.names.index("alpha_clearance_rho"), space.names.index("clearance_gsd")
+    out = {}
+    for rho, gsd in ((-0.9, 6.0), (0.0, 1.3)):
+        theta = space.from_unit(np.full(space.dim, 0.5))
+        theta[i_rho], theta[i_gsd] = rho, gsd
+        cfg = arm_config(3000, 11, control=False, edit=space.editor(theta))
+        assert [c for c in cfg["cohort"]["correlations"]
+                if {c["a"], c["b"]} == {ALPHA, CLEARANCE}] == [
+            {"a": ALPHA, "b": CLEARANCE, "rho": rho}]
+        table = sample_parameters(cfg["cohort"], 11, 0, 3000)
+        r = spearmanr(table[ALPHA], table[CLEARANCE]).statistic
+        spread = np.std(np.log(table[CLEARANCE]))
+        out[rho] = (r, spread)
+    assert out[-0.9][0] < -0.8 and abs(out[0.0][0]) < 0.06
+    assert out[-0.9][1] > 3 * out[0.0][1]
+    # the editor replaces the pair rather than appending a second, contradictory entry
+    cfg = {"cohort": {"correlations": [{"a": CLEARANCE, "b": ALPHA, "rho": -0.1}]}}
+    space.parameters[i_rho].set(cfg, -0.5)
+    assert cfg["cohort"]["correlations"] == [{"a": ALPHA, "b": CLEARANCE, "rho": -0.5}]
 
 
 def test_a_design_or_posterior_of_another_space_or_statistics_is_refused(tmp_path):
