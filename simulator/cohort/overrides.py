@@ -16,7 +16,9 @@ therefore needs a stated meaning, chosen by ``cohort.sampled_override``:
     the distribution is moved so that its centre is the value, its spread kept: the
     median of a lognormal (truncation bounds scaled by the same factor), the mean of a
     normal (bounds shifted), the midpoint of a uniform, the geometric midpoint of a
-    log-uniform.  Not defined for ``choice`` and ``mixture`` (an error).
+    log-uniform.  A truncation bound at the field's allowed limit (e.g. a clearance
+    half-time's 3650 d) stays; every moved bound is clamped to the allowed range, so every
+    sampled value stays allowed.  Not defined for ``choice`` and ``mixture`` (an error).
 
 The rewritten ``cohort.parameters`` is part of the resolved config stored with the
 results, so what was simulated is recorded.  Documented in docs/cohorts.md.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..config.dotted import schema_leaf
 from ..config.rules import fail
 
 MODES = ("error", "fix", "shift")
@@ -58,8 +61,12 @@ def centre(spec: Any) -> float | None:
     return None
 
 
-def shifted(field: str, spec: Any, value: float) -> Any:
-    """``spec`` moved so that its centre is ``value`` (spread kept)."""
+def shifted(field: str, spec: Any, value: float, bounds: tuple | None = None) -> Any:
+    """``spec`` moved so that its centre is ``value`` (spread kept).
+
+    ``bounds``: the field's allowed range ``(lo, hi, lo_open, hi_open)``.  A truncation bound
+    equal to it is a guard that every sampled value is allowed, not part of the model, so it
+    stays where it is; every other bound moves with the distribution and is clamped to it."""
     if not isinstance(spec, dict):
         return value
     kind = spec["dist"]
@@ -72,14 +79,22 @@ def shifted(field: str, spec: Any, value: float) -> Any:
         if value <= 0:
             fail(field, value, f"a {kind} distribution can only be shifted to a value > 0")
         factor = value / c
-        for key in ("low", "high"):
-            if key in out:
-                out[key] = float(out[key]) * factor
+
+        def move(x: float) -> float:
+            return x * factor
     else:
         delta = value - c
-        for key in ("low", "high"):
-            if key in out:
-                out[key] = float(out[key]) + delta
+
+        def move(x: float) -> float:
+            return x + delta
+    lo, hi = (bounds[0], bounds[1]) if bounds is not None else (-math.inf, math.inf)
+    guards = {"low": lo, "high": hi}
+    for key in ("low", "high"):
+        if key in out and float(out[key]) != guards[key]:
+            out[key] = min(max(move(float(out[key])), lo), hi)
+    if kind in ("uniform", "loguniform") and not out["low"] < out["high"]:
+        fail(field, value, f"shifting {spec!r} to centre {value} leaves no room inside the "
+                           f"allowed range [{lo:g}, {hi:g}]")
     for key in ("median", "mean"):      # the centre itself: exactly the value
         if key in out:
             out[key] = float(value)
@@ -119,7 +134,9 @@ def apply_sampled_overrides(cfg: dict, values: dict[str, float], source: str) ->
         if mode == "fix":
             new_params[path] = value
         elif mode == "shift":
-            new_params[path] = shifted(field, spec, float(value))
+            leaf = schema_leaf(path, cfg)
+            bounds = None if isinstance(leaf, str) else leaf[1].get("bounds")
+            new_params[path] = shifted(field, spec, float(value), bounds)
         elif centre(spec) is None or not math.isclose(centre(spec), value, rel_tol=1e-12):
             fail(f"{source} {path}", value,
                  f"{path} is sampled per patient by {field} = {spec!r}, so this value alone "

@@ -75,6 +75,36 @@ def test_shift_of_each_distribution(spec, value, expected):
     assert shifted("f", spec, value) == pytest.approx(expected)
 
 
+def test_shift_keeps_every_sampled_value_inside_the_allowed_range():
+    """A bound at the field's limit stays; a moved bound is clamped to the limit: with a wide
+    clearance spread, shifting up or down samples no patient outside 0.1-3650 d."""
+    from simulator.cohort.distributions import parse_distribution
+
+    path = "tumour.doomed_clearance_half_time_d"
+    spec = {"dist": "lognormal", "median": 331.0, "gsd": 8.0, "low": 0.1, "high": 3650.0}
+    bounds = (0.1, 3650.0, False, False)
+    u = np.linspace(1e-12, 1 - 1e-12, 20001)
+    for value in (2000.0, 30.0):
+        out = shifted(path, spec, value, bounds)
+        assert (out["low"], out["high"]) == (0.1, 3650.0) and out["median"] == value
+        x = parse_distribution(path, out).ppf(u)
+        assert x.min() >= 0.1 and x.max() <= 3650.0 * (1 + 1e-12)
+    inner = {"dist": "normal", "mean": 10.0, "sd": 2.0, "low": 5.0, "high": 20.0}
+    assert shifted("f", inner, 48.0, (0.0, 50.0, False, False)) == pytest.approx(
+        {**inner, "mean": 48.0, "low": 43.0, "high": 50.0})
+    with pytest.raises(simulator.ConfigError, match="leaves no room"):
+        shifted("f", {"dist": "uniform", "low": 1.0, "high": 3.0}, 60.0,
+                (0.0, 50.0, False, False))
+    # through an override on a composed cohort: sampled values all allowed
+    cfg = simulator.validate(simulator.compose(["cohort=netter1", "cohort.n_patients=3000",
+                                                "cohort.sampled_override=shift",
+                                                f"{path}=3000"]))
+    moved = cfg["cohort"]["parameters"][path]
+    assert moved["median"] == 3000.0 and moved["high"] == 3650.0
+    values = sample_parameters(cfg["cohort"], cfg["seed"], 0, 3000)[path]
+    assert values.max() <= 3650.0 and values.min() >= 0.1
+
+
 def test_shift_is_refused_where_it_has_no_meaning():
     with pytest.raises(simulator.ConfigError, match="not choice; use fix"):
         shifted("cohort.parameters.x", {"dist": "choice", "values": [1, 2]}, 3.0)
