@@ -122,15 +122,24 @@ def parse_problem(parameters: Any, cfg: dict | None = None,
 FROM_COHORT = "cohort"
 
 
-def cohort_specs(parameters: Any, cohort: dict | None, cohort_name: str | None) -> dict:
+def cohort_specs(parameters: Any, cohort: dict | None, cohort_name: str | None,
+                 correlations: str = "error") -> dict:
     """``sensitivity.parameters`` with every ``cohort`` spec replaced by the distribution
     of that path in ``cohort['parameters']`` (``{cohort: true, high: ...}`` merges keys).
+
+    Sobol' indices are defined for independent inputs, so two inputs whose distributions
+    are taken from a cohort that correlates them (``cohort.correlations``) would silently
+    lose that correlation: an error unless ``correlations`` is ``"ignore"`` (the analysis
+    then treats their marginals as independent, and says so in its attrs).
 
     Raises
     ------
     ConfigError
-        Naming ``sensitivity.parameters.<path>`` when the cohort does not sample it.
+        Naming ``sensitivity.parameters.<path>`` when the cohort does not sample it, or
+        ``sensitivity.cohort_correlations`` for a correlated pair of cohort inputs.
     """
+    if correlations not in ("error", "ignore"):
+        fail(f"{FIELD}.cohort_correlations", correlations, "expected 'error' or 'ignore'")
     if not isinstance(parameters, Mapping):
         return parameters
     out = {}
@@ -155,7 +164,27 @@ def cohort_specs(parameters: Any, cohort: dict | None, cohort_name: str | None) 
                      f"cohort={cohort_name} fixes {path} at {base!r}: nothing to merge")
             base = {**base, **extra}
         out[path] = base
+    pairs = dropped_correlations(parameters, cohort)
+    if pairs and correlations == "error":
+        c = pairs[0]
+        fail(f"{FIELD}.cohort_correlations", correlations,
+             f"cohort={cohort_name} correlates {c['a']} and {c['b']} (rho {c['rho']:g}), both "
+             "taken as inputs from it; Sobol' indices need independent inputs, so that "
+             "correlation would be dropped. Set sensitivity.cohort_correlations=ignore to "
+             "analyse their marginals as independent inputs (recorded in the results), or "
+             "give one of them its own distribution")
     return out
+
+
+def dropped_correlations(parameters: Any, cohort: dict | None) -> list[dict]:
+    """The cohort's correlations between two inputs taken from it (what ``ignore`` drops)."""
+    if not isinstance(parameters, Mapping) or cohort is None:
+        return []
+    taken = {path for path, spec in parameters.items()
+             if spec == FROM_COHORT or (isinstance(spec, Mapping) and
+                                        spec.get(FROM_COHORT) is True)}
+    return [dict(c) for c in (cohort.get("correlations") or [])
+            if c["a"] in taken and c["b"] in taken and c["rho"] != 0]
 
 
 def _check_config_input(path: str, spec: Any, dist: Distribution, cfg: dict,
@@ -478,7 +507,8 @@ def _output(name: str, out) -> np.ndarray:
 # --- a whole analysis from its spec (experiments/sensitivity.yaml) ---------------------
 
 #: keys of a sensitivity spec and their defaults (None: required)
-SPEC_KEYS = {"overrides": [], "cohort": None, "n_base": None, "n_bootstrap": 1000,
+SPEC_KEYS = {"overrides": [], "cohort": None, "cohort_correlations": "error",
+             "n_base": None, "n_bootstrap": 1000,
              "conf_level": 0.95, "seed": 0, "min_informative_rows": MIN_INFORMATIVE_ROWS,
              "outputs": list(OUTPUTS)[:5], "parameters": None}
 
@@ -492,6 +522,7 @@ class Analysis:
     settings: dict              # n_base, n_bootstrap, conf_level, seed, min_informative_rows
     overrides: tuple[str, ...]  # Hydra overrides of the base config
     cohort: str | None          # whose distributions the ``cohort`` specs took
+    ignored_correlations: tuple = ()   # the cohort's correlations between inputs, dropped
 
     def run(self) -> xr.Dataset:
         """Simulate the design and estimate the indices (:func:`sobol_indices`)."""
@@ -500,7 +531,9 @@ class Analysis:
         ds = sobol_indices(self.problem, self.model, output_attrs=self.model.output_attrs,
                            **self.settings)
         ds.attrs.update(config_overrides=json.dumps(list(self.overrides)),
-                        cohort=self.cohort or "", config_yaml=config_yaml(self.model.cfg),
+                        cohort=self.cohort or "",
+                        cohort_correlations_ignored=json.dumps(list(self.ignored_correlations)),
+                        config_yaml=config_yaml(self.model.cfg),
                         package_version=package_version(), git_revision=git_revision(),
                         **library_versions())
         return ds
@@ -547,6 +580,8 @@ def prepare(spec: Any, n_base: int | None = None) -> Analysis:
             fail(f"{FIELD}.cohort", s["cohort"], "expected a cohort name of conf/cohort/")
         # with the same overrides: a cohort's medians may refer to the config's values
         cohort = validate(compose([*overrides, f"cohort={s['cohort']}"]))["cohort"]
-    problem = model.problem(cohort_specs(parameters, cohort, s["cohort"]))
+    problem = model.problem(cohort_specs(parameters, cohort, s["cohort"],
+                                         s["cohort_correlations"]))
     model.check(problem.values(sample(problem, settings["n_base"], settings["seed"])))
-    return Analysis(model, problem, settings, tuple(overrides), s["cohort"])
+    return Analysis(model, problem, settings, tuple(overrides), s["cohort"],
+                    tuple(dropped_correlations(parameters, cohort)))

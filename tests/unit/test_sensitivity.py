@@ -223,6 +223,25 @@ def test_cohort_specs_take_the_cohorts_distribution_and_merge_keys():
     assert out["x"] == GFR
 
 
+def test_inputs_a_cohort_correlates_are_refused_unless_the_drop_is_declared():
+    cohort = simulator.validate(simulator.compose(["cohort=netter1"]))["cohort"]
+    alpha, clearance = "radiobiology.tumour_alpha_per_gy", "tumour.doomed_clearance_half_time_d"
+    cohort = {**cohort, "correlations": [{"a": alpha, "b": clearance, "rho": -0.7}]}
+    params = {alpha: "cohort", clearance: {"cohort": True, "high": 3000.0}}
+    with pytest.raises(ConfigError, match=r"sensitivity.cohort_correlations = 'error'.*"
+                                          r"correlates .*alpha.* and .*clearance.*rho -0.7"):
+        sens.cohort_specs(params, cohort, "netter1")
+    out = sens.cohort_specs(params, cohort, "netter1", "ignore")
+    assert set(out) == set(params)
+    assert sens.dropped_correlations(params, cohort) == cohort["correlations"]
+    # one of the pair with its own distribution: nothing is dropped, no error
+    own = {alpha: "cohort", clearance: {"dist": "lognormal", "median": 300.0, "gsd": 2.0}}
+    sens.cohort_specs(own, cohort, "netter1")
+    assert sens.dropped_correlations(own, cohort) == []
+    with pytest.raises(ConfigError, match="cohort_correlations = 'maybe'"):
+        sens.cohort_specs(params, cohort, "netter1", "maybe")
+
+
 def test_the_committed_spec_passes_every_check(monkeypatch):
     monkeypatch.setattr(sens, "run_chunk", never_called)
     analysis = sens.prepare(yaml.safe_load(SPEC.read_text()))
