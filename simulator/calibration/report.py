@@ -94,6 +94,11 @@ def _fmt(x, digits=3) -> str:
     return f"{x:.{digits}g}"
 
 
+def _span(lo: str, hi: str) -> str:
+    """``lo-hi``, or ``lo to hi`` when a dash would read as a minus sign."""
+    return f"{lo} to {hi}" if lo.startswith("-") or hi.startswith("-") else f"{lo}-{hi}"
+
+
 def _band(values: np.ndarray) -> tuple[float, float, float]:
     v = values[np.isfinite(values)]
     if v.size == 0:
@@ -173,8 +178,8 @@ def write_report(out: Path, targets_path: Path, validation_path: Path, space: Sp
               "autocorrelation (steps) |", "|---|---|---|---|---|"]
     for p in space.parameters:
         q = fit["posterior_quantiles"][p.name]
-        prior = f"{'log-' if p.log else ''}uniform {p.low:g}-{p.high:g}"
-        lines.append(f"| `{p.name}` | {prior} | {_fmt(q[1])} | {_fmt(q[0])}-{_fmt(q[2])} | "
+        prior = f"{'log-' if p.log else ''}uniform {_span(f'{p.low:g}', f'{p.high:g}')}"
+        lines.append(f"| `{p.name}` | {prior} | {_fmt(q[1])} | {_span(_fmt(q[0]), _fmt(q[2]))} | "
                      f"{fit['autocorr_steps'][p.name]:.0f} |")
     lines += ["", f"{post.sizes['chain']} walkers x {fit['n_steps']} steps, the first "
               f"{fit['burn']} discarded; emcee's integrated autocorrelation times above (the "
@@ -297,10 +302,12 @@ def _figure(path: Path, post: xr.Dataset, space: Space, fit: dict, pred) -> None
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    n = space.dim
-    fig, axes = plt.subplots(3, 5, figsize=(16, 9))
+    n, cols = space.dim, 5
+    rows = -(-n // cols) + 1            # the hyperparameters, then the targets on a full row
+    fig = plt.figure(figsize=(16, 3 * rows))
+    grid = fig.add_gridspec(rows, cols)
     for j, p in enumerate(space.parameters):
-        ax = axes.flat[j]
+        ax = fig.add_subplot(grid[j // cols, j % cols])
         v = post[p.name].values.ravel()
         bins = np.geomspace(p.low, p.high, 40) if p.log else np.linspace(p.low, p.high, 40)
         ax.hist(v, bins=bins, density=True, color="C0", alpha=0.8)
@@ -311,9 +318,7 @@ def _figure(path: Path, post: xr.Dataset, space: Space, fit: dict, pred) -> None
         ax.set_xlim(p.low, p.high)
         ax.set_title(p.name, fontsize=8)
         ax.set_yticks([])
-    ax = plt.subplot2grid((3, 5), (2, n - 10 if n > 10 else 0), colspan=5, fig=fig)
-    for a in axes.flat[n:]:
-        a.set_visible(False)
+    ax = fig.add_subplot(grid[rows - 1, :])
     terms = fit["terms"]
     for i, t in enumerate(terms):
         emu = fit["emulated_predictive"][t["statistic"]]

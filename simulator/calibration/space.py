@@ -171,8 +171,6 @@ class Space:
                           "lesions": {"sstr_density_factor": {}}}}
         self.editor(theta)(cfg)
         block = cfg["cohort"]
-        for c in block.get("correlations", []):
-            c["rho"] = round(c["rho"], digits)
         mix = block["parameters"][GROWTH]
         mix["weights"] = [round(w, digits) for w in mix["weights"]]
         dens = block["lesions"]["sstr_density_factor"]

@@ -111,8 +111,10 @@ class Distribution:
             if p["gsd"] == 1.0:
                 return np.full(u.shape, float(p["median"]))
             log_low, log_high = _log_bounds(p)
-            return np.exp(_normal_ppf(u, math.log(p["median"]), math.log(p["gsd"]),
-                                      log_low, log_high))
+            x = np.exp(_normal_ppf(u, math.log(p["median"]), math.log(p["gsd"]),
+                                   log_low, log_high))
+            # exp(ln high) can round one ulp above high: keep every value inside the bounds
+            return np.clip(x, p.get("low", 0.0), p.get("high", np.inf))
         if self.kind == "normal":
             return _normal_ppf(u, p["mean"], p["sd"], p.get("low", -np.inf),
                                p.get("high", np.inf))

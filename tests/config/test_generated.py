@@ -77,6 +77,8 @@ def test_netter1_fitted_values_live_in_a_generated_block_that_the_cohort_include
         block["parameters"]["radiobiology.tumour_alpha_per_gy"]["gsd"]
     assert list(cohort.lesions.sstr_density_factor.weights) == \
         block["lesions"]["sstr_density_factor"]["weights"]
+    # the fitted alpha-clearance correlation replaces the hand-written (empty) list
+    assert [dict(c) for c in cohort.correlations] == block.get("correlations", [])
     assert cohort.lesions.sstr_density_factor.components.low_uptake.median == 0.25
 
 

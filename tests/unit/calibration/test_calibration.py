@@ -189,8 +189,9 @@ def test_cohort_block_merges_to_the_same_config_as_the_editor():
     base = arm_config(10, 1, control=False)
     merged = OmegaConf.to_container(OmegaConf.merge(base["cohort"], block))
     edited = arm_config(10, 1, control=False, edit=space.editor(theta))["cohort"]
-    for key in ("parameters", "lesions"):     # digits=17: exact
+    for key in ("parameters", "lesions", "correlations"):     # digits=17: exact
         assert yaml.safe_dump(merged[key]) == yaml.safe_dump(edited[key])
+    assert merged["correlations"][0]["rho"] == theta[space.names.index("alpha_clearance_rho")]
 
 
 def test_representative_draw_is_a_draw_near_the_medians():
@@ -496,3 +497,31 @@ def test_a_design_or_posterior_of_another_space_or_statistics_is_refused(tmp_pat
     post = xr.Dataset({n: ("draw", [1.0]) for n in fewer.names})
     with pytest.raises(ValueError, match="fit again"):
         check_posterior(post, space)
+
+
+def test_the_posterior_figure_has_a_panel_per_hyperparameter_and_a_full_targets_row(tmp_path,
+                                                                                    monkeypatch):
+    """Any number of hyperparameters (14 since the third calibration): one panel each, the
+    targets on their own row; a negative range reads 'a to b', not 'a--b'."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from simulator.calibration import report
+
+    space = Space()
+    rng = np.random.default_rng(0)
+    post = xr.Dataset({p: (("chain", "draw"), v) for p, v in zip(
+        space.names, np.moveaxis(space.from_unit(rng.uniform(size=(2, 50, space.dim))), -1, 0),
+        strict=True)})
+    fit = {"terms": [{"name": "netter1_orr", "statistic": "orr_treated", "value": 0.18}],
+           "emulated_predictive": {"orr_treated": [0.1, 0.2, 0.3]}}
+    made = []
+    monkeypatch.setattr(plt, "close", lambda fig: made.append(fig))
+    report._figure(tmp_path / "f.png", post, space, fit, None)
+    assert (tmp_path / "f.png").stat().st_size > 0
+    axes = made[0].axes
+    assert len(axes) == space.dim + 1
+    targets = axes[-1].get_position()
+    assert targets.width > 0.8 and targets.y0 < min(a.get_position().y0 for a in axes[:-1])
+    assert report._span("-0.95", "0") == "-0.95 to 0" and report._span("1", "2") == "1-2"

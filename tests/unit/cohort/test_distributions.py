@@ -208,3 +208,15 @@ def test_weights_summing_to_one_up_to_rounding_are_accepted(weights):
     dist = parse_distribution("x", {"dist": "choice", "values": list(range(len(weights))),
                                     "weights": weights})
     assert math.isclose(sum(dist.params["weights"]), 1.0, rel_tol=1e-15)
+
+
+@pytest.mark.parametrize("median, gsd", [(3650.0, 8.0), (3650.0, 1.2), (1000.0, 4.0),
+                                         (30.0, 8.0)])
+def test_a_truncated_lognormal_never_leaves_its_bounds(median, gsd):
+    """exp(ln high) can round one ulp above high (found at the calibration's clearance
+    corners): every value of the inverse CDF stays inside [low, high]."""
+    d = parse_distribution("x", {"dist": "lognormal", "median": median, "gsd": gsd,
+                                 "low": 0.1, "high": 3650.0})
+    tail = np.logspace(-16, -1, 200)
+    x = d.ppf(np.concatenate([tail, 1.0 - tail]))
+    assert x.min() >= 0.1 and x.max() <= 3650.0
