@@ -2,12 +2,13 @@
 against the working tree: the same wide-cohort patients, interleaved in one process, one
 thread; the model's rhs/jac are the working tree's in both.
 
-    PYTHONPATH=. REP=5 python benchmarks/ab_kernel.py N RTOL [REV]   # REV default 5dfb5fc
+    PYTHONPATH=. REP=5 python benchmarks/ab_kernel.py N RTOL [REV]   # REV default a70cd9d
 
 Prints both rates (patient-cycles/s, best of REP), the speedup, whether the boundary and
 output states are bit-identical, and the load average.  Not a test.  REV's ``run_course``
-must take the working tree's model arguments (5dfb5fc predates issue 14's model and no
-longer compiles against it: pass a newer REV).
+must take the working tree's model arguments: the default a70cd9d is the engine as merged
+after issue 14's model (the earlier default 5dfb5fc predates that model and no longer
+compiles against it).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def make_runner(run_course):
 def main():
     numba.set_num_threads(1)
     n, rtol = int(sys.argv[1]), float(sys.argv[2])
-    rev = sys.argv[3] if len(sys.argv) > 3 else "5dfb5fc"
+    rev = sys.argv[3] if len(sys.argv) > 3 else "a70cd9d"
     inputs = wide_kernel_inputs(n, rtol)
     m, sched, times, atol, st = (inputs.model, inputs.schedule, inputs.times_h, inputs.atol,
                                  inputs.structure)
