@@ -185,12 +185,13 @@ def main(argv=None) -> None:
                      f"{100 * s['pfs20_treated']:.1f} % | {s['hazard_ratio']:.3f} | "
                      f"{s['swog_cr'] / s['orr_treated']:.3f} |")
     lines += ["", "## Radiosensitivity and clearance correlated between patients", "",
-              "Gaussian-copula correlations (`cohort.correlations`) on the default cohort: a "
+              "Gaussian-copula correlations (`cohort.correlations`) on the second "
+              "calibration's default draw: a "
               "more radiosensitive patient also clears dead cells faster, directly or through "
               "faster proliferation (our hypothesis; no correlation was retrieved); marginals "
               "unchanged except in the last rows, which also widen the clearance spread as "
-              "above, and in the last two of them lower the alpha median by hand (default "
-              "0.0224 /Gy).", "",
+              "above, and in the last two of them lower the alpha median by hand (that "
+              "draw's 0.0224 /Gy).", "",
               "| variant | ORR | CR (Kwekkeboom) | PD (Kwekkeboom) | near-complete | "
               "PFS 20 mo | HR | CR / ORR | every target killed | true CR |",
               "|---|---|---|---|---|---|---|---|---|---|"]

@@ -64,9 +64,12 @@ def centre(spec: Any) -> float | None:
 def shifted(field: str, spec: Any, value: float, bounds: tuple | None = None) -> Any:
     """``spec`` moved so that its centre is ``value`` (spread kept).
 
-    ``bounds``: the field's allowed range ``(lo, hi, lo_open, hi_open)``.  A truncation bound
-    equal to it is a guard that every sampled value is allowed, not part of the model, so it
-    stays where it is; every other bound moves with the distribution and is clamped to it."""
+    ``bounds``: the field's allowed range ``(lo, hi, lo_open, hi_open)``.  For a lognormal
+    or normal, a truncation bound equal to it is a guard that every sampled value is allowed,
+    not part of the model, so it stays where it is; every other truncation bound moves with
+    the distribution and is clamped to it.  A uniform's or log-uniform's bounds *are* the
+    distribution: both move, and a shift that takes either outside the allowed range is an
+    error."""
     if not isinstance(spec, dict):
         return value
     kind = spec["dist"]
@@ -88,13 +91,17 @@ def shifted(field: str, spec: Any, value: float, bounds: tuple | None = None) ->
         def move(x: float) -> float:
             return x + delta
     lo, hi = (bounds[0], bounds[1]) if bounds is not None else (-math.inf, math.inf)
-    guards = {"low": lo, "high": hi}
-    for key in ("low", "high"):
-        if key in out and float(out[key]) != guards[key]:
-            out[key] = min(max(move(float(out[key])), lo), hi)
-    if kind in ("uniform", "loguniform") and not out["low"] < out["high"]:
-        fail(field, value, f"shifting {spec!r} to centre {value} leaves no room inside the "
-                           f"allowed range [{lo:g}, {hi:g}]")
+    if kind in ("uniform", "loguniform"):
+        out["low"], out["high"] = move(float(out["low"])), move(float(out["high"]))
+        if out["low"] < lo or out["high"] > hi:
+            fail(field, value, f"shifting {spec!r} to centre {value} gives "
+                               f"[{out['low']:g}, {out['high']:g}], outside the allowed range "
+                               f"[{lo:g}, {hi:g}]; use fix or a narrower distribution")
+    else:
+        guards = {"low": lo, "high": hi}
+        for key in ("low", "high"):
+            if key in out and float(out[key]) != guards[key]:
+                out[key] = min(max(move(float(out[key])), lo), hi)
     for key in ("median", "mean"):      # the centre itself: exactly the value
         if key in out:
             out[key] = float(value)

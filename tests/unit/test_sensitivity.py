@@ -246,6 +246,10 @@ def test_the_committed_spec_passes_every_check(monkeypatch):
     monkeypatch.setattr(sens, "run_chunk", never_called)
     analysis = sens.prepare(yaml.safe_load(SPEC.read_text()))
     assert len(analysis.problem.names) >= 10
+    # the spec declares that the cohort's alpha-clearance correlation is dropped: exactly the
+    # fitted pair is recorded (it goes into the results' attrs)
+    fitted = simulator.validate(simulator.compose(["cohort=netter1"]))["cohort"]["correlations"]
+    assert fitted and list(analysis.ignored_correlations) == fitted
     assert {"patient.sstr_density_nmol_per_l", "radiobiology.tumour_alpha_per_gy",
             "patient.gfr_ml_per_min", "tumour.stroma_fraction"} <= set(analysis.problem.names)
 
@@ -268,6 +272,7 @@ def test_tiny_run_ranks_the_inputs_physics_predicts(tiny):
     assert str(tiny.parameter_units.sel(parameter="patient.gfr_ml_per_min").values) == "mL/min"
     assert str(tiny.output_units.sel(output="kidney_bed_gy").values) == "Gy"
     assert "gfr_ml_per_min" in tiny.attrs["config_yaml"]
+    assert tiny.attrs["cohort_correlations_ignored"] == "[]"     # nothing dropped here
 
 
 def test_each_row_is_an_ordinary_run_of_that_patient(reference_cfg):

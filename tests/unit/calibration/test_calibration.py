@@ -422,7 +422,7 @@ def test_swog_on_kwekkeboom_schedule_judges_from_the_first_evaluation():
     assert list(swog_best_response(ds, 13.0)) != list(swog_best_response(ds))
 
 
-def test_founding_config_carries_the_draw_into_the_case_and_its_twins():
+def test_founding_config_carries_the_draw_into_the_case_and_its_twins(monkeypatch):
     from simulator.calibration.predictive import founding_config
     from simulator.configure import validate
 
@@ -442,6 +442,24 @@ def test_founding_config_carries_the_draw_into_the_case_and_its_twins():
     assert twins["tumour.stroma_fraction"]["median"] == pytest.approx(v["stroma_median"],
                                                                       rel=1e-5)
     assert cfg["cohort"]["n_patients"] == 7
+    # an existing entry of the pair (either order) is replaced, another pair is kept
+    import simulator.configure as configure
+    real = configure.compose
+
+    def with_pairs(overrides):
+        c = real(overrides)
+        c.cohort.correlations = [
+            {"a": "tumour.doomed_clearance_half_time_d", "b": "radiobiology.tumour_alpha_per_gy",
+             "rho": -0.1},
+            {"a": "tumour.stroma_fraction", "b": "patient.gfr_ml_per_min", "rho": 0.2}]
+        return c
+    monkeypatch.setattr(configure, "compose", with_pairs)
+    pairs = founding_config(space, theta, "founding_case1", 7).cohort.correlations
+    monkeypatch.undo()
+    assert [(c.a, c.b, c.rho) for c in pairs] == [
+        ("tumour.stroma_fraction", "patient.gfr_ml_per_min", 0.2),
+        ("radiobiology.tumour_alpha_per_gy", "tumour.doomed_clearance_half_time_d",
+         v["alpha_clearance_rho"])]
     with pytest.raises(ValueError, match="overwritten by the posterior draw"):
         founding_config(space, theta, "founding_case1", 7, extra=("tumour.stroma_fraction=0.2",))
 

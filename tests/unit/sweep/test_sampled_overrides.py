@@ -92,9 +92,18 @@ def test_shift_keeps_every_sampled_value_inside_the_allowed_range():
     inner = {"dist": "normal", "mean": 10.0, "sd": 2.0, "low": 5.0, "high": 20.0}
     assert shifted("f", inner, 48.0, (0.0, 50.0, False, False)) == pytest.approx(
         {**inner, "mean": 48.0, "low": 43.0, "high": 50.0})
-    with pytest.raises(simulator.ConfigError, match="leaves no room"):
-        shifted("f", {"dist": "uniform", "low": 1.0, "high": 3.0}, 60.0,
-                (0.0, 50.0, False, False))
+    # a uniform's / log-uniform's bounds are the distribution: both move, even from a limit,
+    # and a shift past the allowed range is refused (review: they were kept or clamped)
+    lim = (0.0, 50.0, False, False)
+    assert shifted("f", {"dist": "uniform", "low": 0.0, "high": 10.0}, 8.0, lim) == \
+        pytest.approx({"dist": "uniform", "low": 3.0, "high": 13.0})
+    assert shifted("f", {"dist": "loguniform", "low": 1.0, "high": 16.0}, 8.0, lim) == \
+        pytest.approx({"dist": "loguniform", "low": 2.0, "high": 32.0})
+    for spec, value in (({"dist": "uniform", "low": 0.0, "high": 50.0}, 10.0),
+                        ({"dist": "uniform", "low": 1.0, "high": 3.0}, 49.5),
+                        ({"dist": "loguniform", "low": 1.0, "high": 50.0}, 20.0)):
+        with pytest.raises(simulator.ConfigError, match="outside the allowed range"):
+            shifted("f", spec, value, lim)
     # through an override on a composed cohort: sampled values all allowed
     cfg = simulator.validate(simulator.compose(["cohort=netter1", "cohort.n_patients=3000",
                                                 "cohort.sampled_override=shift",
