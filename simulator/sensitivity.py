@@ -122,6 +122,11 @@ def parse_problem(parameters: Any, cfg: dict | None = None,
 FROM_COHORT = "cohort"
 
 
+def _takes_cohort(spec: Any) -> bool:
+    """A spec that takes the cohort's distribution: ``cohort`` or ``{cohort: true, ...}``."""
+    return spec == FROM_COHORT or (isinstance(spec, Mapping) and spec.get(FROM_COHORT) is True)
+
+
 def cohort_specs(parameters: Any, cohort: dict | None, cohort_name: str | None,
                  correlations: str = "error") -> dict:
     """``sensitivity.parameters`` with every ``cohort`` spec replaced by the distribution
@@ -144,10 +149,10 @@ def cohort_specs(parameters: Any, cohort: dict | None, cohort_name: str | None,
         return parameters
     out = {}
     for path, spec in parameters.items():
-        merged = isinstance(spec, Mapping) and spec.get(FROM_COHORT) is True
-        if spec != FROM_COHORT and not merged:
+        if not _takes_cohort(spec):
             out[path] = spec
             continue
+        merged = isinstance(spec, Mapping)
         if cohort is None:
             fail(f"{FIELD}.parameters.{path}", spec, "a cohort spec needs sensitivity.cohort "
                                                      "(the cohort whose distribution it takes)")
@@ -180,9 +185,7 @@ def dropped_correlations(parameters: Any, cohort: dict | None) -> list[dict]:
     """The cohort's correlations between two inputs taken from it (what ``ignore`` drops)."""
     if not isinstance(parameters, Mapping) or cohort is None:
         return []
-    taken = {path for path, spec in parameters.items()
-             if spec == FROM_COHORT or (isinstance(spec, Mapping) and
-                                        spec.get(FROM_COHORT) is True)}
+    taken = {path for path, spec in parameters.items() if _takes_cohort(spec)}
     return [dict(c) for c in (cohort.get("correlations") or [])
             if c["a"] in taken and c["b"] in taken and c["rho"] != 0]
 

@@ -141,6 +141,9 @@ def founding_config(space: Space, theta, case: str, n_twins: int, extra: tuple[s
     in the case's population block (:func:`founding_overrides`) and its population spreads as
     the twins' spreads (:data:`FOUNDING_TWIN_SPREADS`) and correlations
     (:data:`FOUNDING_TWIN_CORRELATIONS`).  ``extra``: further overrides."""
+    from omegaconf import OmegaConf
+
+    from ..cohort.copula import with_correlation
     from ..configure import compose
 
     draw_paths = set(FOUNDING_OVERRIDES.values())
@@ -154,11 +157,10 @@ def founding_config(space: Space, theta, case: str, n_twins: int, extra: tuple[s
     for name, (path, field) in FOUNDING_TWIN_SPREADS.items():
         if name in values:
             cfg.cohort.parameters[path][field] = float(values[name])
-    pairs = {frozenset(pair): name for name, pair in FOUNDING_TWIN_CORRELATIONS.items()
-             if name in values}
-    kept = [c for c in cfg.cohort.correlations if frozenset((c.a, c.b)) not in pairs]
-    cfg.cohort.correlations = [*kept, *({"a": a, "b": b, "rho": float(values[name])}
-                                        for name, (a, b) in FOUNDING_TWIN_CORRELATIONS.items()
-                                        if name in values)]
+    pairs = OmegaConf.to_container(cfg.cohort.correlations)
+    for name, (a, b) in FOUNDING_TWIN_CORRELATIONS.items():
+        if name in values:
+            pairs = with_correlation(pairs, a, b, values[name])
+    cfg.cohort.correlations = pairs
     return cfg
 

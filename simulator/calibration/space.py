@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..cohort.copula import with_correlation
+
 ALPHA = "radiobiology.tumour_alpha_per_gy"
 CLEARANCE = "tumour.doomed_clearance_half_time_d"
 GROWTH = "tumour.volume_growth_percent_per_month"
@@ -47,9 +49,8 @@ def _set_alpha_clearance_rho(cfg: dict, value: float) -> None:
     """The Gaussian-copula correlation of radiosensitivity and doomed-cell clearance half-time
     (``cohort.correlations``), replacing any earlier entry of that pair."""
     cohort = cfg["cohort"]
-    pair = {ALPHA, CLEARANCE}
-    kept = [c for c in (cohort.get("correlations") or []) if {c["a"], c["b"]} != pair]
-    cohort["correlations"] = [*kept, {"a": ALPHA, "b": CLEARANCE, "rho": float(value)}]
+    cohort["correlations"] = with_correlation(cohort.get("correlations"), ALPHA, CLEARANCE,
+                                              value)
 
 
 def _set_low_uptake(cfg: dict, value: float) -> None:

@@ -34,6 +34,13 @@ def _pair(index: int, entry: Any, names: list[str]) -> tuple[str, str, float]:
     return a, b, float(rho)
 
 
+def with_correlation(pairs, a: str, b: str, rho: float) -> list[dict]:
+    """``cohort.correlations`` entries ``pairs`` with the correlation of ``a`` and ``b`` set
+    to ``rho``: an earlier entry of that pair (either order) is replaced, the others kept."""
+    kept = [dict(c) for c in (pairs or []) if {c["a"], c["b"]} != {a, b}]
+    return [*kept, {"a": a, "b": b, "rho": float(rho)}]
+
+
 def correlation_matrix(names: list[str], pairs: list[dict]) -> np.ndarray:
     """Correlation matrix of the copula's normals, checked positive definite.
 
