@@ -3,6 +3,7 @@
     python benchmarks/bench_engine.py                       # 10 wide-cohort patients, 1 thread
     python benchmarks/bench_engine.py --n 10 --rtols 1e-4 1e-5 1e-6 1e-7 1e-8 1e-9 1e-10
     python benchmarks/bench_engine.py --sizes 100 1000 10000 --threads 1 2   # also scaling
+    python benchmarks/bench_engine.py --n 16 --lanes 8      # also the lockstep engine
 
 Not a test.  Everything is measured in this run, in this process, on this machine:
 
@@ -58,14 +59,15 @@ def timed(fn, *args):
     return out, time.perf_counter() - start
 
 
-def engine_cfg(n: int, rtol: float) -> dict:
-    return config(n, [f"solver.rtol={rtol:g}"])
+def engine_cfg(n: int, rtol: float, lanes: int = 1) -> dict:
+    return config(n, [f"solver.rtol={rtol:g}", f"solver.lanes={lanes}"])
 
 
-def engine_bed(n: int, rtol: float) -> tuple[np.ndarray, float]:
-    """Lesion BED by the engine at ``rtol``, and the engine's time (model assembly and
-    kernel, as :func:`simulator.reference.engine_chunk`; config composition excluded)."""
-    res, cols, t = engine_chunk(engine_cfg(n, rtol), n)
+def engine_bed(n: int, rtol: float, lanes: int = 1) -> tuple[np.ndarray, float]:
+    """Lesion BED by the engine at ``rtol`` (``lanes`` patients in lockstep), and the
+    engine's time (model assembly and kernel, as :func:`simulator.reference.engine_chunk`;
+    config composition excluded)."""
+    res, cols, t = engine_chunk(engine_cfg(n, rtol, lanes), n)
     return compute_outcomes(res, cols).lesion_bed_gy, t
 
 
@@ -107,6 +109,8 @@ def main() -> None:
                         help="also: engine throughput at these cohort sizes (all threads)")
     parser.add_argument("--threads", type=int, nargs="*", default=[],
                         help="also: engine throughput with these thread counts")
+    parser.add_argument("--lanes", type=int, default=1,
+                        help="also: the lockstep engine (solver.lanes) with this many lanes")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
@@ -147,8 +151,9 @@ def main() -> None:
           f"tolerances x 1e-3 (engine's per-state vector), {t_ref:.1f} s; the same at "
           f"atol x 1 differs by {rel(ref_loose, ref):.2e}")
 
-    solvers = ["engine", *args.anchors]
-    scales = {s: ([1.0] if s == "engine" else args.atol_scales) for s in solvers}
+    lock = ["lockstep"] if args.lanes > 1 else []
+    solvers = ["engine", *lock, *args.anchors]
+    scales = {s: ([1.0] if s in ("engine", "lockstep") else args.atol_scales) for s in solvers}
     # errors[s][(rtol, atol_scale)] and the time of that one run
     errors: dict[str, dict] = {s: {} for s in solvers}
     scan_t: dict[str, dict] = {s: {} for s in solvers}
@@ -161,8 +166,8 @@ def main() -> None:
             row = f"  {r:8.0e}"
             for a in scales[s]:
                 try:
-                    if s == "engine":
-                        bed, t = engine_bed(n, r)
+                    if s in ("engine", "lockstep"):
+                        bed, t = engine_bed(n, r, args.lanes if s == "lockstep" else 1)
                     else:
                         bed, t = timed(anchor_bed, res, cols, s, r, a)
                     e = rel(bed, ref)
@@ -181,8 +186,9 @@ def main() -> None:
             if chosen[s] is None:
                 continue
             r, a = chosen[s]
-            if s == "engine":
-                _, _, t = engine_chunk(engine_cfg(n, r), n)
+            if s in ("engine", "lockstep"):
+                lanes = args.lanes if s == "lockstep" else 1
+                _, _, t = engine_chunk(engine_cfg(n, r, lanes), n)
             else:
                 _, t = timed(anchor_states, res, s, r, a)
             best_t[s] = min(best_t[s], t)
@@ -195,7 +201,8 @@ def main() -> None:
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"  {'solver':<34s}{'matched rtol':>13s}{'atol x':>8s}{'max rel err':>13s}"
           f"{'patient-cycles/s':>18s}{'engine speedup':>16s}")
-    names = {"engine": "engine (Rodas4, structured LU)"}
+    names = {"engine": "engine (Rodas4, structured LU)",
+             "lockstep": f"engine, {args.lanes} lanes in lockstep"}
     for s in solvers:
         name = names.get(s, f"solve_ivp {s}, numba rhs+jac")
         if s == "odeint":
@@ -223,6 +230,9 @@ def main() -> None:
         best_ivp = max(ivp, key=rate.get)
         print(f"matched-accuracy ratio against solve_ivp only (engine / {best_ivp}): "
               f"{rate['engine'] / rate[best_ivp]:.1f}x")
+    if lock and best_anchor is not None and "lockstep" in rate:
+        print(f"matched-accuracy ratio (lockstep engine, {args.lanes} lanes / best anchor): "
+              f"{rate['lockstep'] / rate[best_anchor]:.1f}x")
     if best_anchor is None or "engine" not in rate:
         print("matched-accuracy ratio (engine / best anchor): not found (no matched rtol)")
     else:

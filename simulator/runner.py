@@ -22,8 +22,9 @@ from .assembly import (
     make_schedule,
 )
 from .engine import layout as el
-from .engine.batch import run_coupled_batch
+from .engine.batch import run_coupled_batch, run_lockstep_batch
 from .engine.course import STATUS_MESSAGES
+from .engine.model_lanes import slot_map
 from .errors import SolverError
 from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size, n_regions, tia_offset
 from .pk.parameters import LAM, PKSystem
@@ -110,12 +111,17 @@ def run_chunk(cols: Columns, generated_lesions: dict | None = None,
     boundary = np.zeros((m.n, sched.injection_times_h.size + 1, m.n_states))
     series = np.zeros((m.n, times.size, m.n_states))
     status = np.zeros(m.n, dtype=np.int64)
-    run_coupled_batch(*m.kernel_arrays(), initial_states(m),
-                      absolute_tolerance(m, solver["atol_nmol"]), sched.injection_times_h,
-                      HOT * block_size(n_t) + PLASMA, COLD * block_size(n_t) + PLASMA,
-                      sched.hot_nmol, sched.cold_nmol, sched.end_h, times, solver["rtol"],
-                      solver["max_steps"], FIRST_STEP_H, boundary, series, status,
-                      jacobian_structure(m))
+    kernel_args = (*m.kernel_arrays(), initial_states(m),
+                   absolute_tolerance(m, solver["atol_nmol"]), sched.injection_times_h,
+                   HOT * block_size(n_t) + PLASMA, COLD * block_size(n_t) + PLASMA,
+                   sched.hot_nmol, sched.cold_nmol, sched.end_h, times, solver["rtol"],
+                   solver["max_steps"], FIRST_STEP_H, boundary, series, status,
+                   jacobian_structure(m))
+    lanes = int(solver["lanes"])
+    if lanes > 1:
+        run_lockstep_batch(*kernel_args, slot_map(kernel_args[-1], m.n_states), lanes)
+    else:
+        run_coupled_batch(*kernel_args)
     failed = np.flatnonzero(status)
     if failed.size:
         raise SolverError(f"integration failed for {failed.size} patient(s), first index "

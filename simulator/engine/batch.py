@@ -1,4 +1,5 @@
-"""Many patients in parallel: one course per ``prange`` iteration (numba kernel).
+"""Many patients in parallel: one course, or one lockstep group of courses
+(:mod:`simulator.engine.lockstep`), per ``prange`` iteration (numba kernels).
 
 Each iteration reads its own parameter rows, allocates its own workspace once and
 writes only its own output rows, so results do not depend on the number of
@@ -14,6 +15,7 @@ from ..jit import JIT
 from . import model
 from .cache import refresh_stale_cache
 from .course import run_course
+from .lockstep import run_course_lanes
 from .rodas import make_workspace_nb
 
 
@@ -39,6 +41,44 @@ def run_coupled_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, const
                                    rtol, atol[p], max_steps, first_step_h,
                                    make_workspace_nb(n_states), boundary_out[p], series_out[p],
                                    structure)
+
+
+@numba.njit(**{**JIT, "parallel": True})
+def run_lockstep_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, y0, atol,
+                       injection_times_h, hot_index, cold_index, hot_nmol, cold_nmol, end_h,
+                       out_times_h, rtol, max_steps, first_step_h, boundary_out, series_out,
+                       status_out, structure, slots, n_lanes):
+    """:func:`run_coupled_batch` with groups of ``n_lanes`` consecutive patients integrated
+    in lockstep (:mod:`simulator.engine.lockstep`; the last group may be smaller), one group
+    per ``prange`` iteration.  ``slots``: the compact-Jacobian slots of ``structure``
+    (:func:`simulator.engine.model_lanes.slot_map`).  A group that fails is rerun patient
+    by patient by the scalar engine, whose status is reported."""
+    n_p, n_states = y0.shape
+    arrays = (tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts)
+    lane_struct = (structure[0], structure[1], structure[2], structure[3], structure[4],
+                   slots[0], slots[2], slots[3], slots[1])
+    n_groups = (n_p + n_lanes - 1) // n_lanes
+    for grp in numba.prange(n_groups):
+        p0 = grp * n_lanes
+        p1 = min(n_p, p0 + n_lanes)
+        y = y0[p0:p1].copy()
+        status = run_course_lanes(arrays, p0, p1, y, injection_times_h, hot_index, cold_index,
+                                  hot_nmol[p0:p1], cold_nmol[p0:p1], end_h, out_times_h, rtol,
+                                  atol[p0:p1], max_steps, first_step_h, boundary_out[p0:p1],
+                                  series_out[p0:p1], lane_struct)
+        if status == 0:
+            for p in range(p0, p1):
+                status_out[p] = 0
+            continue
+        for p in range(p0, p1):  # fall back: each member alone, with its own status
+            args = (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s,
+                    consts[p], np.zeros((2, tissue.shape[1])))
+            yp = y0[p].copy()
+            status_out[p] = run_course(model.rhs, model.jac, args, yp, injection_times_h,
+                                       hot_index, cold_index, hot_nmol[p], cold_nmol[p], end_h,
+                                       out_times_h, rtol, atol[p], max_steps, first_step_h,
+                                       make_workspace_nb(n_states), boundary_out[p],
+                                       series_out[p], structure)
 
 
 # cache=False: numba cannot cache functions taking dispatchers (numba#2956, #6264)

@@ -1,0 +1,362 @@
+"""Patients in lockstep: Rodas4 over a group of patients sharing one step sequence (numba).
+
+The scalar engine (:mod:`simulator.engine.rodas`, :mod:`simulator.engine.bordered`) spends
+most of a step in tiny dense loops over blocks of 2-10 states: loop overhead and latency, not
+arithmetic (docs/performance.md).  Here ``L`` patients ("lanes") of one chunk take the same
+steps: every linear-algebra and stage loop runs over the lanes innermost, on arrays laid out
+``[..., lane]``, so the compiler turns it into vector instructions.  The model's ``rhs`` and
+``jac`` are the scalar ones (:mod:`simulator.engine.model`), called once per lane: the
+physics has one implementation.
+
+What differs from the scalar engine, and why it is safe:
+
+* **One step size for the group.**  A step is accepted only if every lane's error norm (the
+  scalar engine's, with that lane's tolerances) is <= 1, and the controller acts on the
+  largest: each lane is integrated at least as accurately as its own controller demands,
+  with more steps than it alone would take (the price of lockstep, measured in
+  docs/performance.md).  Results therefore depend, within the tolerance, on which patients
+  share a group; groups are consecutive patients of a chunk, fixed by the patient order,
+  never by the number of threads, so the results are bit-identical whatever the threads.
+* **No pivoting in the block-arrowhead LU.**  Partial pivoting would give each lane its own
+  row order.  The scalar LU does swap rows (the lesion block's cell-count rows are large
+  because of their units), but the unpivoted factorisation solves the same systems as
+  accurately: measured over wide-cohort states and h = 1e-7 ... 1e3 h, its error against a
+  dense LAPACK solve is of the same size as the pivoted one's (docs/performance.md).  An
+  exactly zero or non-finite pivot in any lane rejects the step, as a singular matrix does
+  in the scalar engine.
+* **A group that fails falls back.**  If the group's integration stops (step limit,
+  underflow, non-finite values), every member is integrated again alone by the scalar
+  engine, so a failing patient reports the scalar engine's own status and cannot affect the
+  others.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from ..jit import JIT
+from .course import _SAME_TIME_H
+from .model_lanes import jac_lanes, lane_arrays, make_lane_scratch_nb, rhs_lanes, slot_map
+from .rodas import _A, _FAC1, _FAC2, _G, _SAFE, GAMMA
+
+#: default lanes per group: 8 float64 fill one AVX-512 register (two AVX2 registers)
+DEFAULT_LANES = 8
+
+
+@numba.njit(**JIT)
+def factor_lanes(a, rdiag, bptr):
+    """Unpivoted LU of the block-arrowhead core, in place, for every lane.
+
+    ``a`` (nc, nc, L) holds each lane's ``fac I - J`` in core order
+    (:func:`assemble_lanes`); entries outside the blocks, their hub columns and the hub rows
+    are never read.  ``rdiag`` (nc, L) receives the reciprocals of the pivots.  Returns 0,
+    or ``k + 1`` if the pivot of row ``k`` is zero or not finite in some lane.
+    """
+    nblk = bptr.size - 1
+    h0, nc = bptr[nblk - 1], bptr[nblk]
+    n_l = a.shape[2]
+    m = np.empty(n_l)
+    for blk in range(nblk):
+        s, e = bptr[blk], bptr[blk + 1]
+        hub = blk == nblk - 1
+        for k in range(s, e):
+            for ln in range(n_l):
+                piv = a[k, k, ln]
+                if piv == 0.0 or not math.isfinite(piv):
+                    return k + 1
+                rdiag[k, ln] = 1.0 / piv
+            inv = rdiag[k]
+            for i in range(k + 1, e if hub else e + nc - h0):
+                if i >= e:  # past the block: the hub rows
+                    i += h0 - e
+                ai, ak = a[i], a[k]
+                for ln in range(n_l):
+                    m[ln] = ai[k, ln] * inv[ln]
+                    ai[k, ln] = m[ln]
+                for j in range(k + 1, e):
+                    for ln in range(n_l):
+                        ai[j, ln] -= m[ln] * ak[j, ln]
+                if not hub:
+                    for j in range(h0, nc):
+                        for ln in range(n_l):
+                            ai[j, ln] -= m[ln] * ak[j, ln]
+    return 0
+
+
+@numba.njit(**JIT)
+def solve_lanes(a, rdiag, bptr, core, x, acc):
+    """Solve in place in the core rows of ``x`` (n, L), ``x[core[i]]`` being unknown ``i``,
+    with ``a, rdiag`` from :func:`factor_lanes`; ``acc`` (L,) is scratch."""
+    nblk = bptr.size - 1
+    h0, nc = bptr[nblk - 1], bptr[nblk]
+    n_l = x.shape[1]
+    for blk in range(nblk):  # forward: block rows see their own block, hub rows every column
+        s, e = bptr[blk], bptr[blk + 1]
+        first = 0 if blk == nblk - 1 else s
+        for i in range(s, e):
+            ai = a[i]
+            xi = x[core[i]]
+            for ln in range(n_l):
+                acc[ln] = xi[ln]
+            for j in range(first, i):
+                xj = x[core[j]]
+                for ln in range(n_l):
+                    acc[ln] -= ai[j, ln] * xj[ln]
+            for ln in range(n_l):
+                xi[ln] = acc[ln]
+    for blk in range(nblk - 1, -1, -1):  # backward: the hub first, then every block
+        s, e = bptr[blk], bptr[blk + 1]
+        for i in range(e - 1, s - 1, -1):
+            ai = a[i]
+            xi = x[core[i]]
+            for ln in range(n_l):
+                acc[ln] = xi[ln]
+            for j in range(i + 1, e):
+                xj = x[core[j]]
+                for ln in range(n_l):
+                    acc[ln] -= ai[j, ln] * xj[ln]
+            if blk < nblk - 1:
+                for j in range(h0, nc):
+                    xj = x[core[j]]
+                    for ln in range(n_l):
+                        acc[ln] -= ai[j, ln] * xj[ln]
+            ri = rdiag[i]
+            for ln in range(n_l):
+                xi[ln] = acc[ln] * ri[ln]
+
+
+@numba.njit(**JIT)
+def assemble_lanes(e, jc, core_slots, bptr, fac):
+    """Write every lane's ``fac I - J`` restricted to the core into ``e`` (nc, nc, L) from
+    the compact lane Jacobian ``jc`` (:func:`simulator.engine.model_lanes.jac_lanes`; slot
+    of core entry (a, b): ``core_slots[a, b]``): only the entries :func:`factor_lanes`
+    reads."""
+    nblk = bptr.size - 1
+    h0, nc = bptr[nblk - 1], bptr[nblk]
+    n_l = e.shape[2]
+    for blk in range(nblk):
+        s, en = bptr[blk], bptr[blk + 1]
+        hub = blk == nblk - 1
+        for a in range(s, en):
+            ea, sa = e[a], core_slots[a]
+            for b in range(0 if hub else s, en):
+                src = jc[sa[b]]
+                for ln in range(n_l):
+                    ea[b, ln] = -src[ln]
+            if not hub:
+                for b in range(h0, nc):
+                    src = jc[sa[b]]
+                    for ln in range(n_l):
+                        ea[b, ln] = -src[ln]
+            for ln in range(n_l):
+                ea[a, ln] += fac
+
+
+@numba.njit(**JIT)
+def solve_structured_lanes(e, rdiag, jc, rdown, k, acc, structure):
+    """Solve ``(fac I - J_l) x_l = k_l`` in place in ``k`` (n, L) for every lane ``l``:
+    the core with :func:`solve_lanes`, then the downstream states by substitution
+    (``jc`` the compact lane Jacobian, ``rdown[i, l]`` = 1 / (fac - J_l[d, d])).
+    ``structure``: :func:`lane_structure`."""
+    core, bptr, down, dptr, dcols, _, down_slots, _, _ = structure
+    n_l = k.shape[1]
+    solve_lanes(e, rdiag, bptr, core, k, acc)
+    for idx in range(down.size):
+        kd = k[down[idx]]
+        for ln in range(n_l):
+            acc[ln] = kd[ln]
+        for c in range(dptr[idx], dptr[idx + 1]):
+            kc, jcol = k[dcols[c]], jc[down_slots[c]]
+            for ln in range(n_l):
+                acc[ln] += jcol[ln] * kc[ln]
+        rd = rdown[idx]
+        for ln in range(n_l):
+            kd[ln] = acc[ln] * rd[ln]
+
+
+def lane_structure(structure, n):
+    """The solve structure (:func:`simulator.engine.structure.solver_structure`) with the
+    slots of the compact lane Jacobian: ``(core, bptr, down, dptr, dcols, slots,
+    down_slots, diag_slots)`` plus ``core_slots`` last
+    (:func:`simulator.engine.model_lanes.slot_map`)."""
+    slots, core_slots, down_slots, diag_slots = slot_map(structure, n)
+    return (*structure, slots, down_slots, diag_slots, core_slots)
+
+
+def make_lane_workspace(n_lanes, n, nc, n_down, n_slots):
+    """Workspace of :func:`integrate_lanes`: ``(vec, jc, e, lanes)`` with ``vec``
+    (11, n, L) stage vectors, ``jc`` (n_slots + 1, L) the compact lane Jacobian, ``e``
+    (nc, nc, L) factorised cores and ``lanes`` a tuple of per-lane scratch: pivot
+    reciprocals (nc, L), downstream reciprocal diagonals (n_down, L), error norms and an
+    accumulator (L,)."""
+    return (np.zeros((11, n, n_lanes)), np.zeros((n_slots + 1, n_lanes)),
+            np.zeros((nc, nc, n_lanes)),
+            (np.zeros((nc, n_lanes)), np.zeros((n_down, n_lanes)), np.zeros(n_lanes),
+             np.zeros(n_lanes)))
+
+
+make_lane_workspace_nb = numba.njit(**JIT)(make_lane_workspace)
+
+
+@numba.njit(**JIT)
+def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps, work,
+                    structure):
+    """Integrate the coupled model of every lane in place from ``t0`` to exactly ``t1``.
+
+    ``y`` (n, L): the lanes' states; ``lanes``, ``w``: their model arrays and scratch
+    (:func:`simulator.engine.model_lanes.lane_arrays`, ``make_lane_scratch``); ``log_m``,
+    ``log_s`` the S-value tables; ``atol`` (n, L); ``structure`` from :func:`lane_structure`.
+    ``h0 > 0`` is the first trial step.  Returns ``(status, n_steps, h_last)`` as
+    :func:`simulator.engine.rodas.integrate` (the model is autonomous: no time-derivative
+    term).
+    """
+    vec, jc, e, (rdiag, rdown, errs, acc) = work
+    slots, diag_slots, core_slots = structure[5], structure[7], structure[8]
+    n, n_l = y.shape
+    ynew, dy1, dy, ftmp = vec[0], vec[1], vec[2], vec[3]
+    kk = vec[4:10]
+    t, span = t0, t1 - t0
+    h = min(h0, span)
+    hacc, erracc, hopt = h, 1.0, h
+    n_steps, n_acc, n_bad, reject = 0, 0, 0, False
+    while True:
+        if n_steps >= max_steps:
+            return 1, n_steps, h
+        if h < 1e-14 * abs(t) or t + h == t:
+            return 2, n_steps, h
+        hopt = h
+        last = t + 1.0001 * h >= t1
+        if last:
+            h = t1 - t
+        if not reject:  # new Jacobians at the accepted point
+            rhs_lanes(y, lanes, log_m, log_s, w, dy1)
+            jac_lanes(y, lanes, log_m, log_s, w, slots, jc)
+            if not math.isfinite(np.sum(dy1)):
+                return 3, n_steps, hopt
+        n_steps += 1
+        inv_hg = 1.0 / (h * GAMMA)
+        assemble_lanes(e, jc, core_slots, structure[1], inv_hg)
+        if factor_lanes(e, rdiag, structure[1]) != 0:
+            h *= 0.5
+            reject = True
+            continue
+        for idx in range(diag_slots.size):
+            dd = jc[diag_slots[idx]]
+            for ln in range(n_l):
+                rdown[idx, ln] = 1.0 / (inv_hg - dd[ln])
+        hc = 1.0 / h
+        for s in range(6):
+            o = s * (s - 1) // 2
+            if s > 0:
+                ynew[:] = y
+                for j in range(s):
+                    a_sj = _A[o + j]
+                    kj = kk[j]
+                    for i in range(n):
+                        for ln in range(n_l):
+                            ynew[i, ln] += a_sj * kj[i, ln]
+                rhs_lanes(ynew, lanes, log_m, log_s, w, dy)
+            f = dy1 if s == 0 else dy
+            ftmp[:] = 0.0
+            for j in range(s):
+                g_sj = _G[o + j]
+                kj = kk[j]
+                for i in range(n):
+                    for ln in range(n_l):
+                        ftmp[i, ln] += g_sj * kj[i, ln]
+            ks = kk[s]
+            for i in range(n):
+                for ln in range(n_l):
+                    ks[i, ln] = f[i, ln] + hc * ftmp[i, ln]
+            solve_structured_lanes(e, rdiag, jc, rdown, ks, acc, structure)
+        k5 = kk[5]
+        errs[:] = 0.0
+        for i in range(n):  # stiffly accurate: y_new = (stage-6 argument) + k6
+            for ln in range(n_l):
+                ynew[i, ln] += k5[i, ln]
+                sk = atol[i, ln] + rtol * max(abs(y[i, ln]), abs(ynew[i, ln]))
+                errs[ln] += (k5[i, ln] / sk) ** 2
+        err = 0.0
+        for ln in range(n_l):
+            el = math.sqrt(errs[ln] / n)
+            if not el <= err:  # the largest; a NaN wins
+                err = el
+        if not math.isfinite(err):
+            n_bad += 1
+            if n_bad >= 5:
+                return 3, n_steps, hopt
+            err = 1e4
+        fac = max(_FAC2, min(_FAC1, err**0.25 / _SAFE))
+        if err <= 1.0:
+            n_acc, n_bad = n_acc + 1, 0
+            if n_acc > 1:  # predictive controller of Gustafsson
+                facgus = (hacc / h) * (err * err / erracc) ** 0.25 / _SAFE
+                fac = max(fac, max(_FAC2, min(_FAC1, facgus)))
+            hacc = h
+            erracc = max(1e-2, err)
+            y[:] = ynew
+            t = t1 if last else t + h
+            hnew = min(h / fac, span, h if reject else span)
+            reject = False
+            if last:
+                return 0, n_steps, hopt
+            h = hnew
+        else:
+            reject = True
+            h = h / fac
+
+
+@numba.njit(**JIT)
+def run_course_lanes(arrays, p0, p1, y, injection_times_h, hot_index, cold_index, hot_nmol,
+                     cold_nmol, end_h, out_times_h, rtol, atol, max_steps, first_step_h,
+                     boundary_out, series_out, structure):
+    """:func:`simulator.engine.course.run_course` for the group of patients ``p0 .. p1 - 1``
+    of ``arrays`` (:meth:`simulator.assembly.KernelModel.kernel_arrays`), in lockstep.
+
+    ``y``, ``atol``: (L, n); ``hot_nmol``, ``cold_nmol``: (L, n_cycles);
+    ``boundary_out`` (L, n_cycles + 1, n) and ``series_out`` (L, n_out, n).  Returns the
+    group's status (0 = success).  ``structure``: :func:`lane_structure`.
+    """
+    n_l, n = y.shape
+    work = make_lane_workspace_nb(n_l, n, structure[0].size, structure[2].size,
+                                  structure[5].max())
+    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = arrays
+    lanes = lane_arrays(tissue, glob, lesion, oar_map, oar_mu, consts, p0, p1)
+    w = make_lane_scratch_nb(tissue.shape[1], n_l)
+    yt = np.ascontiguousarray(y.T)  # lanes innermost
+    at = np.ascontiguousarray(atol.T)
+    n_cyc = injection_times_h.size
+    k_out = 0
+    for c in range(n_cyc):
+        t = injection_times_h[c]
+        t_next = injection_times_h[c + 1] if c + 1 < n_cyc else end_h
+        for ln in range(n_l):
+            boundary_out[ln, c, :] = yt[:, ln]
+            yt[hot_index, ln] += hot_nmol[ln, c]
+            yt[cold_index, ln] += cold_nmol[ln, c]
+        h = first_step_h
+        last = c == n_cyc - 1
+        while k_out < out_times_h.size and (out_times_h[k_out] < t_next
+                                            or (last and out_times_h[k_out] <= t_next)):
+            t_out = out_times_h[k_out]
+            if t_out > t + _SAME_TIME_H * max(1.0, abs(t)):
+                status, _, h = integrate_lanes(t, t_out, yt, lanes, log_m, log_s, w, rtol,
+                                               at, h, max_steps, work, structure)
+                if status != 0:
+                    return status
+                t = t_out
+            for ln in range(n_l):
+                series_out[ln, k_out, :] = yt[:, ln]
+            k_out += 1
+        if t_next > t + _SAME_TIME_H * max(1.0, abs(t)):
+            status, _, h = integrate_lanes(t, t_next, yt, lanes, log_m, log_s, w, rtol,
+                                           at, h, max_steps, work, structure)
+            if status != 0:
+                return status
+    for ln in range(n_l):
+        boundary_out[ln, n_cyc, :] = yt[:, ln]
+    y[:] = yt.T
+    return 0

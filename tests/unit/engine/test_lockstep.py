@@ -1,0 +1,217 @@
+"""Patients in lockstep (solver.lanes > 1): the lane kernels equal the scalar ones, the
+courses agree with the scalar engine within the tolerance, and nothing depends on threads."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+import simulator
+from simulator.assembly import absolute_tolerance, initial_states, jacobian_structure
+from simulator.engine import model
+from simulator.engine.batch import run_coupled_batch, run_lockstep_batch
+from simulator.engine.bordered import assemble_core, factor_bordered, solve_structured
+from simulator.engine.lockstep import (
+    assemble_lanes,
+    factor_lanes,
+    lane_structure,
+    solve_structured_lanes,
+)
+from simulator.engine.model_lanes import (
+    jac_lanes,
+    lane_arrays,
+    make_lane_scratch,
+    rhs_lanes,
+    slot_map,
+)
+from simulator.outcomes import compute_outcomes
+from simulator.pk.layout import COLD, HOT, PLASMA, block_size
+from simulator.pk.parameters import KON
+from simulator.reference import engine_chunk, wide_config
+
+N = 10
+
+
+@pytest.fixture(scope="module")
+def wide_run():
+    """Scalar-engine course of N wide-cohort patients (model, states, columns)."""
+    res, cols, _ = engine_chunk(wide_config(N), N)
+    return res, cols
+
+
+def _lane_states(res, k):
+    """Every patient's state at output time index k, as (n, L)."""
+    return np.ascontiguousarray(res.states[:, k, :].T)
+
+
+def test_rhs_lanes_is_bit_identical_to_the_scalar_rhs(wide_run):
+    res, _ = wide_run
+    m = res.model
+    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = m.kernel_arrays()
+    lanes = lane_arrays(tissue, glob, lesion, oar_map, oar_mu, consts, 0, N)
+    w = make_lane_scratch(tissue.shape[1], N)
+    rng = np.random.default_rng(4)
+    states = [_lane_states(res, k) for k in (0, 1, res.states.shape[1] // 2, -1)]
+    states.append(rng.uniform(0.5, 1.5, states[0].shape) * np.abs(states[1]) + 1e-3)
+    for yt in states:
+        dyt = np.zeros_like(yt)
+        rhs_lanes(yt, lanes, log_m, log_s, w, dyt)
+        for p in range(N):
+            expected = np.zeros(m.n_states)
+            model.rhs(0.0, np.ascontiguousarray(yt[:, p]), m.args(p), expected)
+            assert np.array_equal(dyt[:, p], expected), p
+
+
+def test_jac_lanes_is_bit_identical_to_the_scalar_jacobian(wide_run):
+    """Every entry the structured solve reads, in every lane, on real and random states."""
+    res, _ = wide_run
+    m = res.model
+    n = m.n_states
+    st = lane_structure(jacobian_structure(m), n)
+    slots = st[5]
+    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = m.kernel_arrays()
+    lanes = lane_arrays(tissue, glob, lesion, oar_map, oar_mu, consts, 0, N)
+    w = make_lane_scratch(tissue.shape[1], N)
+    read = slots < slots.max()
+    assert read.sum() == slots.max() and read[np.diag_indices(n)].any()
+    rng = np.random.default_rng(5)
+    states = [_lane_states(res, k) for k in (1, res.states.shape[1] // 2, -1)]
+    states.append(rng.uniform(0.5, 1.5, states[0].shape) * np.abs(states[0]) + 1e-3)
+    for yt in states:
+        jc = np.full((slots.max() + 1, N), np.nan)
+        jac_lanes(yt, lanes, log_m, log_s, w, slots, jc)
+        for p in range(N):
+            expected = np.zeros((n, n))
+            model.jac(0.0, np.ascontiguousarray(yt[:, p]), m.args(p), expected)
+            assert np.array_equal(jc[slots[read], p], expected[read]), p
+
+
+def _scalar_solve(jm, st, fac, b):
+    n = b.size
+    e, piv, x = np.zeros((n, n)), np.zeros(n, dtype=np.int64), b.copy()
+    assemble_core(e, jm, st[0], st[1], fac)
+    assert factor_bordered(e, piv, st[1]) == 0
+    solve_structured(e, piv, jm, x, np.zeros(n), st, fac)
+    return x
+
+
+@pytest.mark.parametrize("h", [1e-6, 1e-3, 1.0, 100.0])
+def test_unpivoted_lane_solve_is_as_accurate_as_the_pivoted_one(wide_run, h):
+    """The lane LU does not pivot; on the model's own matrices its error against LAPACK
+    stays within a small factor of the scalar (pivoted) solve's."""
+    res, _ = wide_run
+    m = res.model
+    n, st = m.n_states, lane_structure(jacobian_structure(m), m.n_states)
+    nc = st[0].size
+    fac = 1.0 / (h * 0.25)
+    rng = np.random.default_rng(int(1 / h) % 1000)
+    for k in (1, res.states.shape[1] // 3):
+        y = res.states[:, k, :]
+        jm = np.zeros((N, n, n))
+        for p in range(N):
+            model.jac(0.0, y[p], m.args(p), jm[p])
+        scale = absolute_tolerance(m, 1e-6) + 1e-6 * np.abs(y)          # (N, n)
+        b = rng.normal(size=(N, n)) * scale * fac
+        slots = st[5]
+        jc = np.zeros((slots.max() + 1, N))
+        for p in range(N):       # the lanes' Jacobians in the compact layout
+            jc[slots[slots < slots.max()], p] = jm[p][slots < slots.max()]
+        e, rdiag = np.zeros((nc, nc, N)), np.zeros((nc, N))
+        assemble_lanes(e, jc, st[8], st[1], fac)
+        assert factor_lanes(e, rdiag, st[1]) == 0
+        x = np.ascontiguousarray(b.T)
+        rdown = 1.0 / (fac - jc[st[7]])
+        solve_structured_lanes(e, rdiag, jc, rdown, x, np.zeros(N), st)
+        for p in range(N):
+            exact = np.linalg.solve(fac * np.eye(n) - jm[p], b[p])
+            pivoted = np.max(np.abs(_scalar_solve(jm[p], st[:5], fac, b[p]) - exact) / scale[p])
+            lanes = np.max(np.abs(x[:, p] - exact) / scale[p])
+            assert lanes <= 10.0 * pivoted + 1e-9, (p, lanes, pivoted)
+
+
+def test_a_zero_pivot_is_reported():
+    bptr = np.array([0, 2, 3], dtype=np.int64)       # one block {0, 1}, hub {2}
+    a = np.zeros((3, 3, 2))
+    a[:, :, 0] = np.eye(3)
+    a[:, :, 1] = [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]   # singular block
+    assert factor_lanes(a, np.zeros((3, 2)), bptr) == 2
+
+
+def _bed(n, rtol, lanes):
+    res, cols, _ = engine_chunk(wide_config(n, [f"solver.rtol={rtol:g}",
+                                                f"solver.lanes={lanes}"]), n)
+    out = compute_outcomes(res, cols)
+    return out.lesion_bed_gy, out.organ_dose_gy[:, 0], res
+
+
+@pytest.mark.parametrize("lanes", [3, 8])
+def test_lockstep_courses_agree_with_the_scalar_engine(lanes):
+    """At rtol 1e-8 both solve the same problem to ~1e-8 (docs/performance.md): lesion BED
+    and kidney dose agree within 1e-6 relative; and the groups are really in lockstep (the
+    states differ in the last bits from the scalar engine's)."""
+    bed1, kid1, res1 = _bed(N, 1e-8, 1)
+    bed_l, kid_l, res_l = _bed(N, 1e-8, lanes)
+    finite = np.isfinite(bed1)
+    np.testing.assert_array_equal(finite, np.isfinite(bed_l))
+    np.testing.assert_allclose(bed_l[finite], bed1[finite], rtol=1e-6)
+    np.testing.assert_allclose(kid_l, kid1, rtol=1e-6)
+    assert not np.array_equal(res_l.boundary_states, res1.boundary_states)
+
+
+def _run_batch(res, lanes, rtol=1e-5, poison=None):
+    m, sched = res.model, res.schedule
+    arrays = list(m.kernel_arrays())
+    if poison is not None:                       # a NaN binding rate: that patient fails
+        arrays[0] = arrays[0].copy()
+        arrays[0][poison, :, KON] = np.nan
+    n_t = m.system.n_tissues
+    boundary = np.zeros((m.n, sched.injection_times_h.size + 1, m.n_states))
+    series = np.zeros((m.n, res.time_h.size, m.n_states))
+    status = np.full(m.n, -1, dtype=np.int64)
+    args = (*arrays, initial_states(m), absolute_tolerance(m, 1e-6), sched.injection_times_h,
+            HOT * block_size(n_t) + PLASMA, COLD * block_size(n_t) + PLASMA, sched.hot_nmol,
+            sched.cold_nmol, sched.end_h, res.time_h, rtol, 200000, 1e-6, boundary, series,
+            status, jacobian_structure(m))
+    if lanes > 1:
+        run_lockstep_batch(*args, slot_map(args[-1], m.n_states), lanes)
+    else:
+        run_coupled_batch(*args)
+    return boundary, series, status
+
+
+def test_lockstep_results_do_not_depend_on_the_threads(wide_run):
+    res, _ = wide_run
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _run_batch(res, 4)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = _run_batch(res, 4)
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(one, two, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_a_failing_patient_falls_back_to_the_scalar_engine(wide_run):
+    """Patient 5 cannot be integrated: its group (4..7 with 4 lanes) is rerun patient by
+    patient by the scalar engine, so the others of that group get the scalar engine's
+    states bit for bit, patient 5 its own failure status, and the other groups are not
+    affected."""
+    res, _ = wide_run
+    boundary, series, status = _run_batch(res, 4, poison=5)
+    sb, ss, sst = _run_batch(res, 1, poison=5)
+    assert status[5] != 0 and status[5] == sst[5]
+    assert (np.delete(status, 5) == 0).all()
+    for p in (4, 6, 7):
+        assert np.array_equal(boundary[p], sb[p]) and np.array_equal(series[p], ss[p])
+    clean = _run_batch(res, 4)
+    for p in (0, 1, 2, 3, 8, 9):
+        assert np.array_equal(boundary[p], clean[0][p])
+
+
+@pytest.mark.parametrize("value", [0, 65])
+def test_lanes_out_of_range_is_a_config_error(value):
+    with pytest.raises(simulator.ConfigError, match="solver.lanes"):
+        simulator.validate(simulator.compose([f"solver.lanes={value}"]))
