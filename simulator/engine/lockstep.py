@@ -216,6 +216,7 @@ def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps
     vec, jc, e, (rdiag, rdown, errs, acc) = work
     slots, diag_slots, core_slots = structure[5], structure[7], structure[8]
     n, n_l = y.shape
+    size = n * n_l
     ynew, dy1, dy, ftmp = vec[0], vec[1], vec[2], vec[3]
     kk = vec[4:10]
     t, span = t0, t1 - t0
@@ -248,29 +249,29 @@ def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps
             for ln in range(n_l):
                 rdown[idx, ln] = 1.0 / (inv_hg - dd[ln])
         hc = 1.0 / h
+        # stage sums over the flattened (state, lane) arrays: one long vectorised loop each
+        yf, nf, ff = y.reshape(size), ynew.reshape(size), ftmp.reshape(size)
         for s in range(6):
             o = s * (s - 1) // 2
             if s > 0:
-                ynew[:] = y
+                nf[:] = yf
                 for j in range(s):
                     a_sj = _A[o + j]
-                    kj = kk[j]
-                    for i in range(n):
-                        for ln in range(n_l):
-                            ynew[i, ln] += a_sj * kj[i, ln]
+                    kj = kk[j].reshape(size)
+                    for q in range(size):
+                        nf[q] += a_sj * kj[q]
                 rhs_lanes(ynew, lanes, log_m, log_s, w, dy)
-            f = dy1 if s == 0 else dy
-            ftmp[:] = 0.0
+            f = (dy1 if s == 0 else dy).reshape(size)
+            ff[:] = 0.0
             for j in range(s):
                 g_sj = _G[o + j]
-                kj = kk[j]
-                for i in range(n):
-                    for ln in range(n_l):
-                        ftmp[i, ln] += g_sj * kj[i, ln]
+                kj = kk[j].reshape(size)
+                for q in range(size):
+                    ff[q] += g_sj * kj[q]
             ks = kk[s]
-            for i in range(n):
-                for ln in range(n_l):
-                    ks[i, ln] = f[i, ln] + hc * ftmp[i, ln]
+            kf = ks.reshape(size)
+            for q in range(size):
+                kf[q] = f[q] + hc * ff[q]
             solve_structured_lanes(e, rdiag, jc, rdown, ks, acc, structure)
         k5 = kk[5]
         errs[:] = 0.0
