@@ -298,10 +298,16 @@ def jacobian_structure(m: KernelModel) -> tuple[np.ndarray, ...]:
     with plasma (hot, cold) as the hub through which the tissues exchange peptide.
     """
     nb = block_size(m.system.n_tissues)
+    return solver_structure(jacobian_pattern(m), hub=(HOT * nb + PLASMA, COLD * nb + PLASMA))
+
+
+def jacobian_pattern(m: KernelModel) -> np.ndarray:
+    """Structural nonzeros of the coupled model's Jacobian, (n, n) bool: read off the
+    analytic Jacobian at random arguments, the sphere S-value tables kept
+    (:func:`simulator.engine.structure.structural_pattern`)."""
     args = m.args(0)
     fixed = tuple(i for i, a in enumerate(args) if a is LOG_MASS_G or a is LOG_S_GY_PER_MBQ_H)
-    pattern = structural_pattern(model.jac, args, m.n_states, fixed=fixed)
-    return solver_structure(pattern, hub=(HOT * nb + PLASMA, COLD * nb + PLASMA))
+    return structural_pattern(model.jac, args, m.n_states, fixed=fixed)
 
 def assessment_times_h(cfg: dict) -> np.ndarray:
     """Response assessment times (h from the first injection), baseline first."""

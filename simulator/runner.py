@@ -18,13 +18,14 @@ from .assembly import (
     absolute_tolerance,
     build_model,
     initial_states,
+    jacobian_pattern,
     jacobian_structure,
     make_schedule,
 )
 from .engine import layout as el
 from .engine.batch import run_coupled_batch, run_lockstep_batch
 from .engine.course import STATUS_MESSAGES
-from .engine.model_lanes import slot_map
+from .engine.lockstep import lane_plan
 from .errors import SolverError
 from .pk.layout import COLD, HOT, N_GLOBAL, N_SUB, PLASMA, block_size, n_regions, tia_offset
 from .pk.parameters import LAM, PKSystem
@@ -119,7 +120,8 @@ def run_chunk(cols: Columns, generated_lesions: dict | None = None,
                    jacobian_structure(m))
     lanes = int(solver["lanes"])
     if lanes > 1:
-        run_lockstep_batch(*kernel_args, slot_map(kernel_args[-1], m.n_states), lanes)
+        run_lockstep_batch(*kernel_args, *lane_plan(kernel_args[-1], jacobian_pattern(m)),
+                           lanes)
     else:
         run_coupled_batch(*kernel_args)
     failed = np.flatnonzero(status)

@@ -47,16 +47,14 @@ def run_coupled_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, const
 def run_lockstep_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, y0, atol,
                        injection_times_h, hot_index, cold_index, hot_nmol, cold_nmol, end_h,
                        out_times_h, rtol, max_steps, first_step_h, boundary_out, series_out,
-                       status_out, structure, slots, n_lanes):
+                       status_out, structure, slots, plan, n_lanes):
     """:func:`run_coupled_batch` with groups of ``n_lanes`` consecutive patients integrated
     in lockstep (:mod:`simulator.engine.lockstep`; the last group may be smaller), one group
-    per ``prange`` iteration.  ``slots``: the compact-Jacobian slots of ``structure``
-    (:func:`simulator.engine.model_lanes.slot_map`).  A group that fails is rerun patient
-    by patient by the scalar engine, whose status is reported."""
+    per ``prange`` iteration.  ``slots``, ``plan``: the compact-Jacobian slots and the sparse
+    LU of ``structure`` (:func:`simulator.engine.lockstep.lane_plan`).  A group that fails
+    is rerun patient by patient by the scalar engine, whose status is reported."""
     n_p, n_states = y0.shape
     arrays = (tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts)
-    lane_struct = (structure[0], structure[1], structure[2], structure[3], structure[4],
-                   slots[0], slots[2], slots[3], slots[1])
     n_groups = (n_p + n_lanes - 1) // n_lanes
     for grp in numba.prange(n_groups):
         p0 = grp * n_lanes
@@ -65,7 +63,7 @@ def run_lockstep_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, cons
         status = run_course_lanes(arrays, p0, p1, y, injection_times_h, hot_index, cold_index,
                                   hot_nmol[p0:p1], cold_nmol[p0:p1], end_h, out_times_h, rtol,
                                   atol[p0:p1], max_steps, first_step_h, boundary_out[p0:p1],
-                                  series_out[p0:p1], lane_struct)
+                                  series_out[p0:p1], slots, plan)
         if status == 0:
             for p in range(p0, p1):
                 status_out[p] = 0

@@ -42,128 +42,140 @@ from .course import _SAME_TIME_H
 from .model_lanes import jac_lanes, lane_arrays, make_lane_scratch_nb, rhs_lanes, slot_map
 from .rodas import _A, _FAC1, _FAC2, _G, _SAFE, GAMMA
 
-#: default lanes per group: 8 float64 fill one AVX-512 register (two AVX2 registers)
-DEFAULT_LANES = 8
+
+def sparse_plan(structure, pattern, slots):
+    """Symbolic LU of the core (no pivoting, core order) as flat operation lists.
+
+    ``structure``: :func:`simulator.engine.structure.solver_structure`; ``pattern`` (n, n)
+    the Jacobian's structural nonzeros; ``slots`` from
+    :func:`simulator.engine.model_lanes.slot_map`.  The core's nonzeros of ``I - J`` plus
+    the fill-in of its elimination are numbered as *entries*; returns the tuple of int64
+    arrays ``(core, down, dptr, dcols, down_slots, diag_slots, ent_slot, diag_ent, kptr,
+    row_ent, uptr, upd_tgt, upd_src, lptr, l_ent, l_col, rptr, u_ent, u_col)``:
+
+    * ``ent_slot[e]``: the compact-Jacobian slot of entry e (a fill-in entry's slot holds a
+      structural zero); ``diag_ent[k]``: the entry of pivot k;
+    * elimination of pivot k: for ``r`` in ``kptr[k]:kptr[k + 1]`` the multiplier entry
+      ``row_ent[r]`` (row i, column k), whose row receives ``upd_tgt[u] -= m * upd_src[u]``
+      for ``u`` in ``uptr[r]:uptr[r + 1]`` (columns j > k ascending, as a dense LU);
+    * triangular solves: row i's strictly lower entries ``l_ent``/``l_col`` in
+      ``lptr[i]:lptr[i + 1]`` and strictly upper ``u_ent``/``u_col`` in
+      ``rptr[i]:rptr[i + 1]`` (ascending columns).
+
+    Only structural nonzeros are visited: on the coupled model ~2.7x fewer multiply-adds
+    than the dense block-arrowhead factorisation and ~1.6x fewer in each solve.
+    """
+    core, _, down, dptr, dcols = structure
+    nc = core.size
+    fill = pattern[np.ix_(core, core)] | np.eye(nc, dtype=bool)
+    for k in range(nc):                      # symbolic elimination (fill-in)
+        rows = np.flatnonzero(fill[k + 1:, k]) + k + 1
+        cols = np.flatnonzero(fill[k, k + 1:]) + k + 1
+        fill[np.ix_(rows, cols)] = True
+    ent = np.full((nc, nc), -1, dtype=np.int64)
+    ent[fill] = np.arange(int(fill.sum()))
+    rr, cc = np.nonzero(fill)                # row-major: the same order as ``ent``
+    ent_slot = slots[core[rr], core[cc]]
+    if (ent_slot == slots.max()).any():
+        raise ValueError("a core entry of the LU is not among the slots the Jacobian fills")
+    kptr, row_ent, uptr, upd_tgt, upd_src = [0], [], [0], [], []
+    for k in range(nc):
+        cols = np.flatnonzero(fill[k, k + 1:]) + k + 1
+        for i in np.flatnonzero(fill[k + 1:, k]) + k + 1:
+            row_ent.append(ent[i, k])
+            upd_tgt.extend(ent[i, cols])
+            upd_src.extend(ent[k, cols])
+            uptr.append(len(upd_tgt))
+        kptr.append(len(row_ent))
+    lower, upper = np.tril(fill, -1), np.triu(fill, 1)
+    lr, lc = np.nonzero(lower)
+    ur, uc = np.nonzero(upper)
+    as_int = lambda v: np.asarray(v, dtype=np.int64)            # noqa: E731
+    return tuple(as_int(v) for v in (
+        core, down, dptr, dcols, slots[np.repeat(down, np.diff(dptr)), dcols],
+        slots[down, down], ent_slot, ent[np.arange(nc), np.arange(nc)], kptr, row_ent, uptr,
+        upd_tgt, upd_src, np.concatenate([[0], np.cumsum(lower.sum(axis=1))]), ent[lr, lc],
+        lc, np.concatenate([[0], np.cumsum(upper.sum(axis=1))]), ent[ur, uc], uc))
 
 
 @numba.njit(**JIT)
-def factor_lanes(a, rdiag, bptr):
-    """Unpivoted LU of the block-arrowhead core, in place, for every lane.
+def assemble_lanes(ec, jc, plan, fac):
+    """Every lane's ``fac I - J`` on the LU's entries: ``ec`` (n_entries, L) from the
+    compact lane Jacobian ``jc`` (:func:`simulator.engine.model_lanes.jac_lanes`)."""
+    ent_slot, diag_ent = plan[6], plan[7]
+    n_l = ec.shape[1]
+    for e in range(ent_slot.size):
+        src, dst = jc[ent_slot[e]], ec[e]
+        for ln in range(n_l):
+            dst[ln] = -src[ln]
+    for k in range(diag_ent.size):
+        d = ec[diag_ent[k]]
+        for ln in range(n_l):
+            d[ln] += fac
 
-    ``a`` (nc, nc, L) holds each lane's ``fac I - J`` in core order
-    (:func:`assemble_lanes`); entries outside the blocks, their hub columns and the hub rows
-    are never read.  ``rdiag`` (nc, L) receives the reciprocals of the pivots.  Returns 0,
-    or ``k + 1`` if the pivot of row ``k`` is zero or not finite in some lane.
-    """
-    nblk = bptr.size - 1
-    h0, nc = bptr[nblk - 1], bptr[nblk]
-    n_l = a.shape[2]
-    m = np.empty(n_l)
-    for blk in range(nblk):
-        s, e = bptr[blk], bptr[blk + 1]
-        hub = blk == nblk - 1
-        for k in range(s, e):
+
+@numba.njit(**JIT)
+def factor_lanes(ec, rdiag, plan):
+    """Unpivoted sparse LU of every lane's core in place (:func:`sparse_plan`); ``rdiag``
+    (nc, L) receives the pivots' reciprocals.  Returns 0, or ``k + 1`` if pivot k is zero
+    or not finite in some lane."""
+    diag_ent, kptr, row_ent, uptr, upd_tgt, upd_src = plan[7:13]
+    n_l = ec.shape[1]
+    for k in range(diag_ent.size):
+        d, inv = ec[diag_ent[k]], rdiag[k]
+        for ln in range(n_l):
+            if d[ln] == 0.0 or not math.isfinite(d[ln]):
+                return k + 1
+            inv[ln] = 1.0 / d[ln]
+        for r in range(kptr[k], kptr[k + 1]):
+            m = ec[row_ent[r]]
             for ln in range(n_l):
-                piv = a[k, k, ln]
-                if piv == 0.0 or not math.isfinite(piv):
-                    return k + 1
-                rdiag[k, ln] = 1.0 / piv
-            inv = rdiag[k]
-            for i in range(k + 1, e if hub else e + nc - h0):
-                if i >= e:  # past the block: the hub rows
-                    i += h0 - e
-                ai, ak = a[i], a[k]
+                m[ln] = m[ln] * inv[ln]
+            for u in range(uptr[r], uptr[r + 1]):
+                t, src = ec[upd_tgt[u]], ec[upd_src[u]]
                 for ln in range(n_l):
-                    m[ln] = ai[k, ln] * inv[ln]
-                    ai[k, ln] = m[ln]
-                for j in range(k + 1, e):
-                    for ln in range(n_l):
-                        ai[j, ln] -= m[ln] * ak[j, ln]
-                if not hub:
-                    for j in range(h0, nc):
-                        for ln in range(n_l):
-                            ai[j, ln] -= m[ln] * ak[j, ln]
+                    t[ln] -= m[ln] * src[ln]
     return 0
 
 
 @numba.njit(**JIT)
-def solve_lanes(a, rdiag, bptr, core, x, acc):
+def solve_lanes(ec, rdiag, plan, x, acc):
     """Solve in place in the core rows of ``x`` (n, L), ``x[core[i]]`` being unknown ``i``,
-    with ``a, rdiag`` from :func:`factor_lanes`; ``acc`` (L,) is scratch."""
-    nblk = bptr.size - 1
-    h0, nc = bptr[nblk - 1], bptr[nblk]
+    with ``ec, rdiag`` from :func:`factor_lanes`; ``acc`` (L,) is scratch."""
+    core = plan[0]
+    lptr, l_ent, l_col, rptr, u_ent, u_col = plan[13:19]
     n_l = x.shape[1]
-    for blk in range(nblk):  # forward: block rows see their own block, hub rows every column
-        s, e = bptr[blk], bptr[blk + 1]
-        first = 0 if blk == nblk - 1 else s
-        for i in range(s, e):
-            ai = a[i]
-            xi = x[core[i]]
+    nc = core.size
+    for i in range(nc):
+        xi = x[core[i]]
+        for ln in range(n_l):
+            acc[ln] = xi[ln]
+        for p in range(lptr[i], lptr[i + 1]):
+            a, xj = ec[l_ent[p]], x[core[l_col[p]]]
             for ln in range(n_l):
-                acc[ln] = xi[ln]
-            for j in range(first, i):
-                xj = x[core[j]]
-                for ln in range(n_l):
-                    acc[ln] -= ai[j, ln] * xj[ln]
+                acc[ln] -= a[ln] * xj[ln]
+        for ln in range(n_l):
+            xi[ln] = acc[ln]
+    for i in range(nc - 1, -1, -1):
+        xi, ri = x[core[i]], rdiag[i]
+        for ln in range(n_l):
+            acc[ln] = xi[ln]
+        for p in range(rptr[i], rptr[i + 1]):
+            a, xj = ec[u_ent[p]], x[core[u_col[p]]]
             for ln in range(n_l):
-                xi[ln] = acc[ln]
-    for blk in range(nblk - 1, -1, -1):  # backward: the hub first, then every block
-        s, e = bptr[blk], bptr[blk + 1]
-        for i in range(e - 1, s - 1, -1):
-            ai = a[i]
-            xi = x[core[i]]
-            for ln in range(n_l):
-                acc[ln] = xi[ln]
-            for j in range(i + 1, e):
-                xj = x[core[j]]
-                for ln in range(n_l):
-                    acc[ln] -= ai[j, ln] * xj[ln]
-            if blk < nblk - 1:
-                for j in range(h0, nc):
-                    xj = x[core[j]]
-                    for ln in range(n_l):
-                        acc[ln] -= ai[j, ln] * xj[ln]
-            ri = rdiag[i]
-            for ln in range(n_l):
-                xi[ln] = acc[ln] * ri[ln]
+                acc[ln] -= a[ln] * xj[ln]
+        for ln in range(n_l):
+            xi[ln] = acc[ln] * ri[ln]
 
 
 @numba.njit(**JIT)
-def assemble_lanes(e, jc, core_slots, bptr, fac):
-    """Write every lane's ``fac I - J`` restricted to the core into ``e`` (nc, nc, L) from
-    the compact lane Jacobian ``jc`` (:func:`simulator.engine.model_lanes.jac_lanes`; slot
-    of core entry (a, b): ``core_slots[a, b]``): only the entries :func:`factor_lanes`
-    reads."""
-    nblk = bptr.size - 1
-    h0, nc = bptr[nblk - 1], bptr[nblk]
-    n_l = e.shape[2]
-    for blk in range(nblk):
-        s, en = bptr[blk], bptr[blk + 1]
-        hub = blk == nblk - 1
-        for a in range(s, en):
-            ea, sa = e[a], core_slots[a]
-            for b in range(0 if hub else s, en):
-                src = jc[sa[b]]
-                for ln in range(n_l):
-                    ea[b, ln] = -src[ln]
-            if not hub:
-                for b in range(h0, nc):
-                    src = jc[sa[b]]
-                    for ln in range(n_l):
-                        ea[b, ln] = -src[ln]
-            for ln in range(n_l):
-                ea[a, ln] += fac
-
-
-@numba.njit(**JIT)
-def solve_structured_lanes(e, rdiag, jc, rdown, k, acc, structure):
+def solve_structured_lanes(ec, rdiag, jc, rdown, k, acc, plan):
     """Solve ``(fac I - J_l) x_l = k_l`` in place in ``k`` (n, L) for every lane ``l``:
     the core with :func:`solve_lanes`, then the downstream states by substitution
-    (``jc`` the compact lane Jacobian, ``rdown[i, l]`` = 1 / (fac - J_l[d, d])).
-    ``structure``: :func:`lane_structure`."""
-    core, bptr, down, dptr, dcols, _, down_slots, _, _ = structure
+    (``jc`` the compact lane Jacobian, ``rdown[i, l]`` = 1 / (fac - J_l[d, d]))."""
+    down, dptr, dcols, down_slots = plan[1], plan[2], plan[3], plan[4]
     n_l = k.shape[1]
-    solve_lanes(e, rdiag, bptr, core, k, acc)
+    solve_lanes(ec, rdiag, plan, k, acc)
     for idx in range(down.size):
         kd = k[down[idx]]
         for ln in range(n_l):
@@ -177,23 +189,21 @@ def solve_structured_lanes(e, rdiag, jc, rdown, k, acc, structure):
             kd[ln] = acc[ln] * rd[ln]
 
 
-def lane_structure(structure, n):
-    """The solve structure (:func:`simulator.engine.structure.solver_structure`) with the
-    slots of the compact lane Jacobian: ``(core, bptr, down, dptr, dcols, slots,
-    down_slots, diag_slots)`` plus ``core_slots`` last
-    (:func:`simulator.engine.model_lanes.slot_map`)."""
-    slots, core_slots, down_slots, diag_slots = slot_map(structure, n)
-    return (*structure, slots, down_slots, diag_slots, core_slots)
+def lane_plan(structure, pattern):
+    """``(slots, plan)`` for the lockstep kernels: the compact-Jacobian slot map
+    (:func:`simulator.engine.model_lanes.slot_map`) and :func:`sparse_plan`."""
+    slots = slot_map(structure, pattern.shape[0])
+    return slots, sparse_plan(structure, pattern, slots)
 
 
-def make_lane_workspace(n_lanes, n, nc, n_down, n_slots):
-    """Workspace of :func:`integrate_lanes`: ``(vec, jc, e, lanes)`` with ``vec``
-    (11, n, L) stage vectors, ``jc`` (n_slots + 1, L) the compact lane Jacobian, ``e``
-    (nc, nc, L) factorised cores and ``lanes`` a tuple of per-lane scratch: pivot
+def make_lane_workspace(n_lanes, n, nc, n_down, n_slots, n_entries):
+    """Workspace of :func:`integrate_lanes`: ``(vec, jc, ec, lanes)`` with ``vec``
+    (11, n, L) stage vectors, ``jc`` (n_slots + 1, L) the compact lane Jacobian, ``ec``
+    (n_entries, L) the factorised cores and ``lanes`` a tuple of per-lane scratch: pivot
     reciprocals (nc, L), downstream reciprocal diagonals (n_down, L), error norms and an
     accumulator (L,)."""
     return (np.zeros((11, n, n_lanes)), np.zeros((n_slots + 1, n_lanes)),
-            np.zeros((nc, nc, n_lanes)),
+            np.zeros((n_entries, n_lanes)),
             (np.zeros((nc, n_lanes)), np.zeros((n_down, n_lanes)), np.zeros(n_lanes),
              np.zeros(n_lanes)))
 
@@ -203,18 +213,18 @@ make_lane_workspace_nb = numba.njit(**JIT)(make_lane_workspace)
 
 @numba.njit(**JIT)
 def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps, work,
-                    structure):
+                    slots, plan):
     """Integrate the coupled model of every lane in place from ``t0`` to exactly ``t1``.
 
     ``y`` (n, L): the lanes' states; ``lanes``, ``w``: their model arrays and scratch
     (:func:`simulator.engine.model_lanes.lane_arrays`, ``make_lane_scratch``); ``log_m``,
-    ``log_s`` the S-value tables; ``atol`` (n, L); ``structure`` from :func:`lane_structure`.
+    ``log_s`` the S-value tables; ``atol`` (n, L); ``slots``, ``plan`` from :func:`lane_plan`.
     ``h0 > 0`` is the first trial step.  Returns ``(status, n_steps, h_last)`` as
     :func:`simulator.engine.rodas.integrate` (the model is autonomous: no time-derivative
     term).
     """
     vec, jc, e, (rdiag, rdown, errs, acc) = work
-    slots, diag_slots, core_slots = structure[5], structure[7], structure[8]
+    diag_slots = plan[5]
     n, n_l = y.shape
     size = n * n_l
     ynew, dy1, dy, ftmp = vec[0], vec[1], vec[2], vec[3]
@@ -239,8 +249,8 @@ def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps
                 return 3, n_steps, hopt
         n_steps += 1
         inv_hg = 1.0 / (h * GAMMA)
-        assemble_lanes(e, jc, core_slots, structure[1], inv_hg)
-        if factor_lanes(e, rdiag, structure[1]) != 0:
+        assemble_lanes(e, jc, plan, inv_hg)
+        if factor_lanes(e, rdiag, plan) != 0:
             h *= 0.5
             reject = True
             continue
@@ -272,7 +282,7 @@ def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps
             kf = ks.reshape(size)
             for q in range(size):
                 kf[q] = f[q] + hc * ff[q]
-            solve_structured_lanes(e, rdiag, jc, rdown, ks, acc, structure)
+            solve_structured_lanes(e, rdiag, jc, rdown, ks, acc, plan)
         k5 = kk[5]
         errs[:] = 0.0
         for i in range(n):  # stiffly accurate: y_new = (stage-6 argument) + k6
@@ -313,17 +323,17 @@ def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps
 @numba.njit(**JIT)
 def run_course_lanes(arrays, p0, p1, y, injection_times_h, hot_index, cold_index, hot_nmol,
                      cold_nmol, end_h, out_times_h, rtol, atol, max_steps, first_step_h,
-                     boundary_out, series_out, structure):
+                     boundary_out, series_out, slots, plan):
     """:func:`simulator.engine.course.run_course` for the group of patients ``p0 .. p1 - 1``
     of ``arrays`` (:meth:`simulator.assembly.KernelModel.kernel_arrays`), in lockstep.
 
     ``y``, ``atol``: (L, n); ``hot_nmol``, ``cold_nmol``: (L, n_cycles);
     ``boundary_out`` (L, n_cycles + 1, n) and ``series_out`` (L, n_out, n).  Returns the
-    group's status (0 = success).  ``structure``: :func:`lane_structure`.
+    group's status (0 = success).  ``slots``, ``plan``: :func:`lane_plan`.
     """
     n_l, n = y.shape
-    work = make_lane_workspace_nb(n_l, n, structure[0].size, structure[2].size,
-                                  structure[5].max())
+    work = make_lane_workspace_nb(n_l, n, plan[0].size, plan[1].size, slots.max(),
+                                  plan[6].size)
     tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = arrays
     lanes = lane_arrays(tissue, glob, lesion, oar_map, oar_mu, consts, p0, p1)
     w = make_lane_scratch_nb(tissue.shape[1], n_l)
@@ -345,7 +355,7 @@ def run_course_lanes(arrays, p0, p1, y, injection_times_h, hot_index, cold_index
             t_out = out_times_h[k_out]
             if t_out > t + _SAME_TIME_H * max(1.0, abs(t)):
                 status, _, h = integrate_lanes(t, t_out, yt, lanes, log_m, log_s, w, rtol,
-                                               at, h, max_steps, work, structure)
+                                               at, h, max_steps, work, slots, plan)
                 if status != 0:
                     return status
                 t = t_out
@@ -354,7 +364,7 @@ def run_course_lanes(arrays, p0, p1, y, injection_times_h, hot_index, cold_index
             k_out += 1
         if t_next > t + _SAME_TIME_H * max(1.0, abs(t)):
             status, _, h = integrate_lanes(t, t_next, yt, lanes, log_m, log_s, w, rtol,
-                                           at, h, max_steps, work, structure)
+                                           at, h, max_steps, work, slots, plan)
             if status != 0:
                 return status
     for ln in range(n_l):

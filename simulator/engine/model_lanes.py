@@ -232,15 +232,11 @@ def rhs_lanes(y, lanes, log_m, log_s, w, dydt):
 
 
 def slot_map(structure, n):
-    """Slots of the Jacobian entries the structured solve reads, for :func:`jac_lanes`.
-
-    Returns ``(slots, core_slots, down_slots, diag_slots)``: ``slots`` (n, n) int64 maps an
-    entry to its row of the compact lane Jacobian (``n_slots + 1`` rows; every entry the
-    solve never reads shares the last, a dump); ``core_slots`` (nc, nc) the slot of core
-    entry (a, b) in core order (the dump where the factorisation does not read it);
-    ``down_slots`` the slot of each ``dcols`` entry of the downstream rows; ``diag_slots``
-    each downstream state's diagonal.
-    """
+    """Slots of the Jacobian entries the structured solve reads, for :func:`jac_lanes`:
+    (n, n) int64 mapping an entry to its row of the compact lane Jacobian (``n_slots + 1``
+    rows; every entry the solve never reads shares the last, a dump).  Read: each core
+    block with the hub columns, the hub rows, and each downstream row's dependencies and
+    diagonal (:mod:`simulator.engine.structure`)."""
     core, bptr, down, dptr, dcols = structure
     nblk = bptr.size - 1
     h0 = bptr[nblk - 1]
@@ -256,9 +252,7 @@ def slot_map(structure, n):
     n_slots = int(read.sum())
     slots = np.full((n, n), n_slots, dtype=np.int64)
     slots[read] = np.arange(n_slots)
-    core_slots = slots[np.ix_(core, core)].copy()
-    return slots, core_slots, slots[np.repeat(down, np.diff(dptr)), dcols].copy(), \
-        slots[down, down].copy()
+    return slots
 
 
 @numba.njit(**JIT)

@@ -8,14 +8,19 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.assembly import absolute_tolerance, initial_states, jacobian_structure
+from simulator.assembly import (
+    absolute_tolerance,
+    initial_states,
+    jacobian_pattern,
+    jacobian_structure,
+)
 from simulator.engine import model
 from simulator.engine.batch import run_coupled_batch, run_lockstep_batch
 from simulator.engine.bordered import assemble_core, factor_bordered, solve_structured
 from simulator.engine.lockstep import (
     assemble_lanes,
     factor_lanes,
-    lane_structure,
+    lane_plan,
     solve_structured_lanes,
 )
 from simulator.engine.model_lanes import (
@@ -68,13 +73,13 @@ def test_jac_lanes_is_bit_identical_to_the_scalar_jacobian(wide_run):
     res, _ = wide_run
     m = res.model
     n = m.n_states
-    st = lane_structure(jacobian_structure(m), n)
-    slots = st[5]
+    slots = slot_map(jacobian_structure(m), n)
     tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = m.kernel_arrays()
     lanes = lane_arrays(tissue, glob, lesion, oar_map, oar_mu, consts, 0, N)
     w = make_lane_scratch(tissue.shape[1], N)
     read = slots < slots.max()
-    assert read.sum() == slots.max() and read[np.diag_indices(n)].any()
+    assert read.sum() == slots.max() and read[np.diag_indices(n)].all()
+    assert (read | ~jacobian_pattern(m)).all()       # every structural nonzero is read
     rng = np.random.default_rng(5)
     states = [_lane_states(res, k) for k in (1, res.states.shape[1] // 2, -1)]
     states.append(rng.uniform(0.5, 1.5, states[0].shape) * np.abs(states[0]) + 1e-3)
@@ -96,14 +101,30 @@ def _scalar_solve(jm, st, fac, b):
     return x
 
 
+def _lane_solve(jm, structure, pattern, fac, b):
+    """Solve (fac I - J_p) x_p = b_p for every p with the lane kernels."""
+    n_l, n = b.shape
+    slots, plan = lane_plan(structure, pattern)
+    jc = np.zeros((slots.max() + 1, n_l))
+    read = slots < slots.max()
+    for p in range(n_l):       # the lanes' Jacobians in the compact layout
+        jc[slots[read], p] = jm[p][read]
+    ec, rdiag = np.zeros((plan[6].size, n_l)), np.zeros((plan[0].size, n_l))
+    assemble_lanes(ec, jc, plan, fac)
+    assert factor_lanes(ec, rdiag, plan) == 0
+    x = np.ascontiguousarray(b.T)
+    solve_structured_lanes(ec, rdiag, jc, 1.0 / (fac - jc[plan[5]]), x, np.zeros(n_l), plan)
+    return x.T
+
+
 @pytest.mark.parametrize("h", [1e-6, 1e-3, 1.0, 100.0])
 def test_unpivoted_lane_solve_is_as_accurate_as_the_pivoted_one(wide_run, h):
-    """The lane LU does not pivot; on the model's own matrices its error against LAPACK
-    stays within a small factor of the scalar (pivoted) solve's."""
+    """The lane LU does not pivot and visits only structural nonzeros; on the model's own
+    matrices its error against LAPACK stays within a small factor of the scalar (pivoted,
+    dense-block) solve's."""
     res, _ = wide_run
     m = res.model
-    n, st = m.n_states, lane_structure(jacobian_structure(m), m.n_states)
-    nc = st[0].size
+    n, st, pattern = m.n_states, jacobian_structure(m), jacobian_pattern(m)
     fac = 1.0 / (h * 0.25)
     rng = np.random.default_rng(int(1 / h) % 1000)
     for k in (1, res.states.shape[1] // 3):
@@ -113,29 +134,45 @@ def test_unpivoted_lane_solve_is_as_accurate_as_the_pivoted_one(wide_run, h):
             model.jac(0.0, y[p], m.args(p), jm[p])
         scale = absolute_tolerance(m, 1e-6) + 1e-6 * np.abs(y)          # (N, n)
         b = rng.normal(size=(N, n)) * scale * fac
-        slots = st[5]
-        jc = np.zeros((slots.max() + 1, N))
-        for p in range(N):       # the lanes' Jacobians in the compact layout
-            jc[slots[slots < slots.max()], p] = jm[p][slots < slots.max()]
-        e, rdiag = np.zeros((nc, nc, N)), np.zeros((nc, N))
-        assemble_lanes(e, jc, st[8], st[1], fac)
-        assert factor_lanes(e, rdiag, st[1]) == 0
-        x = np.ascontiguousarray(b.T)
-        rdown = 1.0 / (fac - jc[st[7]])
-        solve_structured_lanes(e, rdiag, jc, rdown, x, np.zeros(N), st)
+        x = _lane_solve(jm, st, pattern, fac, b)
         for p in range(N):
             exact = np.linalg.solve(fac * np.eye(n) - jm[p], b[p])
-            pivoted = np.max(np.abs(_scalar_solve(jm[p], st[:5], fac, b[p]) - exact) / scale[p])
-            lanes = np.max(np.abs(x[:, p] - exact) / scale[p])
+            pivoted = np.max(np.abs(_scalar_solve(jm[p], st, fac, b[p]) - exact) / scale[p])
+            lanes = np.max(np.abs(x[p] - exact) / scale[p])
             assert lanes <= 10.0 * pivoted + 1e-9, (p, lanes, pivoted)
 
 
+def _toy_structure():
+    """Two blocks {0, 1}, {2} and a hub {3}; state 4 downstream of 0 and 3."""
+    structure = (np.array([0, 1, 2, 3]), np.array([0, 2, 3, 4]), np.array([4]),
+                 np.array([0, 2]), np.array([0, 3]))
+    pattern = np.eye(5, dtype=bool)
+    for i, j in ((0, 1), (1, 0), (0, 3), (3, 0), (2, 3), (3, 2), (4, 0), (4, 3)):
+        pattern[i, j] = True
+    return tuple(a.astype(np.int64) for a in structure), pattern
+
+
+def test_the_sparse_lu_with_fill_in_equals_a_dense_solve():
+    """Eliminating the block-row 0 fills the hub row's column 1: the plan must carry it."""
+    structure, pattern = _toy_structure()
+    rng = np.random.default_rng(2)
+    jm = np.where(pattern, rng.uniform(-1.0, 1.0, (3, 5, 5)), 0.0)
+    b = rng.normal(size=(3, 5))
+    x = _lane_solve(jm, structure, pattern, 4.0, b)
+    for p in range(3):
+        np.testing.assert_allclose(x[p], np.linalg.solve(4.0 * np.eye(5) - jm[p], b[p]),
+                                   rtol=1e-12)
+
+
 def test_a_zero_pivot_is_reported():
-    bptr = np.array([0, 2, 3], dtype=np.int64)       # one block {0, 1}, hub {2}
-    a = np.zeros((3, 3, 2))
-    a[:, :, 0] = np.eye(3)
-    a[:, :, 1] = [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]   # singular block
-    assert factor_lanes(a, np.zeros((3, 2)), bptr) == 2
+    structure, pattern = _toy_structure()
+    slots, plan = lane_plan(structure, pattern)
+    ec = np.ones((plan[6].size, 2))
+    ec[plan[7][1], 1] = 0.0                       # lane 1's second pivot is zero
+    for e in range(plan[6].size):                 # no elimination changes it: zero the
+        if e not in plan[7]:                      # off-diagonal entries
+            ec[e] = 0.0
+    assert factor_lanes(ec, np.zeros((4, 2)), plan) == 2
 
 
 def _bed(n, rtol, lanes):
@@ -174,7 +211,7 @@ def _run_batch(res, lanes, rtol=1e-5, poison=None):
             sched.cold_nmol, sched.end_h, res.time_h, rtol, 200000, 1e-6, boundary, series,
             status, jacobian_structure(m))
     if lanes > 1:
-        run_lockstep_batch(*args, slot_map(args[-1], m.n_states), lanes)
+        run_lockstep_batch(*args, *lane_plan(args[-1], jacobian_pattern(m)), lanes)
     else:
         run_coupled_batch(*args)
     return boundary, series, status
