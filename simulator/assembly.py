@@ -291,14 +291,18 @@ def absolute_tolerance(m: KernelModel, atol_nmol: float) -> np.ndarray:
     atol[les0 + el.LES_J::el.N_LES_STATES] = ATOL_J_H
     return np.broadcast_to(atol, (m.n, m.n_states)).copy()
 
-def jacobian_structure(m: KernelModel) -> tuple[np.ndarray, ...]:
+def jacobian_structure(m: KernelModel, pattern: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, ...]:
     """Solve structure of the coupled model's Jacobian (:mod:`simulator.engine.structure`).
 
-    Read off the analytic Jacobian at random arguments (the sphere S-value tables kept),
-    with plasma (hot, cold) as the hub through which the tissues exchange peptide.
+    Read off the analytic Jacobian at random arguments (the sphere S-value tables kept;
+    ``pattern``: :func:`jacobian_pattern` if already computed), with plasma (hot, cold) as
+    the hub through which the tissues exchange peptide.
     """
     nb = block_size(m.system.n_tissues)
-    return solver_structure(jacobian_pattern(m), hub=(HOT * nb + PLASMA, COLD * nb + PLASMA))
+    if pattern is None:
+        pattern = jacobian_pattern(m)
+    return solver_structure(pattern, hub=(HOT * nb + PLASMA, COLD * nb + PLASMA))
 
 
 def jacobian_pattern(m: KernelModel) -> np.ndarray:

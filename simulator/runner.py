@@ -112,16 +112,17 @@ def run_chunk(cols: Columns, generated_lesions: dict | None = None,
     boundary = np.zeros((m.n, sched.injection_times_h.size + 1, m.n_states))
     series = np.zeros((m.n, times.size, m.n_states))
     status = np.zeros(m.n, dtype=np.int64)
+    pattern = jacobian_pattern(m)
     kernel_args = (*m.kernel_arrays(), initial_states(m),
                    absolute_tolerance(m, solver["atol_nmol"]), sched.injection_times_h,
                    HOT * block_size(n_t) + PLASMA, COLD * block_size(n_t) + PLASMA,
                    sched.hot_nmol, sched.cold_nmol, sched.end_h, times, solver["rtol"],
                    solver["max_steps"], FIRST_STEP_H, boundary, series, status,
-                   jacobian_structure(m))
+                   jacobian_structure(m, pattern))
     lanes = int(solver["lanes"])
     if lanes > 1:
-        run_lockstep_batch(*kernel_args, *lane_plan(kernel_args[-1], jacobian_pattern(m)),
-                           lanes)
+        run_lockstep_batch(*kernel_args[:-1], *lane_plan(kernel_args[-1], pattern), lanes)
+        rerun_alone(kernel_args, np.flatnonzero(status))
     else:
         run_coupled_batch(*kernel_args)
     failed = np.flatnonzero(status)
@@ -133,6 +134,28 @@ def run_chunk(cols: Columns, generated_lesions: dict | None = None,
         / m.system.glob[:, LAM, None]
     return CourseResult(model=m, schedule=sched, boundary_states=boundary, time_h=times,
                         states=series, tail_tia_mbq_h=tail)
+
+#: ``run_coupled_batch``'s arguments with a leading patient axis, and the outputs among them
+_PER_PATIENT = ("tissue", "glob", "lesion", "oar_map", "oar_mu", "consts", "y0", "atol",
+                "hot_nmol", "cold_nmol", "boundary_out", "series_out", "status_out")
+_OUTPUTS = ("boundary_out", "series_out", "status_out")
+_ARG_NAMES = run_coupled_batch.py_func.__code__.co_varnames[
+    :run_coupled_batch.py_func.__code__.co_argcount]
+_PER_PATIENT_ARGS = tuple(_ARG_NAMES.index(name) for name in _PER_PATIENT)
+_OUTPUT_ARGS = tuple(_ARG_NAMES.index(name) for name in _OUTPUTS)
+
+
+def rerun_alone(kernel_args: tuple, patients: np.ndarray) -> None:
+    """Integrate ``patients`` again, each alone, with the scalar engine, writing their
+    states and status into the output arrays of ``kernel_args`` (``run_coupled_batch``'s
+    arguments): the patients of a lockstep group that failed."""
+    if patients.size == 0:
+        return
+    sub = [a[patients] if i in _PER_PATIENT_ARGS else a for i, a in enumerate(kernel_args)]
+    run_coupled_batch(*sub)
+    for i in _OUTPUT_ARGS:
+        kernel_args[i][patients] = sub[i]
+
 
 def run_patient(cfg: dict) -> CourseResult:
     """Simulate the single patient of a validated config (a chunk of one)."""

@@ -214,7 +214,7 @@ class SolverConfig:
     max_steps: int = bounded(100, 100_000_000)
     tail_weeks: float = bounded(1.0, 200.0, unit="weeks")
     chunk_size: int = bounded(1, 10_000_000)
-    lanes: int = bounded(1, 64)
+    lanes: int = bounded(1, 64, default=1)
 
 
 @dataclass

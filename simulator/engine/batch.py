@@ -47,13 +47,15 @@ def run_coupled_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, const
 def run_lockstep_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, y0, atol,
                        injection_times_h, hot_index, cold_index, hot_nmol, cold_nmol, end_h,
                        out_times_h, rtol, max_steps, first_step_h, boundary_out, series_out,
-                       status_out, structure, slots, plan, n_lanes):
+                       status_out, slots, plan, n_lanes):
     """:func:`run_coupled_batch` with groups of ``n_lanes`` consecutive patients integrated
     in lockstep (:mod:`simulator.engine.lockstep`; the last group may be smaller), one group
     per ``prange`` iteration.  ``slots``, ``plan``: the compact-Jacobian slots and the sparse
-    LU of ``structure`` (:func:`simulator.engine.lockstep.lane_plan`).  A group that fails
-    is rerun patient by patient by the scalar engine, whose status is reported."""
-    n_p, n_states = y0.shape
+    LU (:func:`simulator.engine.lockstep.lane_plan`).  Every member of a group that fails
+    gets the group's status; the caller integrates them again alone
+    (:func:`simulator.runner.run_chunk`), so that a failing patient reports its own status
+    and cannot affect the others."""
+    n_p = y0.shape[0]
     arrays = (tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts)
     n_groups = (n_p + n_lanes - 1) // n_lanes
     for grp in numba.prange(n_groups):
@@ -64,19 +66,8 @@ def run_lockstep_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, cons
                                   hot_nmol[p0:p1], cold_nmol[p0:p1], end_h, out_times_h, rtol,
                                   atol[p0:p1], max_steps, first_step_h, boundary_out[p0:p1],
                                   series_out[p0:p1], slots, plan)
-        if status == 0:
-            for p in range(p0, p1):
-                status_out[p] = 0
-            continue
-        for p in range(p0, p1):  # fall back: each member alone, with its own status
-            args = (tissue[p], glob[p], lesion[p], oar_map[p], oar_mu[p], log_m, log_s,
-                    consts[p], np.zeros((2, tissue.shape[1])))
-            yp = y0[p].copy()
-            status_out[p] = run_course(model.rhs, model.jac, args, yp, injection_times_h,
-                                       hot_index, cold_index, hot_nmol[p], cold_nmol[p], end_h,
-                                       out_times_h, rtol, atol[p], max_steps, first_step_h,
-                                       make_workspace_nb(n_states), boundary_out[p],
-                                       series_out[p], structure)
+        for p in range(p0, p1):
+            status_out[p] = status
 
 
 # cache=False: numba cannot cache functions taking dispatchers (numba#2956, #6264)

@@ -4,30 +4,35 @@ The scalar engine (:mod:`simulator.engine.rodas`, :mod:`simulator.engine.bordere
 most of a step in tiny dense loops over blocks of 2-10 states: loop overhead and latency, not
 arithmetic (docs/performance.md).  Here ``L`` patients ("lanes") of one chunk take the same
 steps: every linear-algebra and stage loop runs over the lanes innermost, on arrays laid out
-``[..., lane]``, so the compiler turns it into vector instructions.  The model's ``rhs`` and
-``jac`` are the scalar ones (:mod:`simulator.engine.model`), called once per lane: the
-physics has one implementation.
+``[..., lane]``, so the compiler turns it into vector instructions.  The model's right-hand
+side and Jacobian are evaluated for all lanes at once by :mod:`simulator.engine.model_lanes`
+(bit-identical per lane to :mod:`simulator.engine.model`, tested); the Jacobian goes into a
+compact array of the entries the solve reads.
 
 What differs from the scalar engine, and why it is safe:
 
 * **One step size for the group.**  A step is accepted only if every lane's error norm (the
   scalar engine's, with that lane's tolerances) is <= 1, and the controller acts on the
-  largest: each lane is integrated at least as accurately as its own controller demands,
-  with more steps than it alone would take (the price of lockstep, measured in
-  docs/performance.md).  Results therefore depend, within the tolerance, on which patients
-  share a group; groups are consecutive patients of a chunk, fixed by the patient order,
-  never by the number of threads, so the results are bit-identical whatever the threads.
-* **No pivoting in the block-arrowhead LU.**  Partial pivoting would give each lane its own
-  row order.  The scalar LU does swap rows (the lesion block's cell-count rows are large
-  because of their units), but the unpivoted factorisation solves the same systems as
-  accurately: measured over wide-cohort states and h = 1e-7 ... 1e3 h, its error against a
-  dense LAPACK solve is of the same size as the pivoted one's (docs/performance.md).  An
-  exactly zero or non-finite pivot in any lane rejects the step, as a singular matrix does
-  in the scalar engine.
+  largest (a NaN in any lane rejects the step): every lane passes its own local error test
+  at every step, with more steps than it alone would take (the price of lockstep; the
+  global error is measured, not guaranteed: docs/performance.md).  Results therefore
+  depend, within the tolerance, on which patients share a group; groups are consecutive
+  patients of a chunk, fixed by the patient order, never by the number of threads, so the
+  results are bit-identical whatever the threads.
+* **A sparse LU without pivoting.**  Partial pivoting would give each lane its own row
+  order.  The scalar LU does swap rows (the lesion block's cell-count rows are large
+  because of their units), but the unpivoted factorisation solves the same systems about as
+  accurately: on wide-cohort states and h = 1e-6 ... 100 h its error against a dense LAPACK
+  solve stays within 10x the pivoted one's (tests/unit/engine/test_lockstep.py; a probe
+  over 1e-7 ... 1e3 h during development found them of the same size).  It visits only the
+  core's structural nonzeros and their fill-in (:func:`sparse_plan`).  An exactly zero
+  pivot in any lane halves the step, as a singular matrix does in the scalar engine; a
+  non-finite one stops the group (status 3).
 * **A group that fails falls back.**  If the group's integration stops (step limit,
-  underflow, non-finite values), every member is integrated again alone by the scalar
-  engine, so a failing patient reports the scalar engine's own status and cannot affect the
-  others.
+  underflow, non-finite values), every member reports it and the runner integrates them
+  again alone with the scalar engine (:func:`simulator.runner.rerun_alone`): a failing
+  patient reports its own status, and its group partners get the scalar engine's results
+  (other groups are not affected).
 """
 
 from __future__ import annotations
@@ -76,7 +81,8 @@ def sparse_plan(structure, pattern, slots):
     ent[fill] = np.arange(int(fill.sum()))
     rr, cc = np.nonzero(fill)                # row-major: the same order as ``ent``
     ent_slot = slots[core[rr], core[cc]]
-    if (ent_slot == slots.max()).any():
+    dump = slots.max() if np.unique(slots).size < slots.size else -1   # -1: every entry read
+    if (ent_slot == dump).any():
         raise ValueError("a core entry of the LU is not among the slots the Jacobian fills")
     kptr, row_ent, uptr, upd_tgt, upd_src = [0], [], [0], [], []
     for k in range(nc):
@@ -117,14 +123,17 @@ def assemble_lanes(ec, jc, plan, fac):
 @numba.njit(**JIT)
 def factor_lanes(ec, rdiag, plan):
     """Unpivoted sparse LU of every lane's core in place (:func:`sparse_plan`); ``rdiag``
-    (nc, L) receives the pivots' reciprocals.  Returns 0, or ``k + 1`` if pivot k is zero
-    or not finite in some lane."""
+    (nc, L) receives the pivots' reciprocals.  Returns 0; ``k + 1`` if pivot k is exactly
+    zero in some lane (a singular matrix: the step is retried with h / 2, as the scalar
+    engine does); ``-(k + 1)`` if it is not finite (the integration stops, status 3)."""
     diag_ent, kptr, row_ent, uptr, upd_tgt, upd_src = plan[7:13]
     n_l = ec.shape[1]
     for k in range(diag_ent.size):
         d, inv = ec[diag_ent[k]], rdiag[k]
         for ln in range(n_l):
-            if d[ln] == 0.0 or not math.isfinite(d[ln]):
+            if not math.isfinite(d[ln]):
+                return -(k + 1)
+            if d[ln] == 0.0:
                 return k + 1
             inv[ln] = 1.0 / d[ln]
         for r in range(kptr[k], kptr[k + 1]):
@@ -198,17 +207,31 @@ def lane_plan(structure, pattern):
 
 def make_lane_workspace(n_lanes, n, nc, n_down, n_slots, n_entries):
     """Workspace of :func:`integrate_lanes`: ``(vec, jc, ec, lanes)`` with ``vec``
-    (11, n, L) stage vectors, ``jc`` (n_slots + 1, L) the compact lane Jacobian, ``ec``
+    (10, n, L) stage vectors, ``jc`` (n_slots + 1, L) the compact lane Jacobian, ``ec``
     (n_entries, L) the factorised cores and ``lanes`` a tuple of per-lane scratch: pivot
     reciprocals (nc, L), downstream reciprocal diagonals (n_down, L), error norms and an
     accumulator (L,)."""
-    return (np.zeros((11, n, n_lanes)), np.zeros((n_slots + 1, n_lanes)),
+    return (np.zeros((10, n, n_lanes)), np.zeros((n_slots + 1, n_lanes)),
             np.zeros((n_entries, n_lanes)),
             (np.zeros((nc, n_lanes)), np.zeros((n_down, n_lanes)), np.zeros(n_lanes),
              np.zeros(n_lanes)))
 
 
 make_lane_workspace_nb = numba.njit(**JIT)(make_lane_workspace)
+
+
+@numba.njit(**JIT)
+def largest_error(errs, n):
+    """The group's error norm: the largest lane's ``sqrt(errs[l] / n)``, NaN if any lane's
+    is NaN (a NaN must reject the step, never hide behind a finite lane)."""
+    err = 0.0
+    for ln in range(errs.size):
+        el = math.sqrt(errs[ln] / n)
+        if math.isnan(el):
+            return el
+        if el > err:
+            err = el
+    return err
 
 
 @numba.njit(**JIT)
@@ -250,7 +273,10 @@ def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps
         n_steps += 1
         inv_hg = 1.0 / (h * GAMMA)
         assemble_lanes(e, jc, plan, inv_hg)
-        if factor_lanes(e, rdiag, plan) != 0:
+        singular = factor_lanes(e, rdiag, plan)
+        if singular < 0:
+            return 3, n_steps, hopt
+        if singular != 0:
             h *= 0.5
             reject = True
             continue
@@ -290,11 +316,7 @@ def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps
                 ynew[i, ln] += k5[i, ln]
                 sk = atol[i, ln] + rtol * max(abs(y[i, ln]), abs(ynew[i, ln]))
                 errs[ln] += (k5[i, ln] / sk) ** 2
-        err = 0.0
-        for ln in range(n_l):
-            el = math.sqrt(errs[ln] / n)
-            if not el <= err:  # the largest; a NaN wins
-                err = el
+        err = largest_error(errs, n)
         if not math.isfinite(err):
             n_bad += 1
             if n_bad >= 5:

@@ -106,6 +106,10 @@ def twin_config(patient: PatientFile, settings: Settings, overrides=()) -> dict:
     # cohort.sampled_override gives it everywhere else (error by default; fix; shift)
     composed = compose_unchecked([f"cohort={settings.prior}", *overrides])
     plain = copy.deepcopy(to_plain(resolve_overrides(composed, overrides)))
+    if plain["solver"]["lanes"] != 1:   # the twins' courses run cycle by cycle (course.py)
+        fail("solver.lanes", plain["solver"]["lanes"], "must be 1 for personal prediction: "
+             "the twins are integrated one cycle at a time by the scalar engine, so patients "
+             "in lockstep would have no effect")
     cohort = plain["cohort"]
     params = dict(cohort.get("parameters") or {})
     lesion_specs, pairs = _lesion_density_specs(params, patient,

@@ -1,5 +1,10 @@
 """Patients in lockstep (solver.lanes > 1): the lane kernels equal the scalar ones, the
-courses agree with the scalar engine within the tolerance, and nothing depends on threads."""
+courses agree with the scalar engine within the tolerance, and nothing depends on threads.
+
+The course-level tests are ``slow``: the first use of the lockstep batch kernel compiles for
+~45 s on a machine without numba's cache (the default suite must stay within 3 minutes on
+a fresh CI machine, and ``solver.lanes`` is opt-in); the lane kernels' own tests run by
+default."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from simulator.engine.lockstep import (
     assemble_lanes,
     factor_lanes,
     lane_plan,
+    largest_error,
     solve_structured_lanes,
 )
 from simulator.engine.model_lanes import (
@@ -34,6 +40,8 @@ from simulator.outcomes import compute_outcomes
 from simulator.pk.layout import COLD, HOT, PLASMA, block_size
 from simulator.pk.parameters import KON
 from simulator.reference import engine_chunk, wide_config
+from simulator.runner import rerun_alone
+from simulator.tumour.parameters import ALPHA
 
 N = 10
 
@@ -90,6 +98,51 @@ def test_jac_lanes_is_bit_identical_to_the_scalar_jacobian(wide_run):
             expected = np.zeros((n, n))
             model.jac(0.0, np.ascontiguousarray(yt[:, p]), m.args(p), expected)
             assert np.array_equal(jc[slots[read], p], expected[read]), p
+
+
+@pytest.mark.parametrize("overrides", [
+    ["tumour.growth=gompertz", "tumour.vascular_space=fixed"],
+    ["tumour.growth=gompertz"]])
+def test_lane_model_is_bit_identical_on_the_other_branches(overrides):
+    """Gompertz growth and a fixed vascular space (the wide cohort has neither), a huge
+    log-kill (the e^600 cap of dJ/dt) and lanes of different patients side by side."""
+    from simulator.assembly import build_model
+    from simulator.population import Columns
+
+    cfg = simulator.compose(["+lesions={node:{volume_ml:2.5,site:lymph_node}}", *overrides])
+    m = build_model(Columns(cfg, 3, {"radiobiology.tumour_alpha_per_gy":
+                                     np.array([0.01, 0.03, 0.2])}))
+    assert len({float(a) for a in m.lesion[:, 0, ALPHA]}) == 3      # three different lanes
+    n = m.n_states
+    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = m.kernel_arrays()
+    lanes = lane_arrays(tissue, glob, lesion, oar_map, oar_mu, consts, 0, 3)
+    w = make_lane_scratch(tissue.shape[1], 3)
+    rng = np.random.default_rng(7)
+    yt = rng.uniform(0.5, 1.5, (n, 3))
+    yt[-6, 2] = -700.0                       # first lesion's L: N_v = e^-700 N_v(0) -> cap
+    slots = slot_map(jacobian_structure(m), n)
+    read = slots < slots.max()
+    dyt, jc = np.zeros((n, 3)), np.zeros((slots.max() + 1, 3))
+    rhs_lanes(yt, lanes, log_m, log_s, w, dyt)
+    jac_lanes(yt, lanes, log_m, log_s, w, slots, jc)
+    for p in range(3):
+        f, jm = np.zeros(n), np.zeros((n, n))
+        y = np.ascontiguousarray(yt[:, p])
+        model.rhs(0.0, y, m.args(p), f)
+        model.jac(0.0, y, m.args(p), jm)
+        assert np.array_equal(dyt[:, p], f) and np.array_equal(jc[slots[read], p], jm[read])
+
+
+def test_a_nan_in_any_lane_rejects_the_step():
+    assert largest_error(np.array([4.0, 9.0]), 1) == 3.0
+    assert np.isnan(largest_error(np.array([np.nan, 0.25]), 1))   # not hidden by lane 2
+    assert np.isnan(largest_error(np.array([0.25, np.nan]), 1))
+
+
+@pytest.mark.parametrize("overrides", [["therapy=dosimetry_guided"]])
+def test_lanes_are_refused_where_a_patient_is_re_simulated(overrides):
+    with pytest.raises(simulator.ConfigError, match="solver.lanes = 8"):
+        simulator.validate(simulator.compose([*overrides, "solver.lanes=8"]))
 
 
 def _scalar_solve(jm, st, fac, b):
@@ -182,6 +235,7 @@ def _bed(n, rtol, lanes):
     return out.lesion_bed_gy, out.organ_dose_gy[:, 0], res
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lanes", [3, 8])
 def test_lockstep_courses_agree_with_the_scalar_engine(lanes):
     """At rtol 1e-8 both solve the same problem to ~1e-8 (docs/performance.md): lesion BED
@@ -196,7 +250,7 @@ def test_lockstep_courses_agree_with_the_scalar_engine(lanes):
     assert not np.array_equal(res_l.boundary_states, res1.boundary_states)
 
 
-def _run_batch(res, lanes, rtol=1e-5, poison=None):
+def _run_batch(res, lanes, rtol=1e-5, poison=None, group_status=False):
     m, sched = res.model, res.schedule
     arrays = list(m.kernel_arrays())
     if poison is not None:                       # a NaN binding rate: that patient fails
@@ -211,12 +265,15 @@ def _run_batch(res, lanes, rtol=1e-5, poison=None):
             sched.cold_nmol, sched.end_h, res.time_h, rtol, 200000, 1e-6, boundary, series,
             status, jacobian_structure(m))
     if lanes > 1:
-        run_lockstep_batch(*args, *lane_plan(args[-1], jacobian_pattern(m)), lanes)
+        run_lockstep_batch(*args[:-1], *lane_plan(args[-1], jacobian_pattern(m)), lanes)
+        if not group_status:
+            rerun_alone(args, np.flatnonzero(status))
     else:
         run_coupled_batch(*args)
     return boundary, series, status
 
 
+@pytest.mark.slow
 def test_lockstep_results_do_not_depend_on_the_threads(wide_run):
     res, _ = wide_run
     before = numba.get_num_threads()
@@ -231,12 +288,17 @@ def test_lockstep_results_do_not_depend_on_the_threads(wide_run):
         assert np.array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_a_failing_patient_falls_back_to_the_scalar_engine(wide_run):
-    """Patient 5 cannot be integrated: its group (4..7 with 4 lanes) is rerun patient by
-    patient by the scalar engine, so the others of that group get the scalar engine's
+    """Patient 5 cannot be integrated: its whole group (4..7 with 4 lanes) reports the
+    failure, and the runner integrates that group again patient by patient with the scalar
+    engine (``rerun_alone``), so the others of that group get the scalar engine's
     states bit for bit, patient 5 its own failure status, and the other groups are not
     affected."""
     res, _ = wide_run
+    _, _, group = _run_batch(res, 4, poison=5, group_status=True)
+    assert group[5] != 0 and (group[4:8] == group[5]).all()
+    assert (np.delete(group, range(4, 8)) == 0).all()
     boundary, series, status = _run_batch(res, 4, poison=5)
     sb, ss, sst = _run_batch(res, 1, poison=5)
     assert status[5] != 0 and status[5] == sst[5]
@@ -252,3 +314,21 @@ def test_a_failing_patient_falls_back_to_the_scalar_engine(wide_run):
 def test_lanes_out_of_range_is_a_config_error(value):
     with pytest.raises(simulator.ConfigError, match="solver.lanes"):
         simulator.validate(simulator.compose([f"solver.lanes={value}"]))
+
+
+@pytest.mark.slow
+def test_the_whole_pipeline_with_lanes_agrees_with_lanes_1():
+    """simulate() end to end (sampling, engine, outcomes, Dataset) with solver.lanes=8:
+    every dose and BED within 1e-5 relative of the scalar engine at the default rtol, and
+    the same response classes for these patients."""
+    runs = {k: simulator.simulate(wide_config(12, [f"solver.lanes={k}",
+                                                   "output.progress=false"]))
+            for k in (1, 8)}
+    a, b = runs[1], runs[8]
+    for name in ("lesion_bed_gy", "lesion_dose_gy", "kidney_dose_gy", "kidney_bed_gy",
+                 "marrow_bed_gy"):
+        x, y = a[name].values, b[name].values
+        finite = np.isfinite(x)
+        np.testing.assert_array_equal(finite, np.isfinite(y))
+        np.testing.assert_allclose(y[finite], x[finite], rtol=1e-5, err_msg=name)
+    np.testing.assert_array_equal(a["best_response"].values, b["best_response"].values)

@@ -130,3 +130,13 @@ def test_an_override_of_what_the_prior_sets_follows_the_cohort_rule(small_patien
     u = np.zeros((1, moved.dim))
     assert moved.values(u)["pk.kidney_reabsorbed_fraction"][0] == pytest.approx(0.03)
     build_prior(small_patient, fast_settings, overrides=("solver.rtol=1e-5",))  # others pass
+
+
+def test_patients_in_lockstep_are_refused_for_personal_prediction(small_patient,
+                                                                    fast_settings):
+    """The twins run cycle by cycle through the scalar engine: solver.lanes would do
+    nothing, so it is an error (naming the field) rather than silently ignored."""
+    from simulator.personal.prior import build_prior
+
+    with pytest.raises(ConfigError, match="solver.lanes = 8"):
+        build_prior(small_patient, fast_settings, overrides=("solver.lanes=8",))
