@@ -31,13 +31,13 @@ from simulator.engine.lockstep import (
     solve_lanes,
     solve_structured_lanes,
 )
-from simulator.engine.model_lanes import jac_lanes, lane_arrays, rhs_lanes
+from simulator.engine.model_lanes import jac_lanes, lane_arrays, make_lane_scratch_nb, rhs_lanes
 
 
 @numba.njit
 def _piece(reps, which, yt, lanes, log_m, log_s, slots, plan, fac):
     n, n_l = yt.shape
-    w = np.zeros((2 * lanes[0].shape[0] + 3, n_l))
+    w = make_lane_scratch_nb(lanes[0].shape[0], n_l)
     jc = np.zeros((slots.max() + 1, n_l))
     ec, rdiag = np.zeros((plan[6].size, n_l)), np.zeros((plan[0].size, n_l))
     acc, rdown = np.zeros(n_l), np.zeros((plan[5].size, n_l))

@@ -45,7 +45,7 @@ import numpy as np
 from ..jit import JIT
 from .course import _SAME_TIME_H
 from .model_lanes import jac_lanes, lane_arrays, make_lane_scratch_nb, rhs_lanes, slot_map
-from .rodas import _A, _FAC1, _FAC2, _G, _SAFE, GAMMA
+from .rodas import _A, _G, GAMMA, step_factor
 
 
 def sparse_plan(structure, pattern, slots):
@@ -322,12 +322,9 @@ def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps
             if n_bad >= 5:
                 return 3, n_steps, hopt
             err = 1e4
-        fac = max(_FAC2, min(_FAC1, err**0.25 / _SAFE))
+        fac = step_factor(err, n_acc > 0, h, hacc, erracc)
         if err <= 1.0:
             n_acc, n_bad = n_acc + 1, 0
-            if n_acc > 1:  # predictive controller of Gustafsson
-                facgus = (hacc / h) * (err * err / erracc) ** 0.25 / _SAFE
-                fac = max(fac, max(_FAC2, min(_FAC1, facgus)))
             hacc = h
             erracc = max(1e-2, err)
             y[:] = ynew

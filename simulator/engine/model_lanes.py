@@ -101,12 +101,41 @@ def lane_arrays(tissue, glob, lesion, oar_map, oar_mu, consts, p0, p1):
 
 
 def make_lane_scratch(n_tissues, n_lanes):
-    """Scratch of :func:`rhs_lanes`: receptor amounts and space factors per tissue
-    (2 n_tissues rows), then three per-lane accumulators."""
-    return np.zeros((2 * n_tissues + 3, n_lanes))
+    """Scratch of :func:`rhs_lanes` and :func:`jac_lanes`: receptor amounts, space factors
+    and viable cells N_v per tissue (3 n_tissues rows, :func:`_receptors_lanes`), then three
+    per-lane accumulators."""
+    return np.zeros((3 * n_tissues + 3, n_lanes))
 
 
 make_lane_scratch_nb = numba.njit(**JIT)(make_lane_scratch)
+
+
+@numba.njit(**JIT)
+def _receptors_lanes(y, tissue, lesion, les0, w):
+    """Current receptor amounts (nmol), PBPK space factors and, for lesions, viable cells
+    N_v = e^L of every tissue and lane (:func:`simulator.engine.model._receptors`), written
+    into the first 3 n_tissues rows of ``w``; returns those three (n_tissues, L) views.
+    N_v is computed once here for the right-hand side and the Jacobian."""
+    n_t, n_l = tissue.shape[0], y.shape[1]
+    rt, sc, viable = w[:n_t], w[n_t:2 * n_t], w[2 * n_t:3 * n_t]
+    for j in range(N_ORGAN_TISSUES):
+        for ln in range(n_l):
+            rt[j, ln] = tissue[j, RTOT, ln]
+            sc[j, ln] = 1.0
+    for k in range(lesion.shape[0]):
+        b = les0 + N_LES_STATES * k
+        les = lesion[k]
+        j = N_ORGAN_TISSUES + k
+        for ln in range(n_l):
+            nv, nd = math.exp(y[b + LES_L, ln]), y[b + LES_ND, ln]
+            viable[j, ln] = nv
+            rt[j, ln] = les[R_CELL, ln] * (nv + les[DOOMED_R, ln] * nd)
+            if les[VASC_FOLLOWS, ln] > 0.0:
+                sc[j, ln] = (les[V_CELL_ML, ln] * (nv + nd) + les[STROMA_ML, ln]) \
+                    / les[V0_ML, ln]
+            else:
+                sc[j, ln] = 1.0
+    return rt, sc, viable
 
 
 @numba.njit(**JIT)
@@ -120,25 +149,8 @@ def rhs_lanes(y, lanes, log_m, log_s, w, dydt):
     oar = 2 * nb + N_GLOBAL + n_t
     les0 = oar + N_OAR_STATES * oar_map.shape[0]
     n_les = lesion.shape[0]
-    rt, sc = w[:n_t], w[n_t:2 * n_t]
-    cp, dp, dm = w[2 * n_t], w[2 * n_t + 1], w[2 * n_t + 2]
-    # receptors and space factors (model._receptors)
-    for j in range(N_ORGAN_TISSUES):
-        for ln in range(n_l):
-            rt[j, ln] = tissue[j, RTOT, ln]
-            sc[j, ln] = 1.0
-    for k in range(n_les):
-        b = les0 + N_LES_STATES * k
-        les = lesion[k]
-        j = N_ORGAN_TISSUES + k
-        for ln in range(n_l):
-            nv, nd = math.exp(y[b + LES_L, ln]), y[b + LES_ND, ln]
-            rt[j, ln] = les[R_CELL, ln] * (nv + les[DOOMED_R, ln] * nd)
-            if les[VASC_FOLLOWS, ln] > 0.0:
-                sc[j, ln] = (les[V_CELL_ML, ln] * (nv + nd) + les[STROMA_ML, ln]) \
-                    / les[V0_ML, ln]
-            else:
-                sc[j, ln] = 1.0
+    rt, sc, viable = _receptors_lanes(y, tissue, lesion, les0, w)
+    cp, dp, dm = w[3 * n_t], w[3 * n_t + 1], w[3 * n_t + 2]
     # PBPK (pk_rhs)
     vp, vrest, clrest = glob[VP], glob[VREST], glob[CLREST]
     clf, freab, ktub, lam, clmet = glob[CLFILT], glob[FREAB], glob[KTUB], glob[LAM], glob[CLMET]
@@ -209,7 +221,7 @@ def rhs_lanes(y, lanes, log_m, log_s, w, dydt):
         les = lesion[k]
         h = N_GLOBAL + N_SUB * (N_ORGAN_TISSUES + k)
         for ln in range(n_l):
-            nv = math.exp(y[b + LES_L, ln])
+            nv = viable[N_ORGAN_TISSUES + k, ln]
             nd = y[b + LES_ND, ln]
             cells = nv + nd
             mass = les[RHO_G_PER_ML, ln] * (les[V_CELL_ML, ln] * cells + les[STROMA_ML, ln])
@@ -268,25 +280,8 @@ def jac_lanes(y, lanes, log_m, log_s, w, slots, jc):
     oar = 2 * nb + N_GLOBAL + n_t
     les0 = oar + N_OAR_STATES * oar_map.shape[0]
     n_les = lesion.shape[0]
-    rt, sc = w[:n_t], w[n_t:2 * n_t]
     jc[:, :] = 0.0
-    # receptors and space factors (model._receptors)
-    for j in range(N_ORGAN_TISSUES):
-        for ln in range(n_l):
-            rt[j, ln] = tissue[j, RTOT, ln]
-            sc[j, ln] = 1.0
-    for k in range(n_les):
-        b = les0 + N_LES_STATES * k
-        les = lesion[k]
-        j = N_ORGAN_TISSUES + k
-        for ln in range(n_l):
-            nv, nd = math.exp(y[b + LES_L, ln]), y[b + LES_ND, ln]
-            rt[j, ln] = les[R_CELL, ln] * (nv + les[DOOMED_R, ln] * nd)
-            if les[VASC_FOLLOWS, ln] > 0.0:
-                sc[j, ln] = (les[V_CELL_ML, ln] * (nv + nd) + les[STROMA_ML, ln]) \
-                    / les[V0_ML, ln]
-            else:
-                sc[j, ln] = 1.0
+    rt, sc, viable = _receptors_lanes(y, tissue, lesion, les0, w)
     # PBPK (pk_jac)
     vp, vrest, clrest = glob[VP], glob[VREST], glob[CLREST]
     clf, freab, ktub, lam, clmet = glob[CLFILT], glob[FREAB], glob[KTUB], glob[LAM], glob[CLMET]
@@ -404,7 +399,7 @@ def jac_lanes(y, lanes, log_m, log_s, w, slots, jc):
             s_iL, s_bL, s_iN, s_bN = slots[ii, iL], slots[ib, iL], slots[ii, iN], slots[ib, iN]
             s_vL, s_vN, s_pL, s_pN = slots[iv, iL], slots[iv, iN], slots[ip, iL], slots[ip, iN]
             for ln in range(n_l):
-                nv = math.exp(y[iL, ln])
+                nv = viable[j, ln]
                 f = sc[j, ln]
                 df_dc = les[V_CELL_ML, ln] / les[V0_ML, ln] if les[VASC_FOLLOWS, ln] > 0.0 \
                     else 0.0
@@ -425,7 +420,7 @@ def jac_lanes(y, lanes, log_m, log_s, w, slots, jc):
                 jc[s_pL, ln] -= dflow_dc * nv
                 jc[s_pN, ln] -= dflow_dc
         for ln in range(n_l):
-            nv = math.exp(y[iL, ln])
+            nv = viable[j, ln]
             nd = y[iN, ln]
             cells = nv + nd
             mass = les[RHO_G_PER_ML, ln] * (les[V_CELL_ML, ln] * cells + les[STROMA_ML, ln])

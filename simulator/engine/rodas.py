@@ -124,6 +124,20 @@ def lu_solve(a, piv, b, n=-1):
         b[i] = s / a[i, i]
 
 
+@numba.njit(**JIT)
+def step_factor(err, accepted_before, h, hacc, erracc):
+    """``fac`` of the next step ``h / fac`` (``rodas.f``): ``err^(1/4) / 0.9`` clipped to
+    [1/6, 5]; for an accepted step after an earlier accepted one (``accepted_before``), at
+    least Gustafsson's predictive factor from the last accepted step ``hacc`` and its error
+    ``erracc``.  Shared by :func:`integrate` and
+    :func:`simulator.engine.lockstep.integrate_lanes`."""
+    fac = max(_FAC2, min(_FAC1, err**0.25 / _SAFE))
+    if err <= 1.0 and accepted_before:  # predictive controller of Gustafsson
+        facgus = (hacc / h) * (err * err / erracc) ** 0.25 / _SAFE
+        fac = max(fac, max(_FAC2, min(_FAC1, facgus)))
+    return fac
+
+
 @numba.njit(**{**JIT, "cache": False})
 def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, structure=None,
               autonomous=False):
@@ -266,12 +280,9 @@ def integrate(fun, jac, t0, t1, y, args, rtol, atol, h0, max_steps, work, struct
             if n_bad >= 5:
                 return 3, n_steps, hopt
             err = 1e4
-        fac = max(_FAC2, min(_FAC1, err**0.25 / _SAFE))
+        fac = step_factor(err, n_acc > 0, h, hacc, erracc)
         if err <= 1.0:
             n_acc, n_bad = n_acc + 1, 0
-            if n_acc > 1:  # predictive controller of Gustafsson
-                facgus = (hacc / h) * (err * err / erracc) ** 0.25 / _SAFE
-                fac = max(fac, max(_FAC2, min(_FAC1, facgus)))
             hacc = h
             erracc = max(1e-2, err)
             for i in range(n):
