@@ -86,7 +86,7 @@ from .layout import (
     OAR_GAMMA,
     OAR_Q,
 )
-from .model import _MAX_LOG_J
+from .model import _MAX_LOG_J, _offsets
 
 
 @numba.njit(**JIT)
@@ -145,8 +145,7 @@ def rhs_lanes(y, lanes, log_m, log_s, w, dydt):
     tissue, glob, lesion, oar_map, oar_mu, consts = lanes
     n_t = tissue.shape[0]
     n_l = y.shape[1]
-    nb = N_GLOBAL + N_SUB * n_t
-    oar = 2 * nb + N_GLOBAL + n_t
+    nb, oar = _offsets(n_t)      # the scalar model's layout offsets
     les0 = oar + N_OAR_STATES * oar_map.shape[0]
     n_les = lesion.shape[0]
     rt, sc, viable = _receptors_lanes(y, tissue, lesion, les0, w)
@@ -276,8 +275,7 @@ def jac_lanes(y, lanes, log_m, log_s, w, slots, jc):
     tissue, glob, lesion, oar_map, oar_mu, consts = lanes
     n_t = tissue.shape[0]
     n_l = y.shape[1]
-    nb = N_GLOBAL + N_SUB * n_t
-    oar = 2 * nb + N_GLOBAL + n_t
+    nb, oar = _offsets(n_t)      # the scalar model's layout offsets
     les0 = oar + N_OAR_STATES * oar_map.shape[0]
     n_les = lesion.shape[0]
     jc[:, :] = 0.0
