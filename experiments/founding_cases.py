@@ -8,11 +8,11 @@ anatomic response on PRRT alone. What we assume of each patient before its outco
 the report is silent about: the NETTER-1 population block
 ``conf/founding_population/netter1.yaml``); docs/founding_cases.md argues every value.
 
-Regenerate every table, figure and Dataset (about 15 min on 2 busy cores; the outcome is a
-0.3-0.4 % event under the NETTER-1 prior, so the default 2000 twins give too few accepted
-twins for ``--write``)::
+Regenerate every table, figure and Dataset (about 8 min on 2 cores; the outcome is a ~2.6 %
+event under the calibrated NETTER-1 population, so the default 8000 twins per case give ~200
+accepted twins for ``--write``, and the map's 100 twins per point resolve 1 %)::
 
-    NUMBA_NUM_THREADS=2 .venv/bin/python experiments/founding_cases.py --write --n-twins 16000
+    NUMBA_NUM_THREADS=2 .venv/bin/python experiments/founding_cases.py --write
 
 For each case it runs
 
@@ -109,7 +109,7 @@ class RunSize:
     sensitivity: bool
 
 
-FULL = RunSize(16000, 16, (1.85, 3.7, 5.55, 7.4, 11.1, 14.8, 22.2),
+FULL = RunSize(8000, 100, (1.85, 3.7, 5.55, 7.4, 11.1, 14.8, 22.2),
                (5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0), True)
 SMALL = RunSize(4, 2, (3.7, 7.4), (20.0, 150.0), False)
 
@@ -429,6 +429,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n-twins", type=int, default=None, metavar="N",
                         help=f"prior twins per case (default {FULL.n_twins}; more when the "
                              "reported outcome is rare, so that enough twins reach it)")
+    parser.add_argument("--map-twins", type=int, default=None, metavar="N",
+                        help=f"prior twins per point of the response map (default "
+                             f"{FULL.map_twins})")
     parser.add_argument("--out", type=Path, default=OUT, help="output folder")
     parser.add_argument("--write", action="store_true",
                         help="generate conf/experiment/founding_caseN/inferred.yaml from the "
@@ -441,6 +444,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="Hydra override for every run (repeatable), e.g. "
                              "radiobiology.tumour_alpha_per_gy=0.03")
     args = parser.parse_args(argv)
+    for name in ("n_twins", "map_twins"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} {getattr(args, name)}: must be >= 1")
     if args.write and args.override:
         parser.error("--write stores the posterior of the committed prior: not with --override")
     command = shlex.join(["python", "experiments/founding_cases.py",
@@ -452,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     size = SMALL if args.small else FULL
     if args.n_twins is not None:
         size = dataclasses.replace(size, n_twins=args.n_twins)
+    if args.map_twins is not None:
+        size = dataclasses.replace(size, map_twins=args.map_twins)
     args.out.mkdir(parents=True, exist_ok=True)
     report = ["# Founding case report: measured outcomes", "",
               f"Written by `{command}`; assumptions and discussion in `docs/founding_cases.md`.",

@@ -18,7 +18,17 @@ from .plots import _pyplot, plot_lesion_volumes
 PANELS = (("p_complete_metabolic", "complete metabolic response"),
           ("p_near_complete", "near-complete anatomic response"),
           ("p_cmr_and_near_complete", "CMR + near-complete anatomic"))
-LEVELS = np.linspace(0.0, 1.0, 11)
+#: tops of the probability colour scale: the smallest that holds the map's largest value, so
+#: that a rare outcome (a few per cent) is not drawn in the colour of zero
+SCALE_TOPS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def probability_scale_top(values) -> float:
+    """The top of the probability colour scale for ``values``, a sequence of arrays
+    (:data:`SCALE_TOPS`)."""
+    flat = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values])
+    largest = float(np.nanmax(flat)) if np.isfinite(flat).any() else 0.0
+    return next(t for t in SCALE_TOPS if largest <= t + 1e-12)
 #: colours and labels of the outcome categories (:data:`simulator.inference.OUTCOMES`)
 OUTCOME_STYLE = (("0.85", "no CMR, decrease < 80 %"), ("#9ecae1", "CMR, decrease < 80 %"),
                  ("#fdae6b", "CMR + near-complete"), ("#d62728", "complete (RECIST CR)"),
@@ -64,30 +74,35 @@ def _outcome_panel(ax, m: xr.Dataset) -> None:
 
 
 def plot_response_map(rmap: xr.Dataset, case: str, fig=None):
-    """Three probability maps of ``case`` over its prior twins and the outcome of the
-    inferred case (deterministic, posterior medians) over the same grid; returns the figure."""
-    fig = fig or _pyplot().figure(figsize=(17, 4.6))
-    grid = fig.add_gridspec(1, len(PANELS) + 2, width_ratios=[1] * len(PANELS) + [0.05, 1.2],
-                            wspace=0.35)
+    """Three probability maps of ``case`` over its prior twins, each with its own colour
+    scale (:func:`probability_scale_top`: a rare outcome is not drawn in the colour of zero),
+    and the outcome of the inferred case (deterministic, posterior medians) over the same
+    grid; returns the figure."""
+    fig = fig or _pyplot().figure(figsize=(17, 5.2))
+    grid = fig.add_gridspec(1, len(PANELS) + 1, width_ratios=[1] * len(PANELS) + [1.2],
+                            wspace=0.3)
     first = fig.add_subplot(grid[0, 0])
     axes = [first] + [fig.add_subplot(grid[0, k], sharey=first) for k in range(1, len(PANELS))]
     m = rmap.sel(case=case)
-    filled = None
     for ax, (name, title) in zip(axes, PANELS, strict=True):
         p = m[name].transpose("sstr_density_nmol_per_l", "activity_gbq")
-        filled = ax.contourf(m.activity_gbq, m.sstr_density_nmol_per_l, p, levels=LEVELS,
-                             cmap="viridis", vmin=0.0, vmax=1.0)
+        top = probability_scale_top([p.values])
+        filled = ax.contourf(m.activity_gbq, m.sstr_density_nmol_per_l, p,
+                             levels=np.linspace(0.0, top, 11), cmap="viridis", vmin=0.0,
+                             vmax=top)
         _mark_case(ax, m)
         ax.set_title(f"P({title})", fontsize="medium")
+        fig.colorbar(filled, ax=ax, orientation="horizontal", pad=0.2, aspect=30,
+                     label=f"probability over {rmap.n_twins} twins (scale 0-{top:g})")
         if ax is not first:
             ax.tick_params(which="both", labelleft=False)
     first.set_ylabel("tumour SSTR2 density (nmol/L)")
     first.legend(fontsize="x-small", loc="lower right")
-    fig.colorbar(filled, cax=fig.add_subplot(grid[0, len(PANELS)]),
-                 label=f"probability over {rmap.n_twins} twins")
-    last = fig.add_subplot(grid[0, len(PANELS) + 1], sharey=first)
+    last = fig.add_subplot(grid[0, len(PANELS)], sharey=first)
     last.tick_params(which="both", labelleft=False)
     _outcome_panel(last, m)
+    box, ref = last.get_position(), first.get_position()   # the panels' colour bars took
+    last.set_position([box.x0, ref.y0, box.width, ref.height])   # their height: match it
     fig.suptitle(f"{case}: where complete metabolic + near-complete anatomic response arises "
                  f"({int(rmap.n_cycles)} cycles q8w; twins: the prior, "
                  f"{rmap.attrs.get('prior', 'NETTER-1 population')})")

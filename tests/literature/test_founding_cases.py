@@ -37,7 +37,8 @@ RTOL = 1e-9
 #: diameters) is farther than this from its threshold (near-complete, 80 %)
 DECISION_MARGIN = 1e-9
 POPULATION = ("radiobiology.tumour_alpha_per_gy", "tumour.stroma_fraction",
-              "tumour.doomed_clearance_half_time_d", "tumour.clonogenic_fraction")
+              "tumour.doomed_clearance_half_time_d", "tumour.clonogenic_fraction",
+              "tumour.doomed_receptor_fraction", "tumour.doomed_clearance_per_net_growth")
 
 
 def _get(cfg: dict, path: str):
@@ -73,6 +74,26 @@ def test_both_cases_take_the_silent_parameters_from_one_block():
         cfg = _compose(f"{case}/assumed")
         for path in POPULATION:
             assert _get(cfg, path) == _get(population, path), (case, path)
+
+
+def test_population_block_and_twin_spreads_are_the_calibrated_netter1_population():
+    """conf/founding_population/netter1.yaml and conf/cohort/founding_twins.yaml take the
+    calibrated NETTER-1 population (conf/cohort/fitted/netter1.yaml): its medians and
+    population-wide values in the block, its spreads and alpha-clearance correlation in the
+    twins. A recalibration that regenerates the fitted file without the block fails here
+    (then: update both and rerun experiments/founding_cases.py --write)."""
+    netter1 = simulator.validate(simulator.compose(["cohort=netter1"]))["cohort"]
+    population = simulator.validate(simulator.compose(["founding_population=netter1"]))
+    twins = _compose("founding_case1/twins")["cohort"]
+    for path in ("radiobiology.tumour_alpha_per_gy", "tumour.doomed_clearance_half_time_d",
+                 "tumour.stroma_fraction"):
+        dist = netter1["parameters"][path]
+        assert _get(population, path) == dist["median"], path
+        assert twins["parameters"][path]["gsd"] == dist["gsd"], path
+    for path in ("tumour.doomed_receptor_fraction", "tumour.doomed_clearance_per_net_growth"):
+        assert _get(population, path) == netter1["parameters"][path], path
+    pairs = {(c["a"], c["b"]): c["rho"] for c in netter1["correlations"]}
+    assert {(c["a"], c["b"]): c["rho"] for c in twins["correlations"]} == pairs
 
 
 @pytest.mark.parametrize("case", CASES)
