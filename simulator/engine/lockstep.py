@@ -198,6 +198,119 @@ def solve_structured_lanes(ec, rdiag, jc, rdown, k, acc, plan):
             kd[ln] = acc[ln] * rd[ln]
 
 
+@numba.njit(**JIT)
+def stage_argument(nf, yf, k6, o, s):
+    """Stage ``s``'s argument ``nf = y + sum_j A[o + j] k_j`` (j < s, 1 <= s <= 5) in one pass
+    over the flattened (state, lane) arrays, summed left to right (the same operations as
+    adding one term per pass: bit-identical)
+    ``k6`` (6, size) the stage vectors."""
+    size = yf.size
+    if s == 1:
+        a0 = _A[o]
+        k0 = k6[0]
+        for q in range(size):
+            nf[q] = yf[q] + a0 * k0[q]
+    elif s == 2:
+        a0 = _A[o]
+        a1 = _A[o + 1]
+        k0 = k6[0]
+        k1 = k6[1]
+        for q in range(size):
+            nf[q] = (yf[q] + a0 * k0[q]) + a1 * k1[q]
+    elif s == 3:
+        a0 = _A[o]
+        a1 = _A[o + 1]
+        a2 = _A[o + 2]
+        k0 = k6[0]
+        k1 = k6[1]
+        k2 = k6[2]
+        for q in range(size):
+            nf[q] = ((yf[q] + a0 * k0[q]) + a1 * k1[q]) + a2 * k2[q]
+    elif s == 4:
+        a0 = _A[o]
+        a1 = _A[o + 1]
+        a2 = _A[o + 2]
+        a3 = _A[o + 3]
+        k0 = k6[0]
+        k1 = k6[1]
+        k2 = k6[2]
+        k3 = k6[3]
+        for q in range(size):
+            nf[q] = (((yf[q] + a0 * k0[q]) + a1 * k1[q]) + a2 * k2[q]) + a3 * k3[q]
+    elif s == 5:
+        a0 = _A[o]
+        a1 = _A[o + 1]
+        a2 = _A[o + 2]
+        a3 = _A[o + 3]
+        a4 = _A[o + 4]
+        k0 = k6[0]
+        k1 = k6[1]
+        k2 = k6[2]
+        k3 = k6[3]
+        k4 = k6[4]
+        for q in range(size):
+            nf[q] = ((((yf[q] + a0 * k0[q]) + a1 * k1[q]) + a2 * k2[q]) + a3 * k3[q]) \
+                + a4 * k4[q]
+
+
+@numba.njit(**JIT)
+def stage_increment(kf, f, hc, k6, o, s):
+    """Stage ``s``'s right-hand side ``kf = f + hc (0 + sum_j G[o + j] k_j)`` (j < s,
+    0 <= s <= 5), the sum left to right from +0.0 as the unfused loops did (bit-identical,
+    signed zeros included)."""
+    size = f.size
+    if s == 0:
+        for q in range(size):
+            kf[q] = f[q] + hc * 0.0
+    elif s == 1:
+        g0 = _G[o]
+        k0 = k6[0]
+        for q in range(size):
+            kf[q] = f[q] + hc * (0.0 + g0 * k0[q])
+    elif s == 2:
+        g0 = _G[o]
+        g1 = _G[o + 1]
+        k0 = k6[0]
+        k1 = k6[1]
+        for q in range(size):
+            kf[q] = f[q] + hc * ((0.0 + g0 * k0[q]) + g1 * k1[q])
+    elif s == 3:
+        g0 = _G[o]
+        g1 = _G[o + 1]
+        g2 = _G[o + 2]
+        k0 = k6[0]
+        k1 = k6[1]
+        k2 = k6[2]
+        for q in range(size):
+            kf[q] = f[q] + hc * (((0.0 + g0 * k0[q]) + g1 * k1[q]) + g2 * k2[q])
+    elif s == 4:
+        g0 = _G[o]
+        g1 = _G[o + 1]
+        g2 = _G[o + 2]
+        g3 = _G[o + 3]
+        k0 = k6[0]
+        k1 = k6[1]
+        k2 = k6[2]
+        k3 = k6[3]
+        for q in range(size):
+            kf[q] = f[q] + hc * ((((0.0 + g0 * k0[q]) + g1 * k1[q]) + g2 * k2[q])
+                                 + g3 * k3[q])
+    elif s == 5:
+        g0 = _G[o]
+        g1 = _G[o + 1]
+        g2 = _G[o + 2]
+        g3 = _G[o + 3]
+        g4 = _G[o + 4]
+        k0 = k6[0]
+        k1 = k6[1]
+        k2 = k6[2]
+        k3 = k6[3]
+        k4 = k6[4]
+        for q in range(size):
+            kf[q] = f[q] + hc * (((((0.0 + g0 * k0[q]) + g1 * k1[q]) + g2 * k2[q])
+                                  + g3 * k3[q]) + g4 * k4[q])
+
+
 def lane_plan(structure, pattern):
     """``(slots, plan)`` for the lockstep kernels: the compact-Jacobian slot map
     (:func:`simulator.engine.model_lanes.slot_map`) and :func:`sparse_plan`."""
@@ -207,11 +320,12 @@ def lane_plan(structure, pattern):
 
 def make_lane_workspace(n_lanes, n, nc, n_down, n_slots, n_entries):
     """Workspace of :func:`integrate_lanes`: ``(vec, jc, ec, lanes)`` with ``vec``
-    (10, n, L) stage vectors, ``jc`` (n_slots + 1, L) the compact lane Jacobian, ``ec``
+    (9, n, L): the stage argument, the right-hand sides at the step's start and at the stage,
+    and the six stage vectors, ``jc`` (n_slots + 1, L) the compact lane Jacobian, ``ec``
     (n_entries, L) the factorised cores and ``lanes`` a tuple of per-lane scratch: pivot
     reciprocals (nc, L), downstream reciprocal diagonals (n_down, L), error norms and an
     accumulator (L,)."""
-    return (np.zeros((10, n, n_lanes)), np.zeros((n_slots + 1, n_lanes)),
+    return (np.zeros((9, n, n_lanes)), np.zeros((n_slots + 1, n_lanes)),
             np.zeros((n_entries, n_lanes)),
             (np.zeros((nc, n_lanes)), np.zeros((n_down, n_lanes)), np.zeros(n_lanes),
              np.zeros(n_lanes)))
@@ -250,8 +364,9 @@ def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps
     diag_slots = plan[5]
     n, n_l = y.shape
     size = n * n_l
-    ynew, dy1, dy, ftmp = vec[0], vec[1], vec[2], vec[3]
-    kk = vec[4:10]
+    ynew, dy1, dy = vec[0], vec[1], vec[2]
+    kk = vec[3:9]
+    k6 = kk.reshape(6, size)
     t, span = t0, t1 - t0
     h = min(h0, span)
     hacc, erracc, hopt = h, 1.0, h
@@ -285,29 +400,16 @@ def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps
             for ln in range(n_l):
                 rdown[idx, ln] = 1.0 / (inv_hg - dd[ln])
         hc = 1.0 / h
-        # stage sums over the flattened (state, lane) arrays: one long vectorised loop each
-        yf, nf, ff = y.reshape(size), ynew.reshape(size), ftmp.reshape(size)
+        # stage sums over the flattened (state, lane) arrays: one pass each
+        yf, nf = y.reshape(size), ynew.reshape(size)
         for s in range(6):
             o = s * (s - 1) // 2
             if s > 0:
-                nf[:] = yf
-                for j in range(s):
-                    a_sj = _A[o + j]
-                    kj = kk[j].reshape(size)
-                    for q in range(size):
-                        nf[q] += a_sj * kj[q]
+                stage_argument(nf, yf, k6, o, s)
                 rhs_lanes(ynew, lanes, log_m, log_s, w, dy)
-            f = (dy1 if s == 0 else dy).reshape(size)
-            ff[:] = 0.0
-            for j in range(s):
-                g_sj = _G[o + j]
-                kj = kk[j].reshape(size)
-                for q in range(size):
-                    ff[q] += g_sj * kj[q]
             ks = kk[s]
-            kf = ks.reshape(size)
-            for q in range(size):
-                kf[q] = f[q] + hc * ff[q]
+            stage_increment(ks.reshape(size), (dy1 if s == 0 else dy).reshape(size), hc, k6,
+                            o, s)
             solve_structured_lanes(e, rdiag, jc, rdown, ks, acc, plan)
         k5 = kk[5]
         errs[:] = 0.0

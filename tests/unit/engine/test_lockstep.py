@@ -28,6 +28,8 @@ from simulator.engine.lockstep import (
     lane_plan,
     largest_error,
     solve_structured_lanes,
+    stage_argument,
+    stage_increment,
 )
 from simulator.engine.model_lanes import (
     jac_lanes,
@@ -131,6 +133,40 @@ def test_lane_model_is_bit_identical_on_the_other_branches(overrides):
         model.rhs(0.0, y, m.args(p), f)
         model.jac(0.0, y, m.args(p), jm)
         assert np.array_equal(dyt[:, p], f) and np.array_equal(jc[slots[read], p], jm[read])
+
+
+@pytest.mark.parametrize("s", range(6))
+def test_fused_stage_sums_are_the_term_by_term_sums(s):
+    """stage_argument / stage_increment (one pass per stage) give bit for bit what adding
+    one tableau term per pass gives (the scalar engine's order), signed zeros included."""
+    from simulator.engine.rodas import _A, _G
+
+    rng = np.random.default_rng(s)
+    size = 97
+    y, f = rng.standard_normal(size), rng.standard_normal(size)
+    k6 = rng.standard_normal((6, size)) * 10.0 ** rng.integers(-12, 12, (6, size))
+    k6[:, :5] = -0.0                     # zero terms: the sums must keep their signed zeros
+    f[:3] = -0.0
+    y[3] = -0.0
+    o, hc = s * (s - 1) // 2, 1.0 / 0.037
+    for j in range(s):                   # every term -0.0: only a sum started from +0.0 gives
+        k6[j, 5:8] = np.copysign(0.0, -_G[o + j])    # +0.0 (then f = -0.0 gives +0.0), and
+        k6[j, 8:11] = np.copysign(0.0, -_A[o + j])   # y = -0.0 plus -0.0 terms stays -0.0
+    f[5:8] = -0.0
+    y[8:11] = -0.0
+    term = np.zeros(size)
+    for j in range(s):
+        term += _G[o + j] * k6[j]
+    expected = f + hc * term
+    got = np.empty(size)
+    stage_increment(got, f, hc, k6, o, s)
+    assert np.array_equal(got, expected) and np.array_equal(np.signbit(got), np.signbit(expected))
+    if s > 0:
+        arg = y.copy()
+        for j in range(s):
+            arg += _A[o + j] * k6[j]
+        stage_argument(got, y, k6, o, s)
+        assert np.array_equal(got, arg) and np.array_equal(np.signbit(got), np.signbit(arg))
 
 
 def test_a_nan_in_any_lane_rejects_the_step():
