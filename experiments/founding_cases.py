@@ -8,7 +8,7 @@ anatomic response on PRRT alone. What we assume of each patient before its outco
 the report is silent about: the NETTER-1 population block
 ``conf/founding_population/netter1.yaml``); docs/founding_cases.md argues every value.
 
-Regenerate every table, figure and Dataset (about 8 min on 2 cores; the outcome is a ~2.6 %
+Regenerate every table, figure and Dataset (about 6 min on 2 cores; the outcome is a ~2.6 %
 event under the calibrated NETTER-1 population, so the default 8000 twins per case give ~200
 accepted twins for ``--write``, and the map's 100 twins per point resolve 1 %)::
 
@@ -71,8 +71,8 @@ CASES = ("founding_case1", "founding_case2")
 MAP_AXES = ("therapy.activity_gbq", "patient.sstr_density_nmol_per_l")
 LESION_SCALE = "lesion_volume_scale"   # not a config path: every lesion volume x this factor
 SENSITIVITY = {  # one at a time around the inferred case (alpha: the NETTER-1 median before
-    # issue 14, 0.010, and the uncalibrated default 0.0172 are both listed; the present
-    # 0.014 lies between)
+    # issue 14, 0.010, the uncalibrated default 0.0172 and the calibrated population's median
+    # 0.03287 neighbour, 0.03, are listed)
     "tumour.stroma_fraction": (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.3),
     "tumour.doomed_clearance_half_time_d": (7.0, 15.0, 30.0, 60.0, 120.0, 240.0, 480.0),
     "tumour.volume_growth_percent_per_month": (0.0, 0.4, 0.8, 2.0, 4.0, 8.0),

@@ -275,3 +275,16 @@ def test_notebook_redraws_a_small_response_map(tmp_path, monkeypatch):
     path = tmp_path / "response_map.nc"
     rmap.to_netcdf(path)
     assert _run_notebook(monkeypatch, path) == 1
+
+
+@pytest.mark.parametrize("option", ["--n-twins", "--map-twins"])
+def test_a_twin_count_below_one_is_refused_before_any_compute(option, capsys):
+    """The experiment's command line refuses 0 twins (per case, per map point) naming the
+    option, before anything is simulated or written."""
+    import runpy
+
+    script = runpy.run_path(str(ROOT / "experiments" / "founding_cases.py"))
+    with pytest.raises(SystemExit) as exit_info:
+        script["main"]([option, "0", "--out", "/nonexistent/never_written"])
+    assert exit_info.value.code == 2
+    assert f"{option} 0: must be >= 1" in capsys.readouterr().err
