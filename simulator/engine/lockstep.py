@@ -202,8 +202,7 @@ def solve_structured_lanes(ec, rdiag, jc, rdown, k, acc, plan):
 def stage_argument(nf, yf, k6, o, s):
     """Stage ``s``'s argument ``nf = y + sum_j A[o + j] k_j`` (j < s, 1 <= s <= 5) in one pass
     over the flattened (state, lane) arrays, summed left to right (the same operations as
-    adding one term per pass: bit-identical)
-    ``k6`` (6, size) the stage vectors."""
+    adding one term per pass: bit-identical); ``k6`` (6, size) the stage vectors."""
     size = yf.size
     if s == 1:
         a0 = _A[o]
@@ -251,6 +250,8 @@ def stage_argument(nf, yf, k6, o, s):
         for q in range(size):
             nf[q] = ((((yf[q] + a0 * k0[q]) + a1 * k1[q]) + a2 * k2[q]) + a3 * k3[q]) \
                 + a4 * k4[q]
+    else:
+        raise ValueError("stage_argument: the stage must be 1 to 5")
 
 
 @numba.njit(**JIT)
@@ -309,6 +310,8 @@ def stage_increment(kf, f, hc, k6, o, s):
         for q in range(size):
             kf[q] = f[q] + hc * (((((0.0 + g0 * k0[q]) + g1 * k1[q]) + g2 * k2[q])
                                   + g3 * k3[q]) + g4 * k4[q])
+    else:
+        raise ValueError("stage_increment: the stage must be 0 to 5")
 
 
 def lane_plan(structure, pattern):

@@ -169,6 +169,14 @@ def test_fused_stage_sums_are_the_term_by_term_sums(s):
         assert np.array_equal(got, arg) and np.array_equal(np.signbit(got), np.signbit(arg))
 
 
+def test_a_stage_outside_the_tableau_is_an_error():
+    out, y, k6 = np.zeros(4), np.zeros(4), np.zeros((6, 4))
+    with pytest.raises(ValueError, match="stage must be 1 to 5"):
+        stage_argument(out, y, k6, 0, 0)
+    with pytest.raises(ValueError, match="stage must be 0 to 5"):
+        stage_increment(out, y, 1.0, k6, 15, 6)
+
+
 def test_a_nan_in_any_lane_rejects_the_step():
     assert largest_error(np.array([4.0, 9.0]), 1) == 3.0
     assert np.isnan(largest_error(np.array([np.nan, 0.25]), 1))   # not hidden by lane 2
