@@ -69,10 +69,12 @@ _MAX_LOG_J = 600.0
 
 
 @numba.njit(**JIT)
-def _offsets(n_t):
+def _offsets(n_t, n_oar):
+    """Layout offsets for ``n_t`` tissues and ``n_oar`` organs at risk: the species block
+    size, the first organ-at-risk state and the first lesion state."""
     nb = N_GLOBAL + N_SUB * n_t
     oar = 2 * nb + N_GLOBAL + n_t
-    return nb, oar
+    return nb, oar, oar + N_OAR_STATES * n_oar
 
 
 @numba.njit(**JIT)
@@ -136,8 +138,7 @@ def rhs(t, y, args, dydt):
     """dy/dt of the coupled model (module docstring)."""
     tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, work = args
     n_t = tissue.shape[0]
-    nb, oar = _offsets(n_t)
-    les0 = oar + N_OAR_STATES * oar_map.shape[0]
+    nb, oar, les0 = _offsets(n_t, oar_map.shape[0])
     _receptors(y, tissue, lesion, les0, work)
     pk_rhs(y, tissue, glob, work[0], work[1], dydt)
     for o in range(oar_map.shape[0]):
@@ -163,8 +164,7 @@ def jac(t, y, args, J):
     """Analytic Jacobian of :func:`rhs` (dense; zeroed here)."""
     tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, work = args
     n_t = tissue.shape[0]
-    nb, oar = _offsets(n_t)
-    les0 = oar + N_OAR_STATES * oar_map.shape[0]
+    nb, oar, les0 = _offsets(n_t, oar_map.shape[0])
     _receptors(y, tissue, lesion, les0, work)
     pk_jac(y, tissue, glob, work[0], work[1], J)
     for o in range(oar_map.shape[0]):

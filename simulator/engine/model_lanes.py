@@ -145,8 +145,7 @@ def rhs_lanes(y, lanes, log_m, log_s, w, dydt):
     tissue, glob, lesion, oar_map, oar_mu, consts = lanes
     n_t = tissue.shape[0]
     n_l = y.shape[1]
-    nb, oar = _offsets(n_t)      # the scalar model's layout offsets
-    les0 = oar + N_OAR_STATES * oar_map.shape[0]
+    nb, oar, les0 = _offsets(n_t, oar_map.shape[0])   # the scalar model's layout
     n_les = lesion.shape[0]
     rt, sc, viable = _receptors_lanes(y, tissue, lesion, les0, w)
     cp, dp, dm = w[3 * n_t], w[3 * n_t + 1], w[3 * n_t + 2]
@@ -275,8 +274,7 @@ def jac_lanes(y, lanes, log_m, log_s, w, slots, jc):
     tissue, glob, lesion, oar_map, oar_mu, consts = lanes
     n_t = tissue.shape[0]
     n_l = y.shape[1]
-    nb, oar = _offsets(n_t)      # the scalar model's layout offsets
-    les0 = oar + N_OAR_STATES * oar_map.shape[0]
+    nb, oar, les0 = _offsets(n_t, oar_map.shape[0])   # the scalar model's layout
     n_les = lesion.shape[0]
     jc[:, :] = 0.0
     rt, sc, viable = _receptors_lanes(y, tissue, lesion, les0, w)
