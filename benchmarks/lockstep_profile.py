@@ -1,4 +1,4 @@
-"""Where a lockstep step's time goes, and what sharing one step sequence costs.
+"""Where a lockstep step's time goes, and what the group's slowest patient costs.
 
     PYTHONPATH=. NUMBA_NUM_THREADS=1 python benchmarks/lockstep_profile.py [LANES] [RTOL]
 
@@ -8,9 +8,11 @@ Not a test.  On ``LANES`` (default 32) wide-cohort patients, one thread:
    calls): the lane Jacobian (and the zeroing of its compact array), assembly + unpivoted
    sparse LU, one structured solve (core + downstream substitution), the right-hand side;
    a step makes one Jacobian and factorisation and six solves and right-hand sides;
-2. the step-sharing overhead: the group's course time with ``LANES`` different patients
-   over the mean course time of groups made of ``LANES`` copies of one patient (8 patients
-   tried; a copy group takes exactly that patient's own steps).
+2. the cost of the slowest lane: the group's course time with ``LANES`` different
+   patients (every lane takes its own steps, the group runs until its slowest patient is
+   done) over the mean course time of groups made of ``LANES`` copies of one patient (8
+   patients tried).  Until 2026-12-01 the lanes shared one step sequence and this measured
+   the cost of sharing it.
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ def _piece(reps, which, yt, lanes, log_m, log_s, slots, plan, fac):
     jc = np.zeros((slots.max() + 1, n_l))
     ec, rdiag = np.zeros((plan[6].size, n_l)), np.zeros((plan[0].size, n_l))
     acc, rdown = np.zeros(n_l), np.zeros((plan[5].size, n_l))
+    flag, facs = np.zeros(n_l, dtype=np.int64), np.full(n_l, fac)
     jac_lanes(yt, lanes, log_m, log_s, w, slots, jc)
-    assemble_lanes(ec, jc, plan, fac)
-    factor_lanes(ec, rdiag, plan)
+    assemble_lanes(ec, jc, plan, facs)
+    factor_lanes(ec, rdiag, plan, flag)
     for i in range(plan[5].size):
         for ln in range(n_l):
             rdown[i, ln] = 1.0 / (fac - jc[plan[5][i], ln])
@@ -54,8 +57,8 @@ def _piece(reps, which, yt, lanes, log_m, log_s, slots, plan, fac):
         elif which == 1:
             jc[:, :] = 0.0
         elif which == 2:
-            assemble_lanes(ec, jc, plan, fac)
-            factor_lanes(ec, rdiag, plan)
+            assemble_lanes(ec, jc, plan, facs)
+            factor_lanes(ec, rdiag, plan, flag)
         elif which == 3:
             solve_structured_lanes(ec, rdiag, jc, rdown, k, acc, plan)
         elif which == 4:
@@ -111,7 +114,7 @@ def main() -> None:
               for p in range(0, n_lanes, max(1, n_lanes // 8))]
     print(f"course of the group at rtol {rtol:g}: {t_distinct:.3f} s with {n_lanes} different "
           f"patients, {np.mean(copies):.3f} s (range {min(copies):.3f}-{max(copies):.3f}) with "
-          f"{n_lanes} copies of one patient -> step-sharing overhead "
+          f"{n_lanes} copies of one patient -> overhead of the group's slowest patient "
           f"{t_distinct / np.mean(copies):.2f}x")
 
 

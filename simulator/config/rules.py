@@ -254,7 +254,6 @@ def check_run_level(cfg: dict) -> None:
     check_limits(cfg)
     check_schedule(cfg)
     check_plan(cfg)
-    check_lanes(cfg)
     response = cfg["response"]
     interval_months = response["assessment_interval_weeks"] * HOURS_PER_WEEK / HOURS_PER_MONTH
     if response["follow_up_months"] < interval_months:
@@ -362,19 +361,6 @@ def _check_candidates(key: str, values) -> None:
             fail(field_, values, f"{value!r} is outside the range of therapy.{key}: {allowed}")
     if len(set(values)) != len(values):
         fail(field_, values, "the values must be distinct")
-
-
-def check_lanes(cfg: dict) -> None:
-    """Patients in lockstep (``solver.lanes`` > 1) share step sequences, so a patient's
-    results depend in the last digits on its group: an adaptive schedule (which re-simulates
-    its patients and relies on the doses of the cycles given not changing) and a plan (which
-    re-simulates the patients grouped by the plan chosen) need ``solver.lanes`` = 1."""
-    lanes = cfg["solver"]["lanes"]
-    user = _needs_limits(cfg)
-    if lanes != 1 and user:
-        fail("solver.lanes", lanes, f"must be 1 with {user}: patients in lockstep share step "
-             "sequences, so re-simulating a patient in another group changes its doses in the "
-             "last digits and an enforced limit could flip")
 
 
 def check_plan(cfg: dict) -> None:

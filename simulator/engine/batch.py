@@ -15,7 +15,7 @@ from ..jit import JIT
 from . import model
 from .cache import refresh_stale_cache
 from .course import run_course
-from .lockstep import run_course_lanes
+from .lockstep import run_lanes
 from .rodas import make_workspace_nb
 
 
@@ -43,31 +43,38 @@ def run_coupled_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, const
                                    structure)
 
 
+def run_lockstep_batch(*args):
+    """:func:`run_lanes_batch` with one range of patients per thread (``numba``'s current
+    thread count; the arguments are :func:`run_lanes_batch`'s but ``n_ranges``).  The
+    results do not depend on the ranges."""
+    n_p, n_lanes = args[8].shape[0], args[-1]
+    n_ranges = max(1, min(numba.get_num_threads(), -(-n_p // n_lanes)))
+    run_lanes_batch(*args, n_ranges)
+
+
 @numba.njit(**{**JIT, "parallel": True})
-def run_lockstep_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, y0, atol,
-                       injection_times_h, hot_index, cold_index, hot_nmol, cold_nmol, end_h,
-                       out_times_h, rtol, max_steps, first_step_h, boundary_out, series_out,
-                       status_out, slots, plan, n_lanes):
-    """:func:`run_coupled_batch` with groups of ``n_lanes`` consecutive patients integrated
-    in lockstep (:mod:`simulator.engine.lockstep`; the last group may be smaller), one group
-    per ``prange`` iteration.  ``slots``, ``plan``: the compact-Jacobian slots and the sparse
-    LU (:func:`simulator.engine.lockstep.lane_plan`).  Every member of a group that fails
-    gets the group's status; the caller integrates them again alone
-    (:func:`simulator.runner.run_chunk`), so that a failing patient reports its own status
-    and cannot affect the others."""
+def run_lanes_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, y0, atol,
+                    injection_times_h, hot_index, cold_index, hot_nmol, cold_nmol, end_h,
+                    out_times_h, rtol, max_steps, first_step_h, boundary_out, series_out,
+                    status_out, slots, plan, n_lanes, n_ranges):
+    """:func:`run_coupled_batch` with ``n_lanes`` patients at a time integrated in lockstep
+    (:func:`simulator.engine.lockstep.run_lanes`): the patients are split into ``n_ranges``
+    contiguous ranges (``prange``), each worked through by ``n_lanes`` lanes that take the
+    range's next patient when theirs is done.  ``slots``, ``plan``: the
+    compact-Jacobian slots and the sparse LU (:func:`simulator.engine.lockstep.lane_plan`).
+    Every patient follows its own step sequence, so its results depend neither on the
+    patients it shares lanes with nor on the number of threads; a patient that fails gets
+    its own status (the others go on), and the caller integrates it again alone with the
+    scalar engine (:func:`simulator.runner.run_chunk`)."""
     n_p = y0.shape[0]
     arrays = (tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts)
-    n_groups = (n_p + n_lanes - 1) // n_lanes
-    for grp in numba.prange(n_groups):
-        p0 = grp * n_lanes
-        p1 = min(n_p, p0 + n_lanes)
-        y = y0[p0:p1].copy()
-        status = run_course_lanes(arrays, p0, p1, y, injection_times_h, hot_index, cold_index,
-                                  hot_nmol[p0:p1], cold_nmol[p0:p1], end_h, out_times_h, rtol,
-                                  atol[p0:p1], max_steps, first_step_h, boundary_out[p0:p1],
-                                  series_out[p0:p1], slots, plan)
-        for p in range(p0, p1):
-            status_out[p] = status
+    for r in numba.prange(n_ranges):
+        p0 = (r * n_p) // n_ranges
+        p1 = ((r + 1) * n_p) // n_ranges
+        if p1 > p0:
+            run_lanes(arrays, p0, p1, n_lanes, y0, injection_times_h, hot_index, cold_index,
+                      hot_nmol, cold_nmol, end_h, out_times_h, rtol, atol, max_steps,
+                      first_step_h, boundary_out, series_out, status_out, slots, plan)
 
 
 # cache=False: numba cannot cache functions taking dispatchers (numba#2956, #6264)

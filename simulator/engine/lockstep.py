@@ -1,24 +1,26 @@
-"""Patients in lockstep: Rodas4 over a group of patients sharing one step sequence (numba).
+"""Patients in lockstep: Rodas4 over a group of patients, vectorised across them (numba).
 
 The scalar engine (:mod:`simulator.engine.rodas`, :mod:`simulator.engine.bordered`) spends
 most of a step in tiny dense loops over blocks of 2-10 states: loop overhead and latency, not
-arithmetic (docs/performance.md).  Here ``L`` patients ("lanes") of one chunk take the same
-steps: every linear-algebra and stage loop runs over the lanes innermost, on arrays laid out
-``[..., lane]``, so the compiler turns it into vector instructions.  The model's right-hand
-side and Jacobian are evaluated for all lanes at once by :mod:`simulator.engine.model_lanes`
-(bit-identical per lane to :mod:`simulator.engine.model`, tested); the Jacobian goes into a
-compact array of the entries the solve reads.
+arithmetic (docs/performance.md).  Here ``L`` patients ("lanes") of one chunk are integrated
+together: every linear-algebra and stage loop runs over the lanes innermost, on arrays laid
+out ``[..., lane]``, so the compiler turns it into vector instructions.  The model's
+right-hand side and Jacobian are evaluated for all lanes at once by
+:mod:`simulator.engine.model_lanes` (bit-identical per lane to :mod:`simulator.engine.model`,
+tested); the Jacobian goes into a compact array of the entries the solve reads.
 
 What differs from the scalar engine, and why it is safe:
 
-* **One step size for the group.**  A step is accepted only if every lane's error norm (the
-  scalar engine's, with that lane's tolerances) is <= 1, and the controller acts on the
-  largest (a NaN in any lane rejects the step): every lane passes its own local error test
-  at every step, with more steps than it alone would take (the price of lockstep; the
-  global error is measured, not guaranteed: docs/performance.md).  Results therefore
-  depend, within the tolerance, on which patients share a group; groups are consecutive
-  patients of a chunk, fixed by the patient order, never by the number of threads, so the
-  results are bit-identical whatever the threads.
+* **Each lane its own steps.**  Every lane walks the course (:func:`course_actions`:
+  injections, outputs, the end) with its own step size, error test, step-size controller and
+  step counter, those of :func:`simulator.engine.rodas.integrate`; only the arithmetic is
+  shared.  A lane's numbers never mix with another lane's, so a patient's results do not
+  depend on which patients share its group or on the number of lanes (bit-identical, tested;
+  numba's SVML, which could give vector and scalar ``exp`` different last bits, is not used:
+  ``numba.config.USING_SVML`` is False without the ``icc_rt`` package).  A lane that has
+  finished its course idles until the group's slowest has: a group costs its slowest
+  member's steps.  (Until 2026-12-01 the lanes shared one step sequence, the shortest
+  member's: ~1.48x each patient's own steps with 64 lanes, docs/performance.md.)
 * **A sparse LU without pivoting.**  Partial pivoting would give each lane its own row
   order.  The scalar LU does swap rows (the lesion block's cell-count rows are large
   because of their units), but the unpivoted factorisation solves the same systems about as
@@ -26,13 +28,13 @@ What differs from the scalar engine, and why it is safe:
   solve stays within 10x the pivoted one's (tests/unit/engine/test_lockstep.py; a probe
   over 1e-7 ... 1e3 h during development found them of the same size).  It visits only the
   core's structural nonzeros and their fill-in (:func:`sparse_plan`).  An exactly zero
-  pivot in any lane halves the step, as a singular matrix does in the scalar engine; a
-  non-finite one stops the group (status 3).
-* **A group that fails falls back.**  If the group's integration stops (step limit,
-  underflow, non-finite values), every member reports it and the runner integrates them
-  again alone with the scalar engine (:func:`simulator.runner.rerun_alone`): a failing
-  patient reports its own status, and its group partners get the scalar engine's results
-  (other groups are not affected).
+  pivot in a lane halves that lane's step, as a singular matrix does in the scalar engine;
+  a non-finite one stops that lane (status 3).  So a lane's step sizes, though its own, can
+  differ in the last digits from the scalar engine's, whose pivoted LU rounds differently.
+* **A lane that fails is integrated again alone.**  A lane whose integration stops (step
+  limit, underflow, non-finite values) reports its status and the others go on; the runner
+  integrates it again with the scalar engine (:func:`simulator.runner.rerun_alone`), so a
+  failing patient reports the scalar engine's own status.
 """
 
 from __future__ import annotations
@@ -106,8 +108,9 @@ def sparse_plan(structure, pattern, slots):
 
 @numba.njit(**JIT)
 def assemble_lanes(ec, jc, plan, fac):
-    """Every lane's ``fac I - J`` on the LU's entries: ``ec`` (n_entries, L) from the
-    compact lane Jacobian ``jc`` (:func:`simulator.engine.model_lanes.jac_lanes`)."""
+    """Every lane's ``fac[l] I - J_l`` on the LU's entries: ``ec`` (n_entries, L) from the
+    compact lane Jacobian ``jc`` (:func:`simulator.engine.model_lanes.jac_lanes`); ``fac``
+    (L,) each lane's ``1 / (gamma h_l)``."""
     ent_slot, diag_ent = plan[6], plan[7]
     n_l = ec.shape[1]
     for e in range(ent_slot.size):
@@ -117,25 +120,32 @@ def assemble_lanes(ec, jc, plan, fac):
     for k in range(diag_ent.size):
         d = ec[diag_ent[k]]
         for ln in range(n_l):
-            d[ln] += fac
+            d[ln] += fac[ln]
 
 
 @numba.njit(**JIT)
-def factor_lanes(ec, rdiag, plan):
+def factor_lanes(ec, rdiag, plan, flag):
     """Unpivoted sparse LU of every lane's core in place (:func:`sparse_plan`); ``rdiag``
-    (nc, L) receives the pivots' reciprocals.  Returns 0; ``k + 1`` if pivot k is exactly
-    zero in some lane (a singular matrix: the step is retried with h / 2, as the scalar
-    engine does); ``-(k + 1)`` if it is not finite (the integration stops, status 3)."""
+    (nc, L) receives the pivots' reciprocals.  ``flag`` (L,) int64 receives per lane 0, or
+    ``k + 1`` if its pivot k is exactly zero (a singular matrix: that lane retries its step
+    with h / 2, as the scalar engine does), or ``-(k + 1)`` if it is not finite (its
+    integration stops, status 3); such a lane's factorisation continues with a zero
+    reciprocal (its numbers are not used) and the other lanes are not affected.  Returns the
+    number of flagged lanes."""
     diag_ent, kptr, row_ent, uptr, upd_tgt, upd_src = plan[7:13]
     n_l = ec.shape[1]
+    flag[:] = 0
+    n_flagged = 0
     for k in range(diag_ent.size):
         d, inv = ec[diag_ent[k]], rdiag[k]
         for ln in range(n_l):
-            if not math.isfinite(d[ln]):
-                return -(k + 1)
-            if d[ln] == 0.0:
-                return k + 1
-            inv[ln] = 1.0 / d[ln]
+            if math.isfinite(d[ln]) and d[ln] != 0.0:
+                inv[ln] = 1.0 / d[ln]
+            else:
+                inv[ln] = 0.0
+                if flag[ln] == 0:
+                    flag[ln] = k + 1 if d[ln] == 0.0 else -(k + 1)
+                    n_flagged += 1
         for r in range(kptr[k], kptr[k + 1]):
             m = ec[row_ent[r]]
             for ln in range(n_l):
@@ -144,7 +154,7 @@ def factor_lanes(ec, rdiag, plan):
                 t, src = ec[upd_tgt[u]], ec[upd_src[u]]
                 for ln in range(n_l):
                     t[ln] -= m[ln] * src[ln]
-    return 0
+    return n_flagged
 
 
 @numba.njit(**JIT)
@@ -259,61 +269,70 @@ def stage_argument(nf, yf, k6, o, s):
 
 
 @numba.njit(**JIT)
-def stage_increment(kf, f, hc, k6, o, s):
+def stage_increment(kf, f, hc, kk, o, s):
     """Stage ``s``'s right-hand side ``kf = f + hc (0 + sum_j G[o + j] k_j)`` (j < s,
-    0 <= s <= 5), the sum left to right from +0.0 as the unfused loops did (bit-identical,
-    signed zeros included)."""
-    size = f.size
+    0 <= s <= 5) on (state, lane) arrays, with each lane's own ``hc[l] = 1 / h_l``; ``kk``
+    (6, n, L) the stage vectors.  The sum runs left to right from +0.0 as the unfused loops
+    did (bit-identical, signed zeros included)."""
+    n, n_l = f.shape
     if s == 0:
-        for q in range(size):
-            kf[q] = f[q] + hc * 0.0
+        for i in range(n):
+            for ln in range(n_l):
+                kf[i, ln] = f[i, ln] + hc[ln] * 0.0
     elif s == 1:
         g0 = _G[o]
-        k0 = k6[0]
-        for q in range(size):
-            kf[q] = f[q] + hc * (0.0 + g0 * k0[q])
+        k0 = kk[0]
+        for i in range(n):
+            for ln in range(n_l):
+                kf[i, ln] = f[i, ln] + hc[ln] * (0.0 + g0 * k0[i, ln])
     elif s == 2:
         g0 = _G[o]
         g1 = _G[o + 1]
-        k0 = k6[0]
-        k1 = k6[1]
-        for q in range(size):
-            kf[q] = f[q] + hc * ((0.0 + g0 * k0[q]) + g1 * k1[q])
+        k0 = kk[0]
+        k1 = kk[1]
+        for i in range(n):
+            for ln in range(n_l):
+                kf[i, ln] = f[i, ln] + hc[ln] * ((0.0 + g0 * k0[i, ln]) + g1 * k1[i, ln])
     elif s == 3:
         g0 = _G[o]
         g1 = _G[o + 1]
         g2 = _G[o + 2]
-        k0 = k6[0]
-        k1 = k6[1]
-        k2 = k6[2]
-        for q in range(size):
-            kf[q] = f[q] + hc * (((0.0 + g0 * k0[q]) + g1 * k1[q]) + g2 * k2[q])
+        k0 = kk[0]
+        k1 = kk[1]
+        k2 = kk[2]
+        for i in range(n):
+            for ln in range(n_l):
+                kf[i, ln] = f[i, ln] + hc[ln] * (((0.0 + g0 * k0[i, ln]) + g1 * k1[i, ln])
+                                                 + g2 * k2[i, ln])
     elif s == 4:
         g0 = _G[o]
         g1 = _G[o + 1]
         g2 = _G[o + 2]
         g3 = _G[o + 3]
-        k0 = k6[0]
-        k1 = k6[1]
-        k2 = k6[2]
-        k3 = k6[3]
-        for q in range(size):
-            kf[q] = f[q] + hc * ((((0.0 + g0 * k0[q]) + g1 * k1[q]) + g2 * k2[q])
-                                 + g3 * k3[q])
+        k0 = kk[0]
+        k1 = kk[1]
+        k2 = kk[2]
+        k3 = kk[3]
+        for i in range(n):
+            for ln in range(n_l):
+                kf[i, ln] = f[i, ln] + hc[ln] * ((((0.0 + g0 * k0[i, ln]) + g1 * k1[i, ln])
+                                                  + g2 * k2[i, ln]) + g3 * k3[i, ln])
     elif s == 5:
         g0 = _G[o]
         g1 = _G[o + 1]
         g2 = _G[o + 2]
         g3 = _G[o + 3]
         g4 = _G[o + 4]
-        k0 = k6[0]
-        k1 = k6[1]
-        k2 = k6[2]
-        k3 = k6[3]
-        k4 = k6[4]
-        for q in range(size):
-            kf[q] = f[q] + hc * (((((0.0 + g0 * k0[q]) + g1 * k1[q]) + g2 * k2[q])
-                                  + g3 * k3[q]) + g4 * k4[q])
+        k0 = kk[0]
+        k1 = kk[1]
+        k2 = kk[2]
+        k3 = kk[3]
+        k4 = kk[4]
+        for i in range(n):
+            for ln in range(n_l):
+                kf[i, ln] = f[i, ln] + hc[ln] * (((((0.0 + g0 * k0[i, ln]) + g1 * k1[i, ln])
+                                                   + g2 * k2[i, ln]) + g3 * k3[i, ln])
+                                                 + g4 * k4[i, ln])
     else:
         raise ValueError("stage_increment: the stage must be 0 to 5")
 
@@ -326,7 +345,7 @@ def lane_plan(structure, pattern):
 
 
 def make_lane_workspace(n_lanes, n, nc, n_down, n_slots, n_entries):
-    """Workspace of :func:`integrate_lanes`: ``(vec, jc, ec, lanes)`` with ``vec``
+    """Workspace of :func:`run_lanes`: ``(vec, jc, ec, lanes)`` with ``vec``
     (9, n, L): the stage argument, the right-hand sides at the step's start and at the stage,
     and the six stage vectors, ``jc`` (n_slots + 1, L) the compact lane Jacobian, ``ec``
     (n_entries, L) the factorised cores and ``lanes`` a tuple of per-lane scratch: pivot
@@ -340,162 +359,269 @@ def make_lane_workspace(n_lanes, n, nc, n_down, n_slots, n_entries):
 
 make_lane_workspace_nb = numba.njit(**JIT)(make_lane_workspace)
 
-
-@numba.njit(**JIT)
-def largest_error(errs, n):
-    """The group's error norm: the largest lane's ``sqrt(errs[l] / n)``, NaN if any lane's
-    is NaN (a NaN must reject the step, never hide behind a finite lane)."""
-    err = 0.0
-    for ln in range(errs.size):
-        el = math.sqrt(errs[ln] / n)
-        if math.isnan(el):
-            return el
-        if el > err:
-            err = el
-    return err
+#: kinds of :func:`course_actions`
+INJECT, INTEGRATE, STORE, FINAL = 0, 1, 2, 3
 
 
 @numba.njit(**JIT)
-def integrate_lanes(t0, t1, y, lanes, log_m, log_s, w, rtol, atol, h0, max_steps, work,
-                    slots, plan):
-    """Integrate the coupled model of every lane in place from ``t0`` to exactly ``t1``.
+def course_actions(injection_times_h, end_h, out_times_h):
+    """The course of :func:`simulator.engine.course.run_course` as a list of actions
+    ``(kind, index, time_h)``, in the order that driver performs them: ``INJECT`` (store the
+    boundary state ``index``, inject cycle ``index``, restart from the first step),
+    ``INTEGRATE`` (to ``time_h``), ``STORE`` (output ``index``), ``FINAL`` (the boundary
+    state at the end).  Every lane of a group walks this list at its own pace."""
+    n_cyc, n_out = injection_times_h.size, out_times_h.size
+    kind = np.empty(2 * n_cyc + 2 * n_out + 1, dtype=np.int64)
+    index = np.empty_like(kind)
+    time_h = np.empty(kind.size)
+    a = 0
+    k_out = 0
+    for c in range(n_cyc):
+        t = injection_times_h[c]
+        t_next = injection_times_h[c + 1] if c + 1 < n_cyc else end_h
+        kind[a], index[a], time_h[a] = INJECT, c, t
+        a += 1
+        last = c == n_cyc - 1
+        while k_out < n_out and (out_times_h[k_out] < t_next
+                                 or (last and out_times_h[k_out] <= t_next)):
+            t_out = out_times_h[k_out]
+            if t_out > t + _SAME_TIME_H * max(1.0, abs(t)):
+                kind[a], index[a], time_h[a] = INTEGRATE, 0, t_out
+                a += 1
+                t = t_out
+            kind[a], index[a], time_h[a] = STORE, k_out, t_out
+            a += 1
+            k_out += 1
+        if t_next > t + _SAME_TIME_H * max(1.0, abs(t)):
+            kind[a], index[a], time_h[a] = INTEGRATE, 0, t_next
+            a += 1
+    kind[a], index[a], time_h[a] = FINAL, n_cyc, end_h
+    a += 1
+    return kind[:a], index[:a], time_h[:a]
 
-    ``y`` (n, L): the lanes' states; ``lanes``, ``w``: their model arrays and scratch
-    (:func:`simulator.engine.model_lanes.lane_arrays`, ``make_lane_scratch``); ``log_m``,
-    ``log_s`` the S-value tables; ``atol`` (n, L); ``slots``, ``plan`` from :func:`lane_plan`.
-    ``h0 > 0`` is the first trial step.  Returns ``(status, n_steps, h_last)`` as
-    :func:`simulator.engine.rodas.integrate` (the model is autonomous: no time-derivative
-    term).
+
+@numba.njit(**JIT)
+def _to_next_integration(ln, p, pc, actions, yt, hot_index, cold_index, hot_nmol, cold_nmol,
+                         first_step_h, t, h, boundary_out, series_out):
+    """Perform lane ``ln``'s (patient ``p``'s) instantaneous actions from ``pc[ln]`` on;
+    stop at the next ``INTEGRATE`` (return True) or at the end of the course (False)."""
+    kind, index, time_h = actions
+    while pc[ln] < kind.size and kind[pc[ln]] != INTEGRATE:
+        a = pc[ln]
+        k, i = kind[a], index[a]
+        if k == INJECT:
+            boundary_out[p, i, :] = yt[:, ln]
+            yt[hot_index, ln] += hot_nmol[p, i]
+            yt[cold_index, ln] += cold_nmol[p, i]
+            t[ln] = time_h[a]
+            h[ln] = first_step_h  # the injection is a discontinuity: restart from a small step
+        elif k == STORE:
+            series_out[p, i, :] = yt[:, ln]
+        else:
+            boundary_out[p, i, :] = yt[:, ln]
+        pc[ln] += 1
+    return pc[ln] < kind.size
+
+
+@numba.njit(**JIT)
+def load_lane(lanes, ln, tissue, glob, lesion, oar_map, oar_mu, consts, p):
+    """Put patient ``p`` of the kernel arrays into lane ``ln`` of ``lanes``
+    (:func:`simulator.engine.model_lanes.lane_arrays`)."""
+    lt, lg, ll, lo, lm, lc = lanes
+    lt[:, :, ln] = tissue[p]
+    lg[:, ln] = glob[p]
+    ll[:, :, ln] = lesion[p]
+    lo[:, :, ln] = oar_map[p]
+    lm[:, ln] = oar_mu[p]
+    lc[:, ln] = consts[p]
+
+
+@numba.njit(**JIT)
+def run_lanes(arrays, p0, p1, n_lanes, y0, injection_times_h, hot_index, cold_index, hot_nmol,
+              cold_nmol, end_h, out_times_h, rtol, atol, max_steps, first_step_h,
+              boundary_out, series_out, status_out, slots, plan):
+    """:func:`simulator.engine.course.run_course` for patients ``p0 .. p1 - 1`` of
+    ``arrays`` (:meth:`simulator.assembly.KernelModel.kernel_arrays`), ``n_lanes`` at a
+    time, vectorised over the lanes: every lane (patient) walks the course
+    (:func:`course_actions`) with its own Rodas4 step sequence, controller and error test,
+    those of :func:`simulator.engine.rodas.integrate`, while the arithmetic of each step
+    runs over all lanes at once.  A lane whose patient has finished (or failed) takes the
+    next patient of the range; lanes idle only when the range is exhausted.
+
+    Arrays with a leading patient axis as :func:`simulator.engine.batch.run_coupled_batch`
+    (``y0``, ``atol`` (N, n), ``hot_nmol``, ``cold_nmol`` (N, n_cycles), ``boundary_out``
+    (N, n_cycles + 1, n), ``series_out`` (N, n_out, n), ``status_out`` (N,)), of which only
+    ``p0 .. p1 - 1`` are read or written.  ``status_out`` receives each patient's status
+    (0 = success, else that of :func:`simulator.engine.rodas.integrate`: a failing patient
+    stops, its outputs are incomplete, and the others go on).  ``slots``, ``plan``:
+    :func:`lane_plan`.
     """
-    vec, jc, e, (rdiag, rdown, errs, acc) = work
-    diag_slots = plan[5]
-    n, n_l = y.shape
+    n = y0.shape[1]
+    n_l = min(n_lanes, p1 - p0)
     size = n * n_l
+    work = make_lane_workspace_nb(n_l, n, plan[0].size, plan[1].size, slots.max(),
+                                  plan[6].size)
+    vec, jc, e, (rdiag, rdown, errs, acc) = work
+    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = arrays
+    lanes = lane_arrays(tissue, glob, lesion, oar_map, oar_mu, consts, p0, p0 + n_l)
+    w = make_lane_scratch_nb(tissue.shape[1], n_l)
+    yt = np.zeros((n, n_l))  # lanes innermost
+    at = np.ones((n, n_l))
+    diag_slots = plan[5]
     ynew, dy1, dy = vec[0], vec[1], vec[2]
     kk = vec[3:9]
     k6 = kk.reshape(6, size)
-    t, span = t0, t1 - t0
-    h = min(h0, span)
-    hacc, erracc, hopt = h, 1.0, h
-    n_steps, n_acc, n_bad, reject = 0, 0, 0, False
+    yf, nf = yt.reshape(size), ynew.reshape(size)
+    actions = course_actions(injection_times_h, end_h, out_times_h)
+    # each lane's patient and controller (rodas.integrate's locals)
+    patient = np.full(n_l, -1, dtype=np.int64)
+    t, h, hopt = np.zeros(n_l), np.full(n_l, first_step_h), np.zeros(n_l)
+    hacc, erracc = np.zeros(n_l), np.ones(n_l)
+    span, target = np.zeros(n_l), np.zeros(n_l)
+    inv_hg, hc = np.ones(n_l), np.ones(n_l)
+    pc, n_steps = np.zeros(n_l, dtype=np.int64), np.zeros(n_l, dtype=np.int64)
+    n_acc, n_bad = np.zeros(n_l, dtype=np.int64), np.zeros(n_l, dtype=np.int64)
+    flag = np.zeros(n_l, dtype=np.int64)
+    reject = np.zeros(n_l, dtype=np.bool_)
+    last = np.zeros(n_l, dtype=np.bool_)
+    active = np.zeros(n_l, dtype=np.bool_)
+    n_active = 0
+    next_p = p0
     while True:
-        if n_steps >= max_steps:
-            return 1, n_steps, h
-        if h < 1e-14 * abs(t) or t + h == t:
-            return 2, n_steps, h
-        hopt = h
-        last = t + 1.0001 * h >= t1
-        if last:
-            h = t1 - t
-        if not reject:  # new Jacobians at the accepted point
-            rhs_lanes(y, lanes, log_m, log_s, w, dy1)
-            jac_lanes(y, lanes, log_m, log_s, w, slots, jc)
-            if not math.isfinite(np.sum(dy1)):
-                return 3, n_steps, hopt
-        n_steps += 1
-        inv_hg = 1.0 / (h * GAMMA)
+        for ln in range(n_l):
+            # a lane without a course in progress takes the next patient
+            while not active[ln] and next_p < p1:
+                p = next_p
+                next_p += 1
+                patient[ln] = p
+                load_lane(lanes, ln, tissue, glob, lesion, oar_map, oar_mu, consts, p)
+                yt[:, ln] = y0[p]
+                at[:, ln] = atol[p]
+                status_out[p] = 0
+                pc[ln] = 0
+                if _to_next_integration(ln, p, pc, actions, yt, hot_index, cold_index,
+                                        hot_nmol, cold_nmol, first_step_h, t, h,
+                                        boundary_out, series_out):
+                    _start_integration(ln, pc, actions, t, h, hacc, erracc, span, target,
+                                       n_steps, n_acc, n_bad, reject)
+                    active[ln] = True
+                    n_active += 1
+        if n_active == 0:
+            break
+        need_jac = False
+        for ln in range(n_l):
+            if not active[ln]:
+                continue
+            if n_steps[ln] >= max_steps:
+                n_active -= _stop_lane(ln, 1, patient, status_out, active)
+                continue
+            if h[ln] < 1e-14 * abs(t[ln]) or t[ln] + h[ln] == t[ln]:
+                n_active -= _stop_lane(ln, 2, patient, status_out, active)
+                continue
+            hopt[ln] = h[ln]
+            last[ln] = t[ln] + 1.0001 * h[ln] >= target[ln]
+            if last[ln]:
+                h[ln] = target[ln] - t[ln]
+            if not reject[ln]:
+                need_jac = True
+            n_steps[ln] += 1
+        if need_jac:  # new Jacobians at the accepted points (a rejected lane's are unchanged)
+            rhs_lanes(yt, lanes, log_m, log_s, w, dy1)
+            jac_lanes(yt, lanes, log_m, log_s, w, slots, jc)
+            for ln in range(n_l):
+                if active[ln] and not reject[ln]:
+                    for i in range(n):
+                        if not math.isfinite(dy1[i, ln]):
+                            n_active -= _stop_lane(ln, 3, patient, status_out, active)
+                            break
+        for ln in range(n_l):
+            inv_hg[ln] = 1.0 / (h[ln] * GAMMA)
+            hc[ln] = 1.0 / h[ln]
         assemble_lanes(e, jc, plan, inv_hg)
-        singular = factor_lanes(e, rdiag, plan)
-        if singular < 0:
-            return 3, n_steps, hopt
-        if singular != 0:
-            h *= 0.5
-            reject = True
-            continue
+        if factor_lanes(e, rdiag, plan, flag) > 0:
+            for ln in range(n_l):
+                if active[ln] and flag[ln] < 0:
+                    n_active -= _stop_lane(ln, 3, patient, status_out, active)
         for idx in range(diag_slots.size):
             dd = jc[diag_slots[idx]]
             for ln in range(n_l):
-                rdown[idx, ln] = 1.0 / (inv_hg - dd[ln])
-        hc = 1.0 / h
-        # stage sums over the flattened (state, lane) arrays: one pass each
-        yf, nf = y.reshape(size), ynew.reshape(size)
+                rdown[idx, ln] = 1.0 / (inv_hg[ln] - dd[ln])
         for s in range(6):
             o = s * (s - 1) // 2
             if s > 0:
                 stage_argument(nf, yf, k6, o, s)
                 rhs_lanes(ynew, lanes, log_m, log_s, w, dy)
             ks = kk[s]
-            stage_increment(ks.reshape(size), (dy1 if s == 0 else dy).reshape(size), hc, k6,
-                            o, s)
+            stage_increment(ks, dy1 if s == 0 else dy, hc, kk, o, s)
             solve_structured_lanes(e, rdiag, jc, rdown, ks, acc, plan)
         k5 = kk[5]
         errs[:] = 0.0
         for i in range(n):  # stiffly accurate: y_new = (stage-6 argument) + k6
             for ln in range(n_l):
                 ynew[i, ln] += k5[i, ln]
-                sk = atol[i, ln] + rtol * max(abs(y[i, ln]), abs(ynew[i, ln]))
+                sk = at[i, ln] + rtol * max(abs(yt[i, ln]), abs(ynew[i, ln]))
                 errs[ln] += (k5[i, ln] / sk) ** 2
-        err = largest_error(errs, n)
-        if not math.isfinite(err):
-            n_bad += 1
-            if n_bad >= 5:
-                return 3, n_steps, hopt
-            err = 1e4
-        fac = step_factor(err, n_acc > 0, h, hacc, erracc)
-        if err <= 1.0:
-            n_acc, n_bad = n_acc + 1, 0
-            hacc = h
-            erracc = max(1e-2, err)
-            y[:] = ynew
-            t = t1 if last else t + h
-            hnew = min(h / fac, span, h if reject else span)
-            reject = False
-            if last:
-                return 0, n_steps, hopt
-            h = hnew
-        else:
-            reject = True
-            h = h / fac
+        for ln in range(n_l):
+            if not active[ln]:
+                continue
+            if flag[ln] > 0:  # singular: retry with half the step
+                h[ln] *= 0.5
+                reject[ln] = True
+                continue
+            err = math.sqrt(errs[ln] / n)
+            if not math.isfinite(err):  # overflow in a trial step: reject, then give up
+                n_bad[ln] += 1
+                if n_bad[ln] >= 5:
+                    n_active -= _stop_lane(ln, 3, patient, status_out, active)
+                    continue
+                err = 1e4
+            fac = step_factor(err, n_acc[ln] > 0, h[ln], hacc[ln], erracc[ln])
+            if err <= 1.0:
+                n_acc[ln] += 1
+                n_bad[ln] = 0
+                hacc[ln] = h[ln]
+                erracc[ln] = max(1e-2, err)
+                for i in range(n):
+                    yt[i, ln] = ynew[i, ln]
+                t[ln] = target[ln] if last[ln] else t[ln] + h[ln]
+                hnew = min(h[ln] / fac, span[ln], h[ln] if reject[ln] else span[ln])
+                reject[ln] = False
+                if not last[ln]:
+                    h[ln] = hnew
+                    continue
+                h[ln] = hopt[ln]  # handed to the next integration, as run_course does
+                pc[ln] += 1
+                if _to_next_integration(ln, patient[ln], pc, actions, yt, hot_index,
+                                        cold_index, hot_nmol, cold_nmol, first_step_h, t, h,
+                                        boundary_out, series_out):
+                    _start_integration(ln, pc, actions, t, h, hacc, erracc, span, target,
+                                       n_steps, n_acc, n_bad, reject)
+                else:
+                    active[ln] = False
+                    n_active -= 1
+            else:
+                reject[ln] = True
+                h[ln] = h[ln] / fac
+    return 0
 
 
 @numba.njit(**JIT)
-def run_course_lanes(arrays, p0, p1, y, injection_times_h, hot_index, cold_index, hot_nmol,
-                     cold_nmol, end_h, out_times_h, rtol, atol, max_steps, first_step_h,
-                     boundary_out, series_out, slots, plan):
-    """:func:`simulator.engine.course.run_course` for the group of patients ``p0 .. p1 - 1``
-    of ``arrays`` (:meth:`simulator.assembly.KernelModel.kernel_arrays`), in lockstep.
+def _start_integration(ln, pc, actions, t, h, hacc, erracc, span, target, n_steps, n_acc,
+                       n_bad, reject):
+    """Lane ``ln`` starts integrating to its current ``INTEGRATE`` action's time, with the
+    step ``h[ln]`` handed on (:func:`simulator.engine.rodas.integrate`'s start)."""
+    target[ln] = actions[2][pc[ln]]
+    span[ln] = target[ln] - t[ln]
+    h[ln] = min(h[ln], span[ln])
+    hacc[ln], erracc[ln] = h[ln], 1.0
+    n_steps[ln], n_acc[ln], n_bad[ln] = 0, 0, 0
+    reject[ln] = False
 
-    ``y``, ``atol``: (L, n); ``hot_nmol``, ``cold_nmol``: (L, n_cycles);
-    ``boundary_out`` (L, n_cycles + 1, n) and ``series_out`` (L, n_out, n).  Returns the
-    group's status (0 = success).  ``slots``, ``plan``: :func:`lane_plan`.
-    """
-    n_l, n = y.shape
-    work = make_lane_workspace_nb(n_l, n, plan[0].size, plan[1].size, slots.max(),
-                                  plan[6].size)
-    tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts = arrays
-    lanes = lane_arrays(tissue, glob, lesion, oar_map, oar_mu, consts, p0, p1)
-    w = make_lane_scratch_nb(tissue.shape[1], n_l)
-    yt = np.ascontiguousarray(y.T)  # lanes innermost
-    at = np.ascontiguousarray(atol.T)
-    n_cyc = injection_times_h.size
-    k_out = 0
-    for c in range(n_cyc):
-        t = injection_times_h[c]
-        t_next = injection_times_h[c + 1] if c + 1 < n_cyc else end_h
-        for ln in range(n_l):
-            boundary_out[ln, c, :] = yt[:, ln]
-            yt[hot_index, ln] += hot_nmol[ln, c]
-            yt[cold_index, ln] += cold_nmol[ln, c]
-        h = first_step_h
-        last = c == n_cyc - 1
-        while k_out < out_times_h.size and (out_times_h[k_out] < t_next
-                                            or (last and out_times_h[k_out] <= t_next)):
-            t_out = out_times_h[k_out]
-            if t_out > t + _SAME_TIME_H * max(1.0, abs(t)):
-                status, _, h = integrate_lanes(t, t_out, yt, lanes, log_m, log_s, w, rtol,
-                                               at, h, max_steps, work, slots, plan)
-                if status != 0:
-                    return status
-                t = t_out
-            for ln in range(n_l):
-                series_out[ln, k_out, :] = yt[:, ln]
-            k_out += 1
-        if t_next > t + _SAME_TIME_H * max(1.0, abs(t)):
-            status, _, h = integrate_lanes(t, t_next, yt, lanes, log_m, log_s, w, rtol,
-                                           at, h, max_steps, work, slots, plan)
-            if status != 0:
-                return status
-    for ln in range(n_l):
-        boundary_out[ln, n_cyc, :] = yt[:, ln]
-    y[:] = yt.T
-    return 0
+
+@numba.njit(**JIT)
+def _stop_lane(ln, code, patient, status_out, active):
+    """Stop lane ``ln``'s patient with status ``code``; returns 1 (one lane fewer is
+    active)."""
+    status_out[patient[ln]] = code
+    active[ln] = False
+    return 1

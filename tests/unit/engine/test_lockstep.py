@@ -11,6 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
+import xarray as xr
 
 import simulator
 from simulator.assembly import (
@@ -22,11 +23,16 @@ from simulator.assembly import (
 from simulator.engine import model
 from simulator.engine.batch import run_coupled_batch, run_lockstep_batch
 from simulator.engine.bordered import assemble_core, factor_bordered, solve_structured
+from simulator.engine.course import run_course
 from simulator.engine.lockstep import (
+    FINAL,
+    INJECT,
+    INTEGRATE,
+    STORE,
     assemble_lanes,
+    course_actions,
     factor_lanes,
     lane_plan,
-    largest_error,
     solve_structured_lanes,
     stage_argument,
     stage_increment,
@@ -142,13 +148,15 @@ def test_fused_stage_sums_are_the_term_by_term_sums(s):
     from simulator.engine.rodas import _A, _G
 
     rng = np.random.default_rng(s)
-    size = 97
+    n, n_l = 13, 7                       # 91 (state, lane) entries; each lane its own 1 / h
+    size = n * n_l
     y, f = rng.standard_normal(size), rng.standard_normal(size)
     k6 = rng.standard_normal((6, size)) * 10.0 ** rng.integers(-12, 12, (6, size))
     k6[:, :5] = -0.0                     # zero terms: the sums must keep their signed zeros
     f[:3] = -0.0
     y[3] = -0.0
-    o, hc = s * (s - 1) // 2, 1.0 / 0.037
+    o = s * (s - 1) // 2
+    hc = 1.0 / rng.uniform(1e-6, 10.0, n_l)
     for j in range(s):                   # every term -0.0: only a sum started from +0.0 gives
         k6[j, 5:8] = np.copysign(0.0, -_G[o + j])    # +0.0 (then f = -0.0 gives +0.0), and
         k6[j, 8:11] = np.copysign(0.0, -_A[o + j])   # y = -0.0 plus -0.0 terms stays -0.0
@@ -157,9 +165,10 @@ def test_fused_stage_sums_are_the_term_by_term_sums(s):
     term = np.zeros(size)
     for j in range(s):
         term += _G[o + j] * k6[j]
-    expected = f + hc * term
-    got = np.empty(size)
-    stage_increment(got, f, hc, k6, o, s)
+    expected = f + np.tile(hc, n) * term
+    got = np.empty((n, n_l))
+    stage_increment(got, f.reshape(n, n_l), hc, k6.reshape(6, n, n_l), o, s)
+    got = got.reshape(size)
     assert np.array_equal(got, expected) and np.array_equal(np.signbit(got), np.signbit(expected))
     if s > 0:
         arg = y.copy()
@@ -174,19 +183,53 @@ def test_a_stage_outside_the_tableau_is_an_error():
     with pytest.raises(ValueError, match="stage must be 1 to 5"):
         stage_argument(out, y, k6, 0, 0)
     with pytest.raises(ValueError, match="stage must be 0 to 5"):
-        stage_increment(out, y, 1.0, k6, 15, 6)
+        stage_increment(out.reshape(2, 2), y.reshape(2, 2), np.ones(2), k6.reshape(6, 2, 2),
+                        15, 6)
 
 
-def test_a_nan_in_any_lane_rejects_the_step():
-    assert largest_error(np.array([4.0, 9.0]), 1) == 3.0
-    assert np.isnan(largest_error(np.array([np.nan, 0.25]), 1))   # not hidden by lane 2
-    assert np.isnan(largest_error(np.array([0.25, np.nan]), 1))
+def _scalar_integration_targets(injection_times_h, end_h, out_times_h):
+    """The targets ``run_course`` integrates to, in order: its Python version run with an
+    ``integrate`` that only records them."""
+    import sys
+
+    module = sys.modules[run_course.__module__]
+    targets = []
+
+    def integrate(fun, jac, t, t1, *rest):
+        targets.append(t1)
+        return 0, 0, 1.0
+
+    n_cyc, n_out = injection_times_h.size, out_times_h.size
+    saved, module.integrate = module.integrate, integrate
+    try:
+        run_course.py_func(None, None, None, np.zeros(1), injection_times_h, 0, 0,
+                           np.zeros(n_cyc), np.zeros(n_cyc), end_h, out_times_h, 1e-6,
+                           np.ones(1), 10, 1e-6, None, np.zeros((n_cyc + 1, 1)),
+                           np.zeros((n_out, 1)), None)
+    finally:
+        module.integrate = saved
+    return targets
 
 
-@pytest.mark.parametrize("overrides", [["therapy=dosimetry_guided"]])
-def test_lanes_are_refused_where_a_patient_is_re_simulated(overrides):
-    with pytest.raises(simulator.ConfigError, match="solver.lanes = 8"):
-        simulator.validate(simulator.compose([*overrides, "solver.lanes=8"]))
+@pytest.mark.parametrize("outputs", [[], [0.0, 5.0, 10.0, 15.0, 20.0], [2.0, 10.0, 20.0],
+                                     [10.0 * (1 + 1e-13), 12.0]])
+def test_course_actions_follow_the_scalar_driver(outputs):
+    """The lanes' action list integrates to the same targets, in the same order, as
+    ``run_course`` (an output at an injection time is stored just after the injection; an
+    output within 1e-12 of the current time is not integrated to; the end is stored)."""
+    inj, out = np.array([0.0, 10.0]), np.array(outputs)
+    kind, index, time_h = course_actions(inj, 20.0, out)
+    targets = [t for k, t in zip(kind, time_h, strict=True) if k == INTEGRATE]
+    assert targets == _scalar_integration_targets(inj, 20.0, out)
+    assert [int(i) for k, i in zip(kind, index, strict=True) if k == INJECT] == [0, 1]
+    assert [int(i) for k, i in zip(kind, index, strict=True) if k == STORE] == list(
+        range(out.size))
+    assert kind[-1] == FINAL and index[-1] == 2 and time_h[-1] == 20.0
+    assert (np.diff(time_h) >= 0).all()
+    second = list(kind).index(INJECT, 1)          # outputs at the second injection's time
+    for a, (k, t) in enumerate(zip(kind, time_h, strict=True)):   # come after it
+        if k == STORE and t == 10.0:
+            assert a > second
 
 
 def _scalar_solve(jm, st, fac, b):
@@ -207,8 +250,8 @@ def _lane_solve(jm, structure, pattern, fac, b):
     for p in range(n_l):       # the lanes' Jacobians in the compact layout
         jc[slots[read], p] = jm[p][read]
     ec, rdiag = np.zeros((plan[6].size, n_l)), np.zeros((plan[0].size, n_l))
-    assemble_lanes(ec, jc, plan, fac)
-    assert factor_lanes(ec, rdiag, plan) == 0
+    assemble_lanes(ec, jc, plan, np.full(n_l, fac))
+    assert factor_lanes(ec, rdiag, plan, np.zeros(n_l, dtype=np.int64)) == 0
     x = np.ascontiguousarray(b.T)
     solve_structured_lanes(ec, rdiag, jc, 1.0 / (fac - jc[plan[5]]), x, np.zeros(n_l), plan)
     return x.T
@@ -269,7 +312,31 @@ def test_a_zero_pivot_is_reported():
     for e in range(plan[6].size):                 # no elimination changes it: zero the
         if e not in plan[7]:                      # off-diagonal entries
             ec[e] = 0.0
-    assert factor_lanes(ec, np.zeros((4, 2)), plan) == 2
+    flag = np.full(2, 7, dtype=np.int64)
+    assert factor_lanes(ec, np.zeros((4, 2)), plan, flag) == 1
+    assert flag.tolist() == [0, 2]                # lane 1, pivot 1; lane 0 unaffected
+
+
+def test_a_non_finite_pivot_stops_only_its_lane():
+    """A NaN in one lane's matrix flags that lane and leaves the other's factors equal
+    to those of the same matrix factorised alone."""
+    structure, pattern = _toy_structure()
+    slots, plan = lane_plan(structure, pattern)
+    rng = np.random.default_rng(5)
+    jm = np.where(pattern, rng.uniform(-1.0, 1.0, (5, 5)), 0.0)
+    jc = np.zeros((slots.max() + 1, 2))
+    read = slots < slots.max()
+    jc[slots[read], 0] = jm[read]
+    jc[slots[read], 1] = jm[read]
+    jc[slots[0, 0], 1] = np.nan                   # lane 1's first pivot
+    ec, rdiag = np.zeros((plan[6].size, 2)), np.zeros((4, 2))
+    assemble_lanes(ec, jc, plan, np.array([4.0, 4.0]))
+    flag = np.zeros(2, dtype=np.int64)
+    assert factor_lanes(ec, rdiag, plan, flag) == 1 and flag.tolist() == [0, -1]
+    alone, rd1 = np.zeros((plan[6].size, 1)), np.zeros((4, 1))
+    assemble_lanes(alone, jc[:, :1].copy(), plan, np.array([4.0]))
+    assert factor_lanes(alone, rd1, plan, np.zeros(1, dtype=np.int64)) == 0
+    assert np.array_equal(ec[:, 0], alone[:, 0]) and np.array_equal(rdiag[:, 0], rd1[:, 0])
 
 
 def _bed(n, rtol, lanes):
@@ -283,8 +350,9 @@ def _bed(n, rtol, lanes):
 @pytest.mark.parametrize("lanes", [3, 8])
 def test_lockstep_courses_agree_with_the_scalar_engine(lanes):
     """At rtol 1e-8 both solve the same problem to ~1e-8 (docs/performance.md): lesion BED
-    and kidney dose agree within 1e-6 relative; and the groups are really in lockstep (the
-    states differ in the last bits from the scalar engine's)."""
+    and kidney dose agree within 1e-6 relative; and the lane kernel really ran (its
+    unpivoted LU rounds differently: the states differ in the last bits from the scalar
+    engine's)."""
     bed1, kid1, res1 = _bed(N, 1e-8, 1)
     bed_l, kid_l, res_l = _bed(N, 1e-8, lanes)
     finite = np.isfinite(bed1)
@@ -294,7 +362,7 @@ def test_lockstep_courses_agree_with_the_scalar_engine(lanes):
     assert not np.array_equal(res_l.boundary_states, res1.boundary_states)
 
 
-def _run_batch(res, lanes, rtol=1e-5, poison=None, group_status=False):
+def _run_batch(res, lanes, rtol=1e-5, poison=None, lane_status=False):
     m, sched = res.model, res.schedule
     arrays = list(m.kernel_arrays())
     if poison is not None:                       # a NaN binding rate: that patient fails
@@ -310,7 +378,7 @@ def _run_batch(res, lanes, rtol=1e-5, poison=None, group_status=False):
             status, jacobian_structure(m))
     if lanes > 1:
         run_lockstep_batch(*args[:-1], *lane_plan(args[-1], jacobian_pattern(m)), lanes)
-        if not group_status:
+        if not lane_status:
             rerun_alone(args, np.flatnonzero(status))
     else:
         run_coupled_batch(*args)
@@ -333,25 +401,33 @@ def test_lockstep_results_do_not_depend_on_the_threads(wide_run):
 
 
 @pytest.mark.slow
-def test_a_failing_patient_falls_back_to_the_scalar_engine(wide_run):
-    """Patient 5 cannot be integrated: its whole group (4..7 with 4 lanes) reports the
-    failure, and the runner integrates that group again patient by patient with the scalar
-    engine (``rerun_alone``), so the others of that group get the scalar engine's
-    states bit for bit, patient 5 its own failure status, and the other groups are not
-    affected."""
+def test_a_failing_patient_stops_alone_and_falls_back_to_the_scalar_engine(wide_run):
+    """Patient 5 cannot be integrated: its lane reports the failure while the other lanes go
+    on, every other patient with the very states it gets without patient 5; the runner
+    integrates patient 5 again with the scalar engine (``rerun_alone``), which reports its
+    own failure status."""
     res, _ = wide_run
-    _, _, group = _run_batch(res, 4, poison=5, group_status=True)
-    assert group[5] != 0 and (group[4:8] == group[5]).all()
-    assert (np.delete(group, range(4, 8)) == 0).all()
-    boundary, series, status = _run_batch(res, 4, poison=5)
-    sb, ss, sst = _run_batch(res, 1, poison=5)
-    assert status[5] != 0 and status[5] == sst[5]
-    assert (np.delete(status, 5) == 0).all()
-    for p in (4, 6, 7):
-        assert np.array_equal(boundary[p], sb[p]) and np.array_equal(series[p], ss[p])
     clean = _run_batch(res, 4)
-    for p in (0, 1, 2, 3, 8, 9):
+    boundary, series, lane_status = _run_batch(res, 4, poison=5, lane_status=True)
+    assert lane_status[5] != 0 and (np.delete(lane_status, 5) == 0).all()
+    for p in np.delete(np.arange(N), 5):
         assert np.array_equal(boundary[p], clean[0][p])
+        assert np.array_equal(series[p], clean[1][p])
+    _, _, status = _run_batch(res, 4, poison=5)
+    _, _, scalar = _run_batch(res, 1, poison=5)
+    assert status[5] != 0 and status[5] == scalar[5]
+    assert (np.delete(status, 5) == 0).all()
+
+
+@pytest.mark.slow
+def test_a_patient_s_results_do_not_depend_on_its_group(wide_run):
+    """Every lane takes its own steps: the same patients integrated 3, 4, 8 and 64 lanes at
+    a time (64: more lanes than patients) get bit-identical states."""
+    res, _ = wide_run
+    runs = [_run_batch(res, lanes) for lanes in (3, 4, 8, 64)]
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other, strict=True):
+            assert np.array_equal(a, b)
 
 
 @pytest.mark.parametrize("value", [0, 65])
@@ -376,3 +452,69 @@ def test_the_whole_pipeline_with_lanes_agrees_with_lanes_1():
         np.testing.assert_array_equal(finite, np.isfinite(y))
         np.testing.assert_allclose(y[finite], x[finite], rtol=1e-5, err_msg=name)
     np.testing.assert_array_equal(a["best_response"].values, b["best_response"].values)
+
+
+def _cohort(*extra):
+    return simulator.simulate(simulator.compose(
+        ["cohort=example", "cohort.n_patients=12", "response.follow_up_months=6",
+         "output.progress=false", *extra]))
+
+
+@pytest.mark.slow
+def test_with_lanes_results_do_not_depend_on_chunks_lanes_or_threads():
+    """The reproducibility promise of lanes 1 (docs/reproducibility.md) holds with lanes:
+    the Dataset is identical for other chunk sizes, lane counts and thread counts."""
+    reference = _cohort("solver.lanes=8", "solver.chunk_size=12").drop_attrs()
+    xr.testing.assert_identical(_cohort("solver.lanes=8", "solver.chunk_size=5").drop_attrs(),
+                                reference)
+    xr.testing.assert_identical(_cohort("solver.lanes=3").drop_attrs(), reference)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _cohort("solver.lanes=8").drop_attrs()
+    finally:
+        numba.set_num_threads(before)
+    xr.testing.assert_identical(one, reference)
+
+
+@pytest.mark.slow
+def test_an_adaptive_schedule_runs_with_lanes():
+    """A dosimetry-guided schedule re-simulates its patients and relies on causality (the
+    doses of the cycles given do not depend on later cycles): with lanes the doses of the
+    given cycles equal those of the every-cycle run bit for bit, the cycle counts are the
+    scalar engine's, and the Dataset does not depend on the lane count."""
+    from tests.unit.test_adaptive import cohort_cfg
+
+    limits = ("patient.renal_risk_factors=true", "limits.marrow_dose_gy=1.0")
+    every = simulator.simulate(cohort_cfg("therapy.n_cycles=10", "solver.lanes=8", *limits))
+    guided = {k: simulator.simulate(cohort_cfg("therapy=dosimetry_guided", f"solver.lanes={k}",
+                                               *limits)) for k in (1, 4, 8)}
+    xr.testing.assert_identical(guided[4].drop_attrs(), guided[8].drop_attrs())
+    count = (guided[8].injected_activity_gbq.values > 0).sum(axis=1)
+    assert count.min() < count.max()             # the rule stops patients at different cycles
+    assert np.array_equal(count, (guided[1].injected_activity_gbq.values > 0).sum(axis=1))
+    for p, k in enumerate(count):
+        assert np.array_equal(guided[8].kidney_bed_gy.values[p, :k - 1],
+                              every.kidney_bed_gy.values[p, :k - 1])
+
+
+@pytest.mark.slow
+def test_a_plan_runs_with_lanes():
+    """A plan re-simulates its patients grouped by the plan chosen: with lanes the
+    re-simulation reproduces the searched objective exactly and keeps every limit."""
+    from tests.unit.test_planning import _cohort as plan_cohort
+
+    cfg = plan_cohort("cohort.n_patients=6", "plan.scope=patient", "plan.n_cycles=[3,6]",
+                      "plan.activity_points=2", "solver.lanes=4")
+    result = simulator.plan(cfg)
+    plan = result.plan
+    assert plan.plan_found.values.all() and plan.resimulated_constraints_met.values.all()
+    assert np.all(plan.resimulated_objective.values == plan.plan_objective.values)
+
+
+def test_numba_does_not_use_svml():
+    """A patient's results are bit-identical whatever lanes it shares (tested above) because
+    each lane's arithmetic is IEEE scalar arithmetic; SVML's vector ``exp``/``log`` could
+    round differently from the scalar ones in the remainder loops (docs/reproducibility.md)."""
+    assert not numba.config.USING_SVML, "SVML (icc_rt) is installed: lane results may " \
+        "depend on the lane count; uninstall icc_rt or set NUMBA_DISABLE_INTEL_SVML=1"
