@@ -7,8 +7,8 @@ Not a test.  ``simulator.simulate`` on the first ``--n`` patients of ``cohort=wi
 the whole pipeline: sampling, engine, outcomes, Dataset), for every (threads, lanes) pair,
 interleaved so that load affects them alike; best of ``--repeat``.  Prints patient-cycles/s,
 the speedup over ``lanes=1`` at the same thread count, and the largest relative difference
-of lesion BED and kidney dose from the ``lanes=1`` run (the lockstep groups change results
-only within the solver tolerance).
+of lesion BED and kidney dose from the ``lanes=1`` run (the lanes' unpivoted LU rounds
+differently from the scalar engine's: results agree within the solver tolerance).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ without any peptide is not integrated: its states have the closed form of
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -148,13 +149,22 @@ _OUTPUT_ARGS = tuple(_ARG_NAMES.index(name) for name in _OUTPUTS)
 def rerun_alone(kernel_args: tuple, patients: np.ndarray) -> None:
     """Integrate ``patients`` again, each alone, with the scalar engine, writing their
     states and status into the output arrays of ``kernel_args`` (``run_coupled_batch``'s
-    arguments): the patients of a lockstep group that failed."""
+    arguments): the patients whose lane failed (``solver.lanes`` > 1).  Those that the
+    scalar engine integrates get a warning: their results agree with the lanes' within the
+    solver tolerance, not bit for bit, so a run that re-simulates them (an adaptive
+    schedule, a plan) may see the two engines' numbers (docs/reproducibility.md)."""
     if patients.size == 0:
         return
     sub = [a[patients] if i in _PER_PATIENT_ARGS else a for i, a in enumerate(kernel_args)]
     run_coupled_batch(*sub)
     for i in _OUTPUT_ARGS:
         kernel_args[i][patients] = sub[i]
+    rescued = patients[sub[_OUTPUT_ARGS[-1]] == 0]
+    if rescued.size:
+        warnings.warn(f"{rescued.size} patient(s) of this chunk (first index {rescued[0]}) "
+                      "failed in their lane (solver.lanes > 1) and were integrated by the "
+                      "scalar engine instead: their results agree with the lanes' within "
+                      "solver.rtol, not bit for bit", RuntimeWarning, stacklevel=2)
 
 
 def run_patient(cfg: dict) -> CourseResult:

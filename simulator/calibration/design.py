@@ -45,19 +45,24 @@ def latin_hypercube(space: Space, n: int, seed: int) -> np.ndarray:
     return space.from_unit(u)
 
 
-def simulate_point(space: Space, theta, n_patients: int, seed: int) -> dict[str, float]:
-    """The summary statistics of one virtual trial at hyperparameters ``theta``."""
+def simulate_point(space: Space, theta, n_patients: int, seed: int, lanes: int = 1
+                   ) -> dict[str, float]:
+    """The summary statistics of one virtual trial at hyperparameters ``theta``;
+    ``lanes``: ``solver.lanes`` (1: the scalar engine; 64: ~3.7x faster on 2 cores, results
+    within the solver tolerance of lanes 1, docs/performance.md)."""
     edit = space.editor(theta)
-    treated = run_arm(n_patients, seed, control=False, edit=edit)
-    control = run_arm(n_patients, seed, control=True, edit=edit)
+    overrides = () if lanes == 1 else (f"solver.lanes={lanes}",)
+    treated = run_arm(n_patients, seed, control=False, edit=edit, overrides=overrides)
+    control = run_arm(n_patients, seed, control=True, edit=edit, overrides=overrides)
     return trial_summaries(treated, control)
 
 
 def design_dataset(space: Space, theta: np.ndarray, stats: np.ndarray, wave: np.ndarray,
                    n_patients: int, seed: int, command: str = "",
-                   git_commit: str | None = None) -> xr.Dataset:
+                   git_commit: str | None = None, lanes: int = 1) -> xr.Dataset:
     """The design as a Dataset: ``theta`` (point, hyperparameter), ``statistic_value``
-    (point, statistic), ``wave`` (point)."""
+    (point, statistic), ``wave`` (point); ``lanes`` the ``solver.lanes`` it was simulated
+    with."""
     ds = xr.Dataset(
         {"theta": (("point", "hyperparameter"), np.asarray(theta, float)),
          "statistic_value": (("point", "statistic"), np.asarray(stats, float)),
@@ -65,7 +70,7 @@ def design_dataset(space: Space, theta: np.ndarray, stats: np.ndarray, wave: np.
         coords={"hyperparameter": space.names, "statistic": list(STATISTICS),
                 "statistic_units": ("statistic", list(STATISTICS.values()))},
         attrs={"n_patients_per_arm": int(n_patients), "seed": int(seed),
-               "statistics_version": STATISTICS_VERSION,
+               "solver_lanes": int(lanes), "statistics_version": STATISTICS_VERSION,
                "git_commit": git_commit or _git_commit(),
                "description": "virtual NETTER-1 trials at design points (common random "
                               "numbers: one seed for every point)", "command": command})
@@ -99,11 +104,15 @@ def load_design(path: Path | str, space: Space) -> xr.Dataset:
 
 
 def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, seed: int,
-               wave: int = 0, command: str = "", progress: bool = True) -> xr.Dataset:
-    """Simulate every row of ``theta`` not yet in ``path`` and append it there.
+               wave: int = 0, command: str = "", progress: bool = True, lanes: int = 1
+               ) -> xr.Dataset:
+    """Simulate every row of ``theta`` not yet in ``path`` and append it there
+    (``lanes``: :func:`simulate_point`).
 
-    An existing file must have the same ``n_patients`` and ``seed`` (else ValueError: the
-    common random numbers would be broken).  Returns the whole design.
+    An existing file must have the same ``n_patients``, ``seed`` and ``lanes`` (else
+    ValueError: the common random numbers would be broken, or the points would come from
+    engines that agree only within the tolerance; a file without ``solver_lanes`` was
+    simulated with lanes 1).  Returns the whole design.
     """
     theta = np.atleast_2d(np.asarray(theta, float))
     space.check(theta)
@@ -114,6 +123,9 @@ def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, see
             raise ValueError(f"{path} was simulated with n_patients_per_arm = "
                              f"{old.attrs['n_patients_per_arm']}, seed = {old.attrs['seed']}; "
                              f"asked n_patients = {n_patients}, seed = {seed}")
+        if int(old.attrs.get("solver_lanes", 1)) != lanes:
+            raise ValueError(f"{path} was simulated with solver.lanes = "
+                             f"{int(old.attrs.get('solver_lanes', 1))}; asked lanes = {lanes}")
         check_design(old, space, path)
         rows_t, rows_s = list(old.theta.values), list(old.statistic_value.values)
         if command and command not in old.attrs.get("command", ""):
@@ -129,12 +141,12 @@ def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, see
     todo = [r for r in theta if tuple(np.round(r, 12)) not in done]
     t0 = time.perf_counter()
     for i, row in enumerate(todo):
-        s = simulate_point(space, row, n_patients, seed)
+        s = simulate_point(space, row, n_patients, seed, lanes)
         rows_t.append(row)
         rows_s.append([s[k] for k in STATISTICS])
         waves.append(wave)
         ds = design_dataset(space, np.array(rows_t), np.array(rows_s), np.array(waves),
-                            n_patients, seed, command, commits)
+                            n_patients, seed, command, commits, lanes)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.nc")
         ds.to_netcdf(tmp)
@@ -147,4 +159,4 @@ def run_design(space: Space, theta: np.ndarray, path: Path, n_patients: int, see
     if not rows_t:
         raise ValueError("empty design")
     return design_dataset(space, np.array(rows_t), np.array(rows_s), np.array(waves),
-                          n_patients, seed, command, commits)
+                          n_patients, seed, command, commits, lanes)

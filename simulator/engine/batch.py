@@ -1,5 +1,6 @@
-"""Many patients in parallel: one course, or one lockstep group of courses
-(:mod:`simulator.engine.lockstep`), per ``prange`` iteration (numba kernels).
+"""Many patients in parallel: one course per ``prange`` iteration, or one range of patients
+integrated ``lanes`` at a time (:mod:`simulator.engine.lockstep`) per iteration (numba
+kernels).
 
 Each iteration reads its own parameter rows, allocates its own workspace once and
 writes only its own output rows, so results do not depend on the number of
@@ -46,7 +47,10 @@ def run_coupled_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, const
 def run_lockstep_batch(*args):
     """:func:`run_lanes_batch` with one range of patients per thread (``numba``'s current
     thread count; the arguments are :func:`run_lanes_batch`'s but ``n_ranges``).  The
-    results do not depend on the ranges."""
+    results do not depend on the ranges.  The lanes have no automatic first step:
+    ``first_step_h`` must be positive."""
+    if not args[19] > 0.0:
+        raise ValueError(f"run_lockstep_batch: first_step_h = {args[19]!r} must be > 0")
     n_p, n_lanes = args[8].shape[0], args[-1]
     n_ranges = max(1, min(numba.get_num_threads(), -(-n_p // n_lanes)))
     run_lanes_batch(*args, n_ranges)

@@ -17,9 +17,9 @@ What differs from the scalar engine, and why it is safe:
   shared.  A lane's numbers never mix with another lane's, so a patient's results do not
   depend on which patients share its group or on the number of lanes (bit-identical, tested;
   numba's SVML, which could give vector and scalar ``exp`` different last bits, is not used:
-  ``numba.config.USING_SVML`` is False without the ``icc_rt`` package).  A lane that has
-  finished its course idles until the group's slowest has: a group costs its slowest
-  member's steps.  (Until 2026-12-01 the lanes shared one step sequence, the shortest
+  ``numba.config.USING_SVML`` is False without the ``icc_rt`` package).  A lane whose patient
+  is done takes the next patient of its range (:func:`run_lanes`); lanes idle only when the
+  range is exhausted.  (Until 2026-12-01 the lanes shared one step sequence, the shortest
   member's: ~1.48x each patient's own steps with 64 lanes, docs/performance.md.)
 * **A sparse LU without pivoting.**  Partial pivoting would give each lane its own row
   order.  The scalar LU does swap rows (the lesion block's cell-count rows are large
@@ -513,10 +513,10 @@ def run_lanes(arrays, p0, p1, n_lanes, y0, injection_times_h, hot_index, cold_in
             if not active[ln]:
                 continue
             if n_steps[ln] >= max_steps:
-                n_active -= _stop_lane(ln, 1, patient, status_out, active)
+                n_active -= _stop_lane(ln, 1, patient, status_out, active, yt, y0, h, first_step_h)
                 continue
             if h[ln] < 1e-14 * abs(t[ln]) or t[ln] + h[ln] == t[ln]:
-                n_active -= _stop_lane(ln, 2, patient, status_out, active)
+                n_active -= _stop_lane(ln, 2, patient, status_out, active, yt, y0, h, first_step_h)
                 continue
             hopt[ln] = h[ln]
             last[ln] = t[ln] + 1.0001 * h[ln] >= target[ln]
@@ -532,7 +532,8 @@ def run_lanes(arrays, p0, p1, n_lanes, y0, injection_times_h, hot_index, cold_in
                 if active[ln] and not reject[ln]:
                     for i in range(n):
                         if not math.isfinite(dy1[i, ln]):
-                            n_active -= _stop_lane(ln, 3, patient, status_out, active)
+                            n_active -= _stop_lane(ln, 3, patient, status_out, active, yt, y0, h,
+                                                          first_step_h)
                             break
         for ln in range(n_l):
             inv_hg[ln] = 1.0 / (h[ln] * GAMMA)
@@ -541,7 +542,8 @@ def run_lanes(arrays, p0, p1, n_lanes, y0, injection_times_h, hot_index, cold_in
         if factor_lanes(e, rdiag, plan, flag) > 0:
             for ln in range(n_l):
                 if active[ln] and flag[ln] < 0:
-                    n_active -= _stop_lane(ln, 3, patient, status_out, active)
+                    n_active -= _stop_lane(ln, 3, patient, status_out, active, yt, y0, h,
+                                                          first_step_h)
         for idx in range(diag_slots.size):
             dd = jc[diag_slots[idx]]
             for ln in range(n_l):
@@ -572,7 +574,8 @@ def run_lanes(arrays, p0, p1, n_lanes, y0, injection_times_h, hot_index, cold_in
             if not math.isfinite(err):  # overflow in a trial step: reject, then give up
                 n_bad[ln] += 1
                 if n_bad[ln] >= 5:
-                    n_active -= _stop_lane(ln, 3, patient, status_out, active)
+                    n_active -= _stop_lane(ln, 3, patient, status_out, active, yt, y0, h,
+                                                          first_step_h)
                     continue
                 err = 1e4
             fac = step_factor(err, n_acc[ln] > 0, h[ln], hacc[ln], erracc[ln])
@@ -619,9 +622,13 @@ def _start_integration(ln, pc, actions, t, h, hacc, erracc, span, target, n_step
 
 
 @numba.njit(**JIT)
-def _stop_lane(ln, code, patient, status_out, active):
+def _stop_lane(ln, code, patient, status_out, active, yt, y0, h, first_step_h):
     """Stop lane ``ln``'s patient with status ``code``; returns 1 (one lane fewer is
-    active)."""
+    active).  The lane's state is reset to the patient's initial one (finite: an idle lane
+    keeps being computed, and a non-finite state could reach table look-ups such as the
+    S-value interpolation); its outputs are incomplete and the caller replaces them."""
     status_out[patient[ln]] = code
     active[ln] = False
+    yt[:, ln] = y0[patient[ln]]
+    h[ln] = first_step_h
     return 1

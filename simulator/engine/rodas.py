@@ -130,7 +130,7 @@ def step_factor(err, accepted_before, h, hacc, erracc):
     [1/6, 5]; for an accepted step after an earlier accepted one (``accepted_before``), at
     least Gustafsson's predictive factor from the last accepted step ``hacc`` and its error
     ``erracc``.  Shared by :func:`integrate` and
-    :func:`simulator.engine.lockstep.integrate_lanes`."""
+    :func:`simulator.engine.lockstep.run_lanes`."""
     fac = max(_FAC2, min(_FAC1, err**0.25 / _SAFE))
     if err <= 1.0 and accepted_before:  # predictive controller of Gustafsson
         facgus = (hacc / h) * (err * err / erracc) ** 0.25 / _SAFE

@@ -351,8 +351,8 @@ def test_design_resumes_and_records_every_wave(tmp_path, monkeypatch):
 
     space = _toy_space()
     monkeypatch.setattr(design, "simulate_point",
-                        lambda sp, theta, n, seed: {k: float(theta[0]) for k in
-                                                    design.STATISTICS})
+                        lambda sp, theta, n, seed, lanes: {k: float(theta[0]) + lanes for k in
+                                                           design.STATISTICS})
     path = tmp_path / "design.nc"
     design.run_design(space, [[1.0, 1.0], [2.0, 1.0]], path, 10, 3, command="a",
                       progress=False)
@@ -360,8 +360,14 @@ def test_design_resumes_and_records_every_wave(tmp_path, monkeypatch):
                            command="b", progress=False)
     assert list(ds.wave.values) == [0, 0, 1]            # the repeated point is not rerun
     assert ds.attrs["command"] == "a ; b"
+    assert ds.attrs["solver_lanes"] == 1 and ds.statistic_value.values[-1, 0] == 3.0 + 1
     with pytest.raises(ValueError, match="seed = 3"):
         design.run_design(space, [[4.0, 1.0]], path, 10, 4, progress=False)
+    with pytest.raises(ValueError, match="solver.lanes = 1; asked lanes = 64"):
+        design.run_design(space, [[4.0, 1.0]], path, 10, 3, progress=False, lanes=64)
+    other = design.run_design(space, [[4.0, 1.0]], tmp_path / "lanes.nc", 10, 3,
+                              progress=False, lanes=64)
+    assert other.attrs["solver_lanes"] == 64 and other.statistic_value.values[0, 0] == 68.0
 
 
 def test_predictive_checks_read_their_published_values_from_the_target_file():

@@ -463,7 +463,8 @@ def _cohort(*extra):
 @pytest.mark.slow
 def test_with_lanes_results_do_not_depend_on_chunks_lanes_or_threads():
     """The reproducibility promise of lanes 1 (docs/reproducibility.md) holds with lanes:
-    the Dataset is identical for other chunk sizes, lane counts and thread counts."""
+    the Dataset is identical for other chunk sizes, lane counts and thread counts, and a
+    patient's values for another cohort size."""
     reference = _cohort("solver.lanes=8", "solver.chunk_size=12").drop_attrs()
     xr.testing.assert_identical(_cohort("solver.lanes=8", "solver.chunk_size=5").drop_attrs(),
                                 reference)
@@ -475,6 +476,12 @@ def test_with_lanes_results_do_not_depend_on_chunks_lanes_or_threads():
     finally:
         numba.set_num_threads(before)
     xr.testing.assert_identical(one, reference)
+    # nor on the cohort size: the first 7 of the 12 patients, run as a cohort of 7
+    seven = _cohort("solver.lanes=8", "cohort.n_patients=7").drop_attrs()
+    per_patient = [v for v in reference.data_vars if "patient" in reference[v].dims]
+    assert len(per_patient) > 10
+    xr.testing.assert_identical(seven[per_patient],
+                                reference[per_patient].isel(patient=slice(0, 7)))
 
 
 @pytest.mark.slow
@@ -518,3 +525,29 @@ def test_numba_does_not_use_svml():
     round differently from the scalar ones in the remainder loops (docs/reproducibility.md)."""
     assert not numba.config.USING_SVML, "SVML (icc_rt) is installed: lane results may " \
         "depend on the lane count; uninstall icc_rt or set NUMBA_DISABLE_INTEL_SVML=1"
+
+
+@pytest.mark.slow
+def test_a_patient_rescued_by_the_scalar_engine_is_reported(wide_run):
+    """rerun_alone on a patient the scalar engine integrates warns: its results are the
+    scalar engine's, equal to the lanes' only within the tolerance."""
+    res, _ = wide_run
+    m, sched = res.model, res.schedule
+    boundary = np.zeros((m.n, sched.injection_times_h.size + 1, m.n_states))
+    series = np.zeros((m.n, res.time_h.size, m.n_states))
+    status = np.full(m.n, 3, dtype=np.int64)
+    args = (*m.kernel_arrays(), initial_states(m), absolute_tolerance(m, 1e-6),
+            sched.injection_times_h, HOT * block_size(m.system.n_tissues) + PLASMA,
+            COLD * block_size(m.system.n_tissues) + PLASMA, sched.hot_nmol, sched.cold_nmol,
+            sched.end_h, res.time_h, 1e-5, 200000, 1e-6, boundary, series, status,
+            jacobian_structure(m))
+    with pytest.warns(RuntimeWarning, match="1 patient.*first index 2.*scalar engine"):
+        rerun_alone(args, np.array([2]))
+    assert status[2] == 0 and (np.delete(status, 2) == 3).all()
+
+
+def test_the_lanes_need_a_positive_first_step():
+    args = [np.zeros((1, 1))] * 27
+    args[19] = 0.0
+    with pytest.raises(ValueError, match="first_step_h = 0.0 must be > 0"):
+        run_lockstep_batch(*args)
