@@ -1,24 +1,29 @@
-"""Effective tumour alpha of a pancreatic-NET-like population (sensitivity of issue 7).
+"""Effective radiosensitivity or clearance of a pancreatic-NET-like population (issue 7).
 
-    python experiments/calibrate_pnet.py     # writes results/calibrate_pnet.md
+    python experiments/calibrate_pnet.py --parameter clearance   # results/calibrate_pnet.md
+    python experiments/calibrate_pnet.py --parameter alpha --bracket 0.01 1.0
 
 The founding cases are rare-site soft-tissue NETs, neither midgut nor pancreatic. The
 project's population is calibrated on NETTER-1, i.e. on midgut NETs, which respond poorly
 to PRRT: with the same protocol at one centre, partial response was 13.1 % in 61
 small-intestinal NETs (Sabet A et al., via the review table of PMC5690948) and 60.3 % (41 of
 68) in pancreatic NETs (Ezziddin S et al., Eur J Nucl Med Mol Imaging 2014,
-doi:10.1007/s00259-013-2677-3; SWOG criteria, CR 0 %). This script asks which tumour alpha
-median the NETTER-1 virtual population needs to reach the pancreatic response rate, every
-other parameter (PK, SSTR density, lesions, growth, doomed-cell clearance, stroma) kept as in
-``conf/cohort/netter1.yaml``. The answer is an *effective* radiosensitivity that lumps every
-difference between the two tumour types into alpha; it is used only as the alternative
-population of ``experiments/founding_cases.py --override``, never as a default.
+doi:10.1007/s00259-013-2677-3; SWOG criteria, CR 0 %). This script asks which value of ONE
+population parameter the NETTER-1 virtual population needs to reach the pancreatic response
+rate, every other parameter kept as in ``conf/cohort/netter1.yaml``: the tumour alpha median
+(``--parameter alpha``, the question asked before issue 14) or the median half-time of the
+clearance of lethally damaged cells (``--parameter clearance``: under the calibrated
+population the response is limited by how fast killed cells are cleared, not by how many are
+killed, docs/calibration.md §14). The answer is an *effective* value that lumps every
+difference between the two tumour types into that parameter; it is used only as the
+alternative population of ``experiments/founding_cases.py --override``, never as a default.
 
-Method: ORR increases with alpha; bisection in ln alpha on common random numbers (one seed,
-the same virtual patients at every step) until the bracket is narrower than 2 %. SWOG PR
-(-50 % in the product of two perpendicular diameters) is -29 % in the diameter of a sphere,
-so RECIST 1.1 PR (-30 %) is used as its equivalent. Regimen: the standard 4 x 7.4 GBq every
-8 weeks [INFER] (the Bonn protocol was about 4 x 8 GBq at 10-14-week intervals; not retrieved).
+Method: ORR is monotone in the parameter; bisection in its logarithm on common random numbers
+(one seed, the same virtual patients at every step) until the bracket is narrower than 2 %.
+SWOG PR (-50 % in the product of two perpendicular diameters) is -29 % in the diameter of a
+sphere, so RECIST 1.1 PR (-30 %) is used as its equivalent. Regimen: the standard 4 x 7.4 GBq
+every 8 weeks [INFER] (the Bonn protocol was about 4 x 8 GBq at 10-14-week intervals; not
+retrieved).
 """
 
 from __future__ import annotations
@@ -28,12 +33,20 @@ import math
 import time
 from pathlib import Path
 
-from simulator.netter1 import ALPHA
+from simulator.netter1 import ALPHA, CLEARANCE
 from simulator.trial import endpoint_values as endpoints
-from simulator.trial import run_arm
+from simulator.trial import interpolated_median_months, run_arm
 
 #: Ezziddin 2014: partial response in 41 of 68 pancreatic NETs [ABS]
 TARGET_ORR, N_TRIAL = 41 / 68, 68
+
+#: NETTER-R pancreatic NETs (Clement 2022, doi:10.1007/s00259-022-05771-3): ORR 25/62 (95 %
+#: CI 28.1-53.6 %) and median PFS 24.8 months (17.5-34.5), declared as validation before the
+#: first calibration (docs/targets.md (b)); never fitted here
+NETTER_R_ORR, NETTER_R_ORR_CI = 25 / 62, (0.281, 0.536)
+NETTER_R_MEDIAN_PFS, NETTER_R_MEDIAN_PFS_CI = 24.8, (17.5, 34.5)
+#: the predictive checks' trial seed (experiments/calibrate_posterior.py predictive)
+VALIDATION_SEED = 20170112
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -45,46 +58,87 @@ def write_report(name: str, lines: list[str]) -> None:
     print("\n".join(lines))
 
 
-def orr_at(alpha: float, n: int, seed: int) -> dict:
+#: the population parameters this script can fit: config key, unit, default bracket
+PARAMETERS = {"alpha": (ALPHA, "/Gy", (0.01, 0.08)),
+              "clearance": (CLEARANCE, "d", (30.0, 1210.0))}
+
+
+def treated_arm(key: str, value: float, n: int, seed: int):
+    """The treated arm of ``cohort=netter1`` with the median of ``key`` set."""
     def edit(cfg):
-        cfg["cohort"]["parameters"][ALPHA]["median"] = float(alpha)
-    return endpoints(run_arm(n, seed, control=False, edit=edit))
+        cfg["cohort"]["parameters"][key]["median"] = float(value)
+    return run_arm(n, seed, control=False, edit=edit)
+
+
+def orr_at(key: str, value: float, n: int, seed: int) -> dict:
+    """Treated-arm endpoints of ``cohort=netter1`` with the median of ``key`` set."""
+    return endpoints(treated_arm(key, value, n, seed))
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parameter", choices=sorted(PARAMETERS), default="clearance",
+                        help="the population median to fit (default: clearance)")
     parser.add_argument("--n", type=int, default=2000, help="virtual patients per evaluation")
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--bracket", type=float, nargs=2, default=[0.01, 0.08],
-                        help="alpha medians [1/Gy] bracketing the target ORR")
+    parser.add_argument("--bracket", type=float, nargs=2, default=None,
+                        help="two medians bracketing the target ORR (default: "
+                        + "; ".join(f"{k} {v[2][0]:g}-{v[2][1]:g} {v[1]}"
+                                    for k, v in sorted(PARAMETERS.items())) + ")")
     args = parser.parse_args(argv)
+    key, unit, default = PARAMETERS[args.parameter]
+    lo, hi = args.bracket or default
+    if not 0 < lo < hi:
+        parser.error(f"--bracket {lo:g} {hi:g}: need 0 < low < high")
     t0 = time.perf_counter()
-    lo, hi = args.bracket
-    rows = [(a, orr_at(a, args.n, args.seed)) for a in (lo, hi)]
-    if not rows[0][1]["orr"] < TARGET_ORR < rows[1][1]["orr"]:
-        raise SystemExit(f"the bracket {lo}-{hi} /Gy does not contain ORR {TARGET_ORR:.3f}: "
-                         f"{rows[0][1]['orr']:.3f}, {rows[1][1]['orr']:.3f}")
+    rows = [(v, orr_at(key, v, args.n, args.seed)) for v in (lo, hi)]
+    increasing = rows[1][1]["orr"] > rows[0][1]["orr"]
+    if not min(r[1]["orr"] for r in rows) < TARGET_ORR < max(r[1]["orr"] for r in rows):
+        raise SystemExit(f"the {args.parameter} bracket {lo:g}-{hi:g} {unit} does not contain "
+                         f"ORR {TARGET_ORR:.3f}: ORR {rows[0][1]['orr']:.3f} at {lo:g}, "
+                         f"{rows[1][1]['orr']:.3f} at {hi:g}")
     while hi / lo > 1.02:
         mid = math.sqrt(lo * hi)
-        vals = orr_at(mid, args.n, args.seed)
+        vals = orr_at(key, mid, args.n, args.seed)
         rows.append((mid, vals))
-        print(f"alpha {mid:.5f}: ORR {vals['orr']:.3f} ({time.perf_counter() - t0:.0f} s)",
-              flush=True)
-        lo, hi = (mid, hi) if vals["orr"] < TARGET_ORR else (lo, mid)
-    alpha = math.sqrt(lo * hi)
+        print(f"{args.parameter} {mid:.5g} {unit}: ORR {vals['orr']:.3f} "
+              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        if (vals["orr"] < TARGET_ORR) == increasing:
+            lo = mid
+        else:
+            hi = mid
+    value = math.sqrt(lo * hi)
     se = math.sqrt(TARGET_ORR * (1 - TARGET_ORR) / N_TRIAL)
-    lines = ["# Effective tumour alpha of a pancreatic-NET-like population "
+    bracket = f" --bracket {args.bracket[0]:g} {args.bracket[1]:g}" if args.bracket else ""
+    lines = ["# Effective population parameter of a pancreatic-NET-like population "
              "(experiments/calibrate_pnet.py)", "",
-             f"`python experiments/calibrate_pnet.py --n {args.n} --seed {args.seed} --bracket "
-             f"{args.bracket[0]} {args.bracket[1]}`; wall time {time.perf_counter() - t0:.0f} s.",
+             f"`python experiments/calibrate_pnet.py --parameter {args.parameter} --n {args.n} "
+             f"--seed {args.seed}{bracket}`; wall time {time.perf_counter() - t0:.0f} s.",
              "", f"Target: PR {TARGET_ORR:.1%} of 68 pancreatic NETs (Ezziddin 2014, "
              f"doi:10.1007/s00259-013-2677-3), binomial SE {se:.1%}. Population: "
-             "`cohort=netter1` with only the alpha median changed.", "",
-             "| alpha median /Gy | ORR | CR | PFS 20 mo |", "|---|---|---|---|"]
-    lines += [f"| {a:.5f} | {v['orr']:.3f} | {v['cr']:.4f} | {v['pfs_20']:.3f} |"
-              for a, v in sorted(rows, key=lambda r: r[0])]
-    lines += ["", f"**Effective alpha median: {alpha:.4f} /Gy** (bracket {lo:.4f}-{hi:.4f}); "
-              "the NETTER-1 (midgut) median is in conf/cohort/netter1.yaml.", ""]
+             f"`cohort=netter1` with only the median of `{key}` changed.", "",
+             f"| {args.parameter} median ({unit}) | ORR | CR | PFS 20 mo |", "|---|---|---|---|"]
+    lines += [f"| {v:.5g} | {r['orr']:.3f} | {r['cr']:.4f} | {r['pfs_20']:.3f} |"
+              for v, r in sorted(rows, key=lambda r: r[0])]
+    lines += ["", f"**Effective {args.parameter} median: {value:.4g} {unit}** (bracket "
+              f"{lo:.4g}-{hi:.4g}); the NETTER-1 (midgut) value is in "
+              "conf/cohort/fitted/netter1.yaml.", ""]
+    # validation (declared before the first calibration, never fitted): NETTER-R's
+    # pancreatic NETs, standard 4 x 7.4 GBq, on other virtual patients (the trial seed)
+    arm = treated_arm(key, value, args.n, VALIDATION_SEED)
+    val, med = endpoints(arm), interpolated_median_months(arm)
+    ok = [NETTER_R_ORR_CI[0] <= val["orr"] <= NETTER_R_ORR_CI[1],
+          NETTER_R_MEDIAN_PFS_CI[0] <= med <= NETTER_R_MEDIAN_PFS_CI[1]]
+    lines += ["## Validation: NETTER-R pancreatic NETs (not fitted)", "",
+              f"The treated arm at the effective value, {args.n} other virtual patients (seed "
+              f"{VALIDATION_SEED}), against Clement 2022 (doi:10.1007/s00259-022-05771-3):", "",
+              "| quantity | NETTER-R (95 % CI) | simulated | inside |", "|---|---|---|---|",
+              f"| ORR | {NETTER_R_ORR:.1%} ({NETTER_R_ORR_CI[0]:.1%}-{NETTER_R_ORR_CI[1]:.1%}) "
+              f"| {val['orr']:.1%} (RECIST CR {val['cr']:.2%}) | {'yes' if ok[0] else 'no'} |",
+              f"| median PFS (months, interpolated Kaplan-Meier) | {NETTER_R_MEDIAN_PFS:g} "
+              f"({NETTER_R_MEDIAN_PFS_CI[0]:g}-{NETTER_R_MEDIAN_PFS_CI[1]:g}) | {med:.1f} | "
+              f"{'yes' if ok[1] else 'no'} |", "",
+              f"Wall time with the validation: {time.perf_counter() - t0:.0f} s.", ""]
     write_report("calibrate_pnet.md", lines)
 
 
