@@ -1,7 +1,10 @@
 """Effective radiosensitivity or clearance of a pancreatic-NET-like population (issue 7).
 
-    python experiments/calibrate_pnet.py --parameter clearance   # results/calibrate_pnet.md
-    python experiments/calibrate_pnet.py --parameter alpha --bracket 0.01 1.0
+    NUMBA_NUM_THREADS=2 python experiments/calibrate_pnet.py --parameter clearance
+    NUMBA_NUM_THREADS=2 python experiments/calibrate_pnet.py --parameter alpha
+
+write ``results/calibrate_pnet_<parameter>.md`` (also when the bracket does not contain the
+target: then the two end values and a non-zero exit).
 
 The founding cases are rare-site soft-tissue NETs, neither midgut nor pancreatic. The
 project's population is calibrated on NETTER-1, i.e. on midgut NETs, which respond poorly
@@ -33,6 +36,8 @@ import math
 import time
 from pathlib import Path
 
+import yaml
+
 from simulator.netter1 import ALPHA, CLEARANCE
 from simulator.trial import endpoint_values as endpoints
 from simulator.trial import interpolated_median_months, run_arm
@@ -40,11 +45,9 @@ from simulator.trial import interpolated_median_months, run_arm
 #: Ezziddin 2014: partial response in 41 of 68 pancreatic NETs [ABS]
 TARGET_ORR, N_TRIAL = 41 / 68, 68
 
-#: NETTER-R pancreatic NETs (Clement 2022, doi:10.1007/s00259-022-05771-3): ORR 25/62 (95 %
-#: CI 28.1-53.6 %) and median PFS 24.8 months (17.5-34.5), declared as validation before the
-#: first calibration (docs/targets.md (b)); never fitted here
-NETTER_R_ORR, NETTER_R_ORR_CI = 25 / 62, (0.281, 0.536)
-NETTER_R_MEDIAN_PFS, NETTER_R_MEDIAN_PFS_CI = 24.8, (17.5, 34.5)
+#: NETTER-R pancreatic NETs (Clement 2022, doi:10.1007/s00259-022-05771-3), declared as
+#: validation before the first calibration (docs/targets.md (b)); never fitted here
+VALIDATION_FILE = Path(__file__).resolve().parent / "targets" / "validation.yaml"
 #: the predictive checks' trial seed (experiments/calibrate_posterior.py predictive)
 VALIDATION_SEED = 20170112
 
@@ -59,8 +62,15 @@ def write_report(name: str, lines: list[str]) -> None:
 
 
 #: the population parameters this script can fit: config key, unit, default bracket
-PARAMETERS = {"alpha": (ALPHA, "/Gy", (0.01, 0.08)),
+PARAMETERS = {"alpha": (ALPHA, "/Gy", (0.01, 1.0)),
               "clearance": (CLEARANCE, "d", (30.0, 1210.0))}
+
+
+def netter_r(name: str) -> tuple[float, tuple[float, float]]:
+    """Value and interval of a declared validation target (experiments/targets/)."""
+    entries = yaml.safe_load(VALIDATION_FILE.read_text())["targets"]
+    entry = next(e for e in entries if e["name"] == name)
+    return float(entry["value"]), (float(entry["interval"][0]), float(entry["interval"][1]))
 
 
 def treated_arm(key: str, value: float, n: int, seed: int):
@@ -90,13 +100,31 @@ def main(argv=None) -> None:
     lo, hi = args.bracket or default
     if not 0 < lo < hi:
         parser.error(f"--bracket {lo:g} {hi:g}: need 0 < low < high")
+    if args.seed == VALIDATION_SEED:
+        parser.error(f"--seed {args.seed}: the validation runs on seed {VALIDATION_SEED}; fit "
+                     "on other virtual patients")
+    report = f"calibrate_pnet_{args.parameter}.md"
+    bracket = f" --bracket {args.bracket[0]:g} {args.bracket[1]:g}" if args.bracket else ""
+    command = (f"NUMBA_NUM_THREADS=2 python experiments/calibrate_pnet.py --parameter "
+               f"{args.parameter} --n {args.n} --seed {args.seed}{bracket}")
     t0 = time.perf_counter()
     rows = [(v, orr_at(key, v, args.n, args.seed)) for v in (lo, hi)]
     increasing = rows[1][1]["orr"] > rows[0][1]["orr"]
     if not min(r[1]["orr"] for r in rows) < TARGET_ORR < max(r[1]["orr"] for r in rows):
+        write_report(report, [
+            f"# No {args.parameter} median reaches the pancreatic PR rate "
+            "(experiments/calibrate_pnet.py)", "",
+            f"`{command}`; wall time {time.perf_counter() - t0:.0f} s.", "",
+            f"Target: PR {TARGET_ORR:.1%} of 68 pancreatic NETs (Ezziddin 2014). Population: "
+            f"`cohort=netter1` with only the median of `{key}` changed.", "",
+            f"| {args.parameter} median ({unit}) | ORR | CR | PFS 20 mo |", "|---|---|---|---|",
+            *(f"| {v:.5g} | {r['orr']:.3f} | {r['cr']:.4f} | {r['pfs_20']:.3f} |"
+              for v, r in rows),
+            "", f"**The bracket {lo:g}-{hi:g} {unit} does not contain ORR {TARGET_ORR:.3f}.**",
+            ""])
         raise SystemExit(f"the {args.parameter} bracket {lo:g}-{hi:g} {unit} does not contain "
                          f"ORR {TARGET_ORR:.3f}: ORR {rows[0][1]['orr']:.3f} at {lo:g}, "
-                         f"{rows[1][1]['orr']:.3f} at {hi:g}")
+                         f"{rows[1][1]['orr']:.3f} at {hi:g} (results/{report})")
     while hi / lo > 1.02:
         mid = math.sqrt(lo * hi)
         vals = orr_at(key, mid, args.n, args.seed)
@@ -109,11 +137,9 @@ def main(argv=None) -> None:
             hi = mid
     value = math.sqrt(lo * hi)
     se = math.sqrt(TARGET_ORR * (1 - TARGET_ORR) / N_TRIAL)
-    bracket = f" --bracket {args.bracket[0]:g} {args.bracket[1]:g}" if args.bracket else ""
     lines = ["# Effective population parameter of a pancreatic-NET-like population "
              "(experiments/calibrate_pnet.py)", "",
-             f"`python experiments/calibrate_pnet.py --parameter {args.parameter} --n {args.n} "
-             f"--seed {args.seed}{bracket}`; wall time {time.perf_counter() - t0:.0f} s.",
+             f"`{command}`; wall time {time.perf_counter() - t0:.0f} s.",
              "", f"Target: PR {TARGET_ORR:.1%} of 68 pancreatic NETs (Ezziddin 2014, "
              f"doi:10.1007/s00259-013-2677-3), binomial SE {se:.1%}. Population: "
              f"`cohort=netter1` with only the median of `{key}` changed.", "",
@@ -127,19 +153,21 @@ def main(argv=None) -> None:
     # pancreatic NETs, standard 4 x 7.4 GBq, on other virtual patients (the trial seed)
     arm = treated_arm(key, value, args.n, VALIDATION_SEED)
     val, med = endpoints(arm), interpolated_median_months(arm)
-    ok = [NETTER_R_ORR_CI[0] <= val["orr"] <= NETTER_R_ORR_CI[1],
-          NETTER_R_MEDIAN_PFS_CI[0] <= med <= NETTER_R_MEDIAN_PFS_CI[1]]
+    orr_ref, orr_ci = netter_r("netterr_pnet_orr")
+    pfs_ref, pfs_ci = netter_r("netterr_pnet_median_pfs")
+    ok = [orr_ci[0] <= val["orr"] <= orr_ci[1],
+          pfs_ci[0] <= med <= pfs_ci[1]]
     lines += ["## Validation: NETTER-R pancreatic NETs (not fitted)", "",
               f"The treated arm at the effective value, {args.n} other virtual patients (seed "
               f"{VALIDATION_SEED}), against Clement 2022 (doi:10.1007/s00259-022-05771-3):", "",
               "| quantity | NETTER-R (95 % CI) | simulated | inside |", "|---|---|---|---|",
-              f"| ORR | {NETTER_R_ORR:.1%} ({NETTER_R_ORR_CI[0]:.1%}-{NETTER_R_ORR_CI[1]:.1%}) "
+              f"| ORR | {orr_ref:.1%} ({orr_ci[0]:.1%}-{orr_ci[1]:.1%}) "
               f"| {val['orr']:.1%} (RECIST CR {val['cr']:.2%}) | {'yes' if ok[0] else 'no'} |",
-              f"| median PFS (months, interpolated Kaplan-Meier) | {NETTER_R_MEDIAN_PFS:g} "
-              f"({NETTER_R_MEDIAN_PFS_CI[0]:g}-{NETTER_R_MEDIAN_PFS_CI[1]:g}) | {med:.1f} | "
+              f"| median PFS (months, interpolated Kaplan-Meier) | {pfs_ref:g} "
+              f"({pfs_ci[0]:g}-{pfs_ci[1]:g}) | {med:.1f} | "
               f"{'yes' if ok[1] else 'no'} |", "",
               f"Wall time with the validation: {time.perf_counter() - t0:.0f} s.", ""]
-    write_report("calibrate_pnet.md", lines)
+    write_report(report, lines)
 
 
 if __name__ == "__main__":

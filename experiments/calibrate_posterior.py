@@ -290,8 +290,8 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=6, help="root seed (common random numbers)")
     p.add_argument("--design-seed", type=int, default=14, help="seed of the hypercube")
     p.add_argument("--lanes", type=int, default=1, choices=range(1, 65), metavar="1..64",
-                   help="solver.lanes of the trials (64: ~3.7x faster on 2 cores, within the "
-                        "solver tolerance of 1; refine keeps the design's)")
+                   help="solver.lanes of the trials (64: 2.9x faster per point on 2 cores, "
+                        "within the solver tolerance of 1; refine keeps the design's)")
     p = sub.add_parser("fit", help="emulators + emcee posterior")
     p.add_argument("--walkers", type=int, default=40)
     # integrated autocorrelation times were ~70-100 steps with the DE moves on the design:

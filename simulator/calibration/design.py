@@ -48,8 +48,8 @@ def latin_hypercube(space: Space, n: int, seed: int) -> np.ndarray:
 def simulate_point(space: Space, theta, n_patients: int, seed: int, lanes: int = 1
                    ) -> dict[str, float]:
     """The summary statistics of one virtual trial at hyperparameters ``theta``;
-    ``lanes``: ``solver.lanes`` (1: the scalar engine; 64: ~3.7x faster on 2 cores, results
-    within the solver tolerance of lanes 1, docs/performance.md)."""
+    ``lanes``: ``solver.lanes`` (1: the scalar engine; 64: 2.9x faster per design point on
+    2 cores, results within the solver tolerance of lanes 1, docs/calibration.md §13)."""
     edit = space.editor(theta)
     overrides = () if lanes == 1 else (f"solver.lanes={lanes}",)
     treated = run_arm(n_patients, seed, control=False, edit=edit, overrides=overrides)

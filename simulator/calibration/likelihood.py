@@ -70,7 +70,7 @@ UNUSED = {
     "roth2022_lesion_dose_range": "a minimum and maximum over 880 lesion-cycles has no simple "
                                   "likelihood; a posterior predictive check (0.1th-99.9th "
                                   "percentiles)",
-    "ezziddin2014_pnet_pr": "calibrates only the alternative pancreatic alpha "
+    "ezziddin2014_pnet_pr": "calibrates only the alternative pancreatic population "
                             "(experiments/calibrate_pnet.py), never the default cohort",
 }
 
