@@ -161,6 +161,22 @@ def stage_refine(args, space: Space) -> None:
                command=command_line(), lanes=int(design.attrs.get("solver_lanes", 1)))
 
 
+def lanes_count(text: str) -> int:
+    """``--lanes``: an integer in the range of ``solver.lanes``, 1..64."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r}: solver.lanes must be an integer 1..64")
+    return value
+
+
+def lane_overrides(args) -> tuple[str, ...]:
+    """``solver.lanes`` of a stage's simulations (``--lanes``; 1: none)."""
+    return () if args.lanes == 1 else (f"solver.lanes={args.lanes}",)
+
+
 def stage_predictive(args, space: Space) -> None:
     from simulator.calibration.predictive import (
         fit_control_growth,
@@ -172,17 +188,22 @@ def stage_predictive(args, space: Space) -> None:
 
     draws = posterior_draws(load_posterior(POSTERIOR), space, args.draws, args.seed)
     rows, t0 = [], time.perf_counter()
+    lanes = lane_overrides(args)
     for i, theta in enumerate(draws):
         edit = space.editor(theta)
-        treated = run_arm(args.patients, args.trial_seed, control=False, edit=edit)
-        control = run_arm(args.patients, args.trial_seed, control=True, edit=edit)
+        treated = run_arm(args.patients, args.trial_seed, control=False, edit=edit,
+                          overrides=lanes)
+        control = run_arm(args.patients, args.trial_seed, control=True, edit=edit,
+                          overrides=lanes)
         row = predictive_summaries(treated, control)
         # NETTER-2 (validation): the control growth refitted to a median PFS of 8.5 months
         g2 = fit_control_growth(space, theta, 8.5, args.patients, args.trial_seed,
-                                cohort="netter2")
+                                cohort="netter2", overrides=lanes)
         e2 = growth_editor(space, theta, g2)
-        t2 = run_arm(args.patients, args.trial_seed, control=False, edit=e2, cohort="netter2")
-        c2 = run_arm(args.patients, args.trial_seed, control=True, edit=e2, cohort="netter2")
+        t2 = run_arm(args.patients, args.trial_seed, control=False, edit=e2, cohort="netter2",
+                     overrides=lanes)
+        c2 = run_arm(args.patients, args.trial_seed, control=True, edit=e2, cohort="netter2",
+                     overrides=lanes)
         n2 = predictive_summaries(t2, c2)
         row |= {"netter2_growth_mean_percent_per_month": g2,
                 **{f"netter2_{k}": n2[k] for k in ("orr_treated", "orr_control", "hazard_ratio",
@@ -190,7 +211,7 @@ def stage_predictive(args, space: Space) -> None:
                                                    "median_pfs_control_months")}}
         # Sundlöv 2022 (validation): 7.4 GBq every 10 weeks until the kidney limit
         t3 = run_arm(args.sundlov_patients, args.trial_seed, control=False, edit=edit,
-                     overrides=SUNDLOV_OVERRIDES)
+                     overrides=(*SUNDLOV_OVERRIDES, *lanes))
         best3 = evaluable(t3).best_response.values
         row |= {**{f"sundlov_{n.lower()}": float(np.mean(best3 == c))
                    for n, c in (("PR", PR), ("SD", SD), ("PD", PD))},
@@ -208,6 +229,7 @@ def stage_predictive(args, space: Space) -> None:
                                  np.array([[r[k] for k in names] for r in rows]))},
             coords={"hyperparameter": space.names, "statistic": names},
             attrs={"command": command_line(), "n_patients_per_arm": args.patients,
+                   "solver_lanes": args.lanes,
                    "trial_seed": args.trial_seed, "draw_seed": args.seed,
                    "wall_time_s": time.perf_counter() - t0,
                    "description": "posterior predictive: one virtual trial per posterior draw"})
@@ -226,7 +248,7 @@ def stage_founding(args, space: Space) -> None:
     t0 = time.perf_counter()
     for c, case in enumerate(cases):
         for i, theta in enumerate(draws):
-            cfg = founding_config(space, theta, case, args.twins)
+            cfg = founding_config(space, theta, case, args.twins, extra=lane_overrides(args))
             acc = with_accepted(simulator.simulate(cfg)).accepted.values
             k[c, i], p[c, i] = int(acc.sum()), float(acc.mean())
             print(f"{case} draw {i + 1}/{len(draws)} ({time.perf_counter() - t0:.0f} s): "
@@ -239,6 +261,7 @@ def stage_founding(args, space: Space) -> None:
          "theta": (("draw", "hyperparameter"), draws)},
         coords={"case": list(cases), "hyperparameter": space.names},
         attrs={"command": command_line(), "n_twins_per_draw": args.twins,
+               "solver_lanes": args.lanes,
                "wall_time_s": time.perf_counter() - t0}).to_netcdf(FOUNDING)
 
 
@@ -257,7 +280,8 @@ def stage_maps(args, space: Space) -> None:
     for c, case in enumerate(cases):
         for i, theta in enumerate(draws):
             cfg = simulator.validate(founding_config(
-                space, theta, case, args.twins, extra=("cohort.sampled_override=shift",)))
+                space, theta, case, args.twins,
+                extra=("cohort.sampled_override=shift", *lane_overrides(args))))
             plain = dict(cfg)
             plain["grid"] = {"therapy.activity_gbq": acts,
                              "patient.sstr_density_nmol_per_l": dens}
@@ -278,6 +302,7 @@ def stage_maps(args, space: Space) -> None:
                 "sstr_density_nmol_per_l": ("sstr_density_nmol_per_l", dens, {
                     "units": "nmol/L", "long_name": "tumour SSTR2 density (twins' median)"})},
         attrs={"command": command_line(), "n_twins_per_point": args.twins,
+               "solver_lanes": args.lanes,
                "wall_time_s": time.perf_counter() - t0}).to_netcdf(MAPS)
 
 
@@ -289,7 +314,7 @@ def main(argv=None) -> None:
     p.add_argument("--patients", type=int, default=2000, help="virtual patients per arm")
     p.add_argument("--seed", type=int, default=6, help="root seed (common random numbers)")
     p.add_argument("--design-seed", type=int, default=14, help="seed of the hypercube")
-    p.add_argument("--lanes", type=int, default=1, choices=range(1, 65), metavar="1..64",
+    p.add_argument("--lanes", type=lanes_count, default=1, metavar="1..64",
                    help="solver.lanes of the trials (64: 2.9x faster per point on 2 cores, "
                         "within the solver tolerance of 1; refine keeps the design's)")
     p = sub.add_parser("fit", help="emulators + emcee posterior")
@@ -317,10 +342,16 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=3, help="seed of the draw selection")
     p.add_argument("--trial-seed", type=int, default=20170112,
                    help="root seed of the virtual patients (not the calibration's)")
+    p.add_argument("--lanes", type=lanes_count, default=1, metavar="1..64",
+                   help="solver.lanes of the simulations (results within the solver "
+                        "tolerance of 1, docs/calibration.md §13)")
     p = sub.add_parser("founding", help="founding cases' P(CMR + near-complete) per draw")
     p.add_argument("--draws", type=int, default=20)
     p.add_argument("--twins", type=int, default=2000)
     p.add_argument("--seed", type=int, default=4)
+    p.add_argument("--lanes", type=lanes_count, default=1, metavar="1..64",
+                   help="solver.lanes of the simulations (results within the solver "
+                        "tolerance of 1, docs/calibration.md §13)")
     p = sub.add_parser("maps", help="founding-case response maps per posterior draw")
     p.add_argument("--draws", type=int, default=8)
     p.add_argument("--twins", type=int, default=150, help="twins per grid point")
@@ -329,6 +360,9 @@ def main(argv=None) -> None:
     p.add_argument("--densities", type=float, nargs="+", default=[10.0, 30.0, 100.0, 300.0],
                    help="tumour SSTR2 density [nmol/L]")
     p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--lanes", type=lanes_count, default=1, metavar="1..64",
+                   help="solver.lanes of the simulations (results within the solver "
+                        "tolerance of 1, docs/calibration.md §13)")
     p = sub.add_parser("cohort", help="write the default cohort=netter1's calibrated block "
                                       "(conf/cohort/fitted/netter1.yaml)")
     p.add_argument("--criterion", choices=("predictive", "median"), default="predictive",

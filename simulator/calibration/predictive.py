@@ -83,14 +83,16 @@ def predictive_summaries(treated: xr.Dataset, control: xr.Dataset) -> dict[str, 
 
 
 def fit_control_growth(space: Space, theta, target_median_months: float, n: int, seed: int,
-                       cohort: str = "netter1", bracket=(0.5, 40.0), xtol: float = 0.02
-                       ) -> float:
+                       cohort: str = "netter1", bracket=(0.5, 40.0), xtol: float = 0.02,
+                       overrides: tuple[str, ...] = ()) -> float:
     """The progressive majority's mean net growth [%/month] at which the control arm's
     interpolated median PFS is ``target_median_months``, every other value at ``theta``
-    (the one-parameter NETTER-2 emulation of docs/targets.md (b))."""
+    (the one-parameter NETTER-2 emulation of docs/targets.md (b)); ``overrides``: further
+    Hydra overrides of the arms (e.g. ``solver.lanes=64``)."""
     def median_minus_target(growth_mean: float) -> float:
         m = interpolated_median_months(run_arm(
-            n, seed, control=True, edit=growth_editor(space, theta, growth_mean), cohort=cohort))
+            n, seed, control=True, edit=growth_editor(space, theta, growth_mean), cohort=cohort,
+            overrides=overrides))
         return (m if np.isfinite(m) else 1e3) - target_median_months
 
     return float(brentq(median_minus_target, *bracket, xtol=xtol))

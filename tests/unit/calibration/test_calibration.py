@@ -549,3 +549,23 @@ def test_the_posterior_figure_has_a_panel_per_hyperparameter_and_a_full_targets_
     targets = axes[-1].get_position()
     assert targets.width > 0.8 and targets.y0 < min(a.get_position().y0 for a in axes[:-1])
     assert report._span("-0.95", "0") == "-0.95 to 0" and report._span("1", "2") == "1-2"
+
+
+def test_the_netter2_growth_fit_passes_its_overrides_to_every_arm(monkeypatch):
+    """fit_control_growth's control arms get the stage's overrides (e.g. solver.lanes), and
+    it finds the growth whose median matches the target (a toy median: 20 - growth)."""
+    from simulator.calibration import predictive
+
+    seen = []
+
+    def fake_arm(n, seed, control, edit=None, cohort="netter1", overrides=()):
+        seen.append(tuple(overrides))
+        return edit
+
+    monkeypatch.setattr(predictive, "run_arm", fake_arm)
+    monkeypatch.setattr(predictive, "growth_editor", lambda space, theta, g: g)
+    monkeypatch.setattr(predictive, "interpolated_median_months", lambda g: 20.0 - g)
+    g = predictive.fit_control_growth(Space(), None, 8.5, 10, 1, cohort="netter2",
+                                      overrides=("solver.lanes=64",))
+    assert g == pytest.approx(11.5, abs=0.05)
+    assert seen and all(o == ("solver.lanes=64",) for o in seen)
