@@ -62,6 +62,8 @@ def write_report(name: str, lines: list[str]) -> None:
 
 
 #: the population parameters this script can fit: config key, unit, default bracket
+#: (clearance: 30 d, the third calibration prior's lower bound, to 1210 d, the default
+#: draw's median in conf/cohort/fitted/netter1.yaml; alpha: 0.01-1 /Gy)
 PARAMETERS = {"alpha": (ALPHA, "/Gy", (0.01, 1.0)),
               "clearance": (CLEARANCE, "d", (30.0, 1210.0))}
 

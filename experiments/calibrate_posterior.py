@@ -30,7 +30,12 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from simulator.calibration.design import latin_hypercube, load_design, run_design
+from simulator.calibration.design import (
+    lanes_overrides,
+    latin_hypercube,
+    load_design,
+    run_design,
+)
 from simulator.calibration.emulator import Emulator, cross_validate
 from simulator.calibration.likelihood import load_terms, log_likelihood
 from simulator.calibration.posterior import load_posterior, posterior_draws, sample
@@ -172,11 +177,6 @@ def lanes_count(text: str) -> int:
     return value
 
 
-def lane_overrides(args) -> tuple[str, ...]:
-    """``solver.lanes`` of a stage's simulations (``--lanes``; 1: none)."""
-    return () if args.lanes == 1 else (f"solver.lanes={args.lanes}",)
-
-
 def stage_predictive(args, space: Space) -> None:
     from simulator.calibration.predictive import (
         fit_control_growth,
@@ -188,7 +188,7 @@ def stage_predictive(args, space: Space) -> None:
 
     draws = posterior_draws(load_posterior(POSTERIOR), space, args.draws, args.seed)
     rows, t0 = [], time.perf_counter()
-    lanes = lane_overrides(args)
+    lanes = lanes_overrides(args.lanes)
     for i, theta in enumerate(draws):
         edit = space.editor(theta)
         treated = run_arm(args.patients, args.trial_seed, control=False, edit=edit,
@@ -248,7 +248,7 @@ def stage_founding(args, space: Space) -> None:
     t0 = time.perf_counter()
     for c, case in enumerate(cases):
         for i, theta in enumerate(draws):
-            cfg = founding_config(space, theta, case, args.twins, extra=lane_overrides(args))
+            cfg = founding_config(space, theta, case, args.twins, extra=lanes_overrides(args.lanes))
             acc = with_accepted(simulator.simulate(cfg)).accepted.values
             k[c, i], p[c, i] = int(acc.sum()), float(acc.mean())
             print(f"{case} draw {i + 1}/{len(draws)} ({time.perf_counter() - t0:.0f} s): "
@@ -281,7 +281,7 @@ def stage_maps(args, space: Space) -> None:
         for i, theta in enumerate(draws):
             cfg = simulator.validate(founding_config(
                 space, theta, case, args.twins,
-                extra=("cohort.sampled_override=shift", *lane_overrides(args))))
+                extra=("cohort.sampled_override=shift", *lanes_overrides(args.lanes))))
             plain = dict(cfg)
             plain["grid"] = {"therapy.activity_gbq": acts,
                              "patient.sstr_density_nmol_per_l": dens}

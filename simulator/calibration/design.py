@@ -45,13 +45,19 @@ def latin_hypercube(space: Space, n: int, seed: int) -> np.ndarray:
     return space.from_unit(u)
 
 
+def lanes_overrides(lanes: int) -> tuple[str, ...]:
+    """The Hydra overrides that run a calibration's simulations with ``solver.lanes =
+    lanes`` (none for 1, the default)."""
+    return () if lanes == 1 else (f"solver.lanes={lanes}",)
+
+
 def simulate_point(space: Space, theta, n_patients: int, seed: int, lanes: int = 1
                    ) -> dict[str, float]:
     """The summary statistics of one virtual trial at hyperparameters ``theta``;
     ``lanes``: ``solver.lanes`` (1: the scalar engine; 64: 2.9x faster per design point on
     2 cores, results within the solver tolerance of lanes 1, docs/calibration.md §13)."""
     edit = space.editor(theta)
-    overrides = () if lanes == 1 else (f"solver.lanes={lanes}",)
+    overrides = lanes_overrides(lanes)
     treated = run_arm(n_patients, seed, control=False, edit=edit, overrides=overrides)
     control = run_arm(n_patients, seed, control=True, edit=edit, overrides=overrides)
     return trial_summaries(treated, control)

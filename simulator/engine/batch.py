@@ -44,16 +44,20 @@ def run_coupled_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, const
                                    structure)
 
 
-def run_lockstep_batch(*args):
+def run_lockstep_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, y0, atol,
+                       injection_times_h, hot_index, cold_index, hot_nmol, cold_nmol, end_h,
+                       out_times_h, rtol, max_steps, first_step_h, boundary_out, series_out,
+                       status_out, slots, plan, n_lanes):
     """:func:`run_lanes_batch` with one range of patients per thread (``numba``'s current
-    thread count; the arguments are :func:`run_lanes_batch`'s but ``n_ranges``).  The
-    results do not depend on the ranges.  The lanes have no automatic first step:
-    ``first_step_h`` must be positive."""
-    if not args[19] > 0.0:
-        raise ValueError(f"run_lockstep_batch: first_step_h = {args[19]!r} must be > 0")
-    n_p, n_lanes = args[8].shape[0], args[-1]
-    n_ranges = max(1, min(numba.get_num_threads(), -(-n_p // n_lanes)))
-    run_lanes_batch(*args, n_ranges)
+    thread count; the results do not depend on the ranges).  The lanes have no automatic
+    first step: ``first_step_h`` must be positive."""
+    if not first_step_h > 0.0:
+        raise ValueError(f"run_lockstep_batch: first_step_h = {first_step_h!r} must be > 0")
+    n_ranges = max(1, min(numba.get_num_threads(), -(-y0.shape[0] // n_lanes)))
+    run_lanes_batch(tissue, glob, lesion, oar_map, oar_mu, log_m, log_s, consts, y0, atol,
+                    injection_times_h, hot_index, cold_index, hot_nmol, cold_nmol, end_h,
+                    out_times_h, rtol, max_steps, first_step_h, boundary_out, series_out,
+                    status_out, slots, plan, n_lanes, n_ranges)
 
 
 @numba.njit(**{**JIT, "parallel": True})

@@ -1,13 +1,15 @@
 """One patient's multi-cycle course: injections, then Rodas4 between them (numba kernel).
 
 The model (``fun``, ``jac``) is passed in as first-class numba functions so the
-same driver serves every model variant.  The kernel never validates or
-allocates; the caller owns every array.
+same driver serves every model variant.  The kernel never validates; it allocates only
+the course's action list (:func:`course_actions`, a few dozen integers), and the caller owns
+every other array.
 """
 
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 from ..jit import JIT
 from .rodas import integrate
@@ -20,6 +22,50 @@ STATUS_MESSAGES = {
     2: "the step size underflowed",
     3: "non-finite values appeared in the state",
 }
+
+
+#: kinds of :func:`course_actions`
+INJECT, INTEGRATE, STORE, FINAL = 0, 1, 2, 3
+
+
+@numba.njit(**JIT)
+def course_actions(injection_times_h, end_h, out_times_h):
+    """A course as a list of actions ``(kind, index, time_h)``, in order: ``INJECT`` (store
+    the boundary state ``index``, inject cycle ``index``, restart from the first step),
+    ``INTEGRATE`` (to ``time_h``), ``STORE`` (output ``index``), ``FINAL`` (the boundary
+    state at the end).  An output at an injection time is stored just after the injection;
+    one within ``_SAME_TIME_H`` (relative) of the current time is stored without
+    integrating; outputs after the last injection up to ``end_h`` inclusive are stored.
+    :func:`run_course` and every lane of :func:`simulator.engine.lockstep.run_lanes` walk
+    this one list."""
+    n_cyc, n_out = injection_times_h.size, out_times_h.size
+    kind = np.empty(2 * n_cyc + 2 * n_out + 1, dtype=np.int64)
+    index = np.empty_like(kind)
+    time_h = np.empty(kind.size)
+    a = 0
+    k_out = 0
+    for c in range(n_cyc):
+        t = injection_times_h[c]
+        t_next = injection_times_h[c + 1] if c + 1 < n_cyc else end_h
+        kind[a], index[a], time_h[a] = INJECT, c, t
+        a += 1
+        last = c == n_cyc - 1
+        while k_out < n_out and (out_times_h[k_out] < t_next
+                                 or (last and out_times_h[k_out] <= t_next)):
+            t_out = out_times_h[k_out]
+            if t_out > t + _SAME_TIME_H * max(1.0, abs(t)):
+                kind[a], index[a], time_h[a] = INTEGRATE, 0, t_out
+                a += 1
+                t = t_out
+            kind[a], index[a], time_h[a] = STORE, k_out, t_out
+            a += 1
+            k_out += 1
+        if t_next > t + _SAME_TIME_H * max(1.0, abs(t)):
+            kind[a], index[a], time_h[a] = INTEGRATE, 0, t_next
+            a += 1
+    kind[a], index[a], time_h[a] = FINAL, n_cyc, end_h
+    a += 1
+    return kind[:a], index[:a], time_h[:a]
 
 
 # cache=False: numba cannot cache functions taking dispatchers (numba#2956, #6264)
@@ -59,31 +105,24 @@ def run_course(fun, jac, args, y, injection_times_h, hot_index, cold_index, hot_
     int
         0 on success, else a status code of :func:`simulator.engine.rodas.integrate`.
     """
-    n_cyc = injection_times_h.size
-    k_out = 0
-    for c in range(n_cyc):
-        t = injection_times_h[c]
-        t_next = injection_times_h[c + 1] if c + 1 < n_cyc else end_h
-        boundary_out[c, :] = y
-        y[hot_index] += hot_nmol[c]
-        y[cold_index] += cold_nmol[c]
-        h = first_step_h  # the injection is a discontinuity: restart from a small step
-        last = c == n_cyc - 1
-        while k_out < out_times_h.size and (out_times_h[k_out] < t_next
-                                            or (last and out_times_h[k_out] <= t_next)):
-            t_out = out_times_h[k_out]
-            if t_out > t + _SAME_TIME_H * max(1.0, abs(t)):
-                status, _, h = integrate(fun, jac, t, t_out, y, args, rtol, atol, h,
-                                         max_steps, work, structure, True)
-                if status != 0:
-                    return status
-                t = t_out
-            series_out[k_out, :] = y
-            k_out += 1
-        if t_next > t + _SAME_TIME_H * max(1.0, abs(t)):
-            status, _, h = integrate(fun, jac, t, t_next, y, args, rtol, atol, h,
+    kind, index, time_h = course_actions(injection_times_h, end_h, out_times_h)
+    t, h = 0.0, first_step_h  # every course starts with INJECT, which sets both
+    for a in range(kind.size):
+        k, i = kind[a], index[a]
+        if k == INJECT:
+            boundary_out[i, :] = y
+            y[hot_index] += hot_nmol[i]
+            y[cold_index] += cold_nmol[i]
+            t = time_h[a]
+            h = first_step_h  # the injection is a discontinuity: restart from a small step
+        elif k == INTEGRATE:
+            status, _, h = integrate(fun, jac, t, time_h[a], y, args, rtol, atol, h,
                                      max_steps, work, structure, True)
             if status != 0:
                 return status
-    boundary_out[n_cyc, :] = y
+            t = time_h[a]
+        elif k == STORE:
+            series_out[i, :] = y
+        else:
+            boundary_out[i, :] = y
     return 0

@@ -45,7 +45,7 @@ import numba
 import numpy as np
 
 from ..jit import JIT
-from .course import _SAME_TIME_H
+from .course import INJECT, INTEGRATE, STORE, course_actions
 from .model_lanes import jac_lanes, lane_arrays, make_lane_scratch_nb, rhs_lanes, slot_map
 from .rodas import _A, _G, GAMMA, step_factor
 
@@ -358,47 +358,6 @@ def make_lane_workspace(n_lanes, n, nc, n_down, n_slots, n_entries):
 
 
 make_lane_workspace_nb = numba.njit(**JIT)(make_lane_workspace)
-
-#: kinds of :func:`course_actions`
-INJECT, INTEGRATE, STORE, FINAL = 0, 1, 2, 3
-
-
-@numba.njit(**JIT)
-def course_actions(injection_times_h, end_h, out_times_h):
-    """The course of :func:`simulator.engine.course.run_course` as a list of actions
-    ``(kind, index, time_h)``, in the order that driver performs them: ``INJECT`` (store the
-    boundary state ``index``, inject cycle ``index``, restart from the first step),
-    ``INTEGRATE`` (to ``time_h``), ``STORE`` (output ``index``), ``FINAL`` (the boundary
-    state at the end).  Every lane of a group walks this list at its own pace."""
-    n_cyc, n_out = injection_times_h.size, out_times_h.size
-    kind = np.empty(2 * n_cyc + 2 * n_out + 1, dtype=np.int64)
-    index = np.empty_like(kind)
-    time_h = np.empty(kind.size)
-    a = 0
-    k_out = 0
-    for c in range(n_cyc):
-        t = injection_times_h[c]
-        t_next = injection_times_h[c + 1] if c + 1 < n_cyc else end_h
-        kind[a], index[a], time_h[a] = INJECT, c, t
-        a += 1
-        last = c == n_cyc - 1
-        while k_out < n_out and (out_times_h[k_out] < t_next
-                                 or (last and out_times_h[k_out] <= t_next)):
-            t_out = out_times_h[k_out]
-            if t_out > t + _SAME_TIME_H * max(1.0, abs(t)):
-                kind[a], index[a], time_h[a] = INTEGRATE, 0, t_out
-                a += 1
-                t = t_out
-            kind[a], index[a], time_h[a] = STORE, k_out, t_out
-            a += 1
-            k_out += 1
-        if t_next > t + _SAME_TIME_H * max(1.0, abs(t)):
-            kind[a], index[a], time_h[a] = INTEGRATE, 0, t_next
-            a += 1
-    kind[a], index[a], time_h[a] = FINAL, n_cyc, end_h
-    a += 1
-    return kind[:a], index[:a], time_h[:a]
-
 
 @numba.njit(**JIT)
 def _to_next_integration(ln, p, pc, actions, yt, hot_index, cold_index, hot_nmol, cold_nmol,

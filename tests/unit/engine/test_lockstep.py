@@ -23,14 +23,9 @@ from simulator.assembly import (
 from simulator.engine import model
 from simulator.engine.batch import run_coupled_batch, run_lockstep_batch
 from simulator.engine.bordered import assemble_core, factor_bordered, solve_structured
-from simulator.engine.course import run_course
+from simulator.engine.course import FINAL, INJECT, INTEGRATE, STORE, course_actions
 from simulator.engine.lockstep import (
-    FINAL,
-    INJECT,
-    INTEGRATE,
-    STORE,
     assemble_lanes,
-    course_actions,
     factor_lanes,
     lane_plan,
     solve_structured_lanes,
@@ -187,49 +182,29 @@ def test_a_stage_outside_the_tableau_is_an_error():
                         15, 6)
 
 
-def _scalar_integration_targets(injection_times_h, end_h, out_times_h):
-    """The targets ``run_course`` integrates to, in order: its Python version run with an
-    ``integrate`` that only records them."""
-    import sys
-
-    module = sys.modules[run_course.__module__]
-    targets = []
-
-    def integrate(fun, jac, t, t1, *rest):
-        targets.append(t1)
-        return 0, 0, 1.0
-
-    n_cyc, n_out = injection_times_h.size, out_times_h.size
-    saved, module.integrate = module.integrate, integrate
-    try:
-        run_course.py_func(None, None, None, np.zeros(1), injection_times_h, 0, 0,
-                           np.zeros(n_cyc), np.zeros(n_cyc), end_h, out_times_h, 1e-6,
-                           np.ones(1), 10, 1e-6, None, np.zeros((n_cyc + 1, 1)),
-                           np.zeros((n_out, 1)), None)
-    finally:
-        module.integrate = saved
-    return targets
+_I, _T, _S, _F = INJECT, INTEGRATE, STORE, FINAL
+_NEAR_10 = 10.0 * (1 + 1e-13)        # within _SAME_TIME_H of the injection at 10 h
 
 
-@pytest.mark.parametrize("outputs", [[], [0.0, 5.0, 10.0, 15.0, 20.0], [2.0, 10.0, 20.0],
-                                     [10.0 * (1 + 1e-13), 12.0]])
-def test_course_actions_follow_the_scalar_driver(outputs):
-    """The lanes' action list integrates to the same targets, in the same order, as
-    ``run_course`` (an output at an injection time is stored just after the injection; an
-    output within 1e-12 of the current time is not integrated to; the end is stored)."""
-    inj, out = np.array([0.0, 10.0]), np.array(outputs)
-    kind, index, time_h = course_actions(inj, 20.0, out)
-    targets = [t for k, t in zip(kind, time_h, strict=True) if k == INTEGRATE]
-    assert targets == _scalar_integration_targets(inj, 20.0, out)
-    assert [int(i) for k, i in zip(kind, index, strict=True) if k == INJECT] == [0, 1]
-    assert [int(i) for k, i in zip(kind, index, strict=True) if k == STORE] == list(
-        range(out.size))
-    assert kind[-1] == FINAL and index[-1] == 2 and time_h[-1] == 20.0
-    assert (np.diff(time_h) >= 0).all()
-    second = list(kind).index(INJECT, 1)          # outputs at the second injection's time
-    for a, (k, t) in enumerate(zip(kind, time_h, strict=True)):   # come after it
-        if k == STORE and t == 10.0:
-            assert a > second
+@pytest.mark.parametrize(("outputs", "expected"), [
+    ([], [(_I, 0, 0.0), (_T, 0, 10.0), (_I, 1, 10.0), (_T, 0, 20.0), (_F, 2, 20.0)]),
+    # an output at an injection time is stored just after it; the end time is stored
+    ([0.0, 5.0, 10.0, 15.0, 20.0],
+     [(_I, 0, 0.0), (_S, 0, 0.0), (_T, 0, 5.0), (_S, 1, 5.0), (_T, 0, 10.0), (_I, 1, 10.0),
+      (_S, 2, 10.0), (_T, 0, 15.0), (_S, 3, 15.0), (_T, 0, 20.0), (_S, 4, 20.0),
+      (_F, 2, 20.0)]),
+    ([2.0, 10.0, 20.0],
+     [(_I, 0, 0.0), (_T, 0, 2.0), (_S, 0, 2.0), (_T, 0, 10.0), (_I, 1, 10.0), (_S, 1, 10.0),
+      (_T, 0, 20.0), (_S, 2, 20.0), (_F, 2, 20.0)]),
+    # an output a rounding error after an injection is stored without integrating to it
+    ([_NEAR_10, 12.0],
+     [(_I, 0, 0.0), (_T, 0, 10.0), (_I, 1, 10.0), (_S, 0, _NEAR_10), (_T, 0, 12.0),
+      (_S, 1, 12.0), (_T, 0, 20.0), (_F, 2, 20.0)]),
+])
+def test_course_actions_order_injections_integrations_and_outputs(outputs, expected):
+    """The one list that the scalar driver (``run_course``) and every lane walk."""
+    kind, index, time_h = course_actions(np.array([0.0, 10.0]), 20.0, np.array(outputs))
+    assert list(zip(kind.tolist(), index.tolist(), time_h.tolist(), strict=True)) == expected
 
 
 def _scalar_solve(jm, st, fac, b):
@@ -547,7 +522,7 @@ def test_a_patient_rescued_by_the_scalar_engine_is_reported(wide_run):
 
 
 def test_the_lanes_need_a_positive_first_step():
-    args = [np.zeros((1, 1))] * 27
+    args = [np.zeros((1, 1))] * 26
     args[19] = 0.0
     with pytest.raises(ValueError, match="first_step_h = 0.0 must be > 0"):
         run_lockstep_batch(*args)
