@@ -1,0 +1,96 @@
+"""experiments/site_clearance.py: the pancreatic clearance search, its fallback where no
+clearance reaches the target, the NETTER-2 site mix and the declared intervals.  The
+simulations are replaced by toy responses (the script's logic, not the model)."""
+
+from __future__ import annotations
+
+import math
+import runpy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def script():
+    g = runpy.run_path(str(ROOT / "experiments" / "site_clearance.py"))["main"].__globals__
+    calls = []
+
+    def median_of(edit):
+        cfg = {"cohort": {"parameters": {g["CLEARANCE"]: {"median": None}}}}
+        edit(cfg)
+        return cfg["cohort"]["parameters"][g["CLEARANCE"]]["median"]
+
+    def fake_arm(n, seed, control, edit=None, cohort="netter1", overrides=()):
+        median = median_of(edit)
+        calls.append({"n": n, "seed": seed, "control": control, "median": median,
+                      "cohort": cohort, "overrides": overrides})
+        return {"orr": g["TOY"](median) if median is not None else 0.2}
+
+    g["run_arm"] = fake_arm
+    g["endpoint_values"] = lambda arm: arm
+    g["TOY"] = lambda median: 0.9 - 0.1 * math.log(median)   # ORR falls with the half-time
+    return g, calls
+
+
+def test_the_clearance_that_reaches_ezziddin_is_found_on_the_fitting_patients(script):
+    g, calls = script
+    median, orr, reached = g["fit_pancreatic_clearance"](lambda cfg: None, 900.0, 50,
+                                                         ("solver.lanes=64",))
+    assert reached
+    assert median == pytest.approx(math.exp((0.9 - 41 / 68) / 0.1), rel=0.02)
+    assert orr == pytest.approx(41 / 68, abs=0.01)
+    assert {c["seed"] for c in calls} == {g["FIT_SEED"]} and g["FIT_SEED"] != g["VALIDATION_SEED"]
+    assert all(not c["control"] and c["overrides"] == ("solver.lanes=64",) for c in calls)
+    assert min(c["median"] for c in calls) == pytest.approx(g["BRACKET_LOW_D"])
+
+
+def test_where_no_clearance_reaches_it_the_fastest_is_kept_and_flagged(script):
+    g, _ = script
+    g["TOY"] = lambda median: 0.55 - 0.01 * math.log(median)     # at most 0.539 at 3 d
+    median, orr, reached = g["fit_pancreatic_clearance"](lambda cfg: None, 900.0, 50, ())
+    assert (median, reached) == (g["BRACKET_LOW_D"], False)
+    assert orr == pytest.approx(0.55 - 0.01 * math.log(3.0))
+
+
+def test_a_population_already_above_the_target_is_an_error(script):
+    g, _ = script
+    g["TOY"] = lambda median: 0.7
+    with pytest.raises(ValueError, match="already reaches 0.603"):
+        g["fit_pancreatic_clearance"](lambda cfg: None, 900.0, 50, ())
+
+
+def test_netter2_gives_54_percent_of_its_patients_the_pancreatic_clearance(script):
+    g, calls = script
+    seen = {}
+    g["pooled"] = lambda parts: parts
+    g["predictive_summaries"] = lambda t, c: seen.update(treated=t, control=c) or {"ok": 1}
+    assert g["netter2_site_mix"](lambda cfg: None, 7.0, 1000, ()) == {"ok": 1}
+    assert len(calls) == 4 and {c["cohort"] for c in calls} == {"netter2"}
+    for control in (False, True):
+        arm = [c for c in calls if c["control"] == control]
+        assert [(c["n"], c["seed"], c["median"]) for c in arm] == [
+            (540, g["VALIDATION_SEED"], 7.0), (460, g["VALIDATION_SEED"] + 1, None)]
+    assert len(seen["treated"]) == len(seen["control"]) == 2
+
+
+def test_arms_of_disjoint_patients_are_pooled_and_renumbered(script):
+    g, _ = script
+    a = xr.Dataset({"x": ("patient", [1.0, 2.0])}, coords={"patient": [0, 1]},
+                   attrs={"seed": 1})
+    b = xr.Dataset({"x": ("patient", [3.0])}, coords={"patient": [0]}, attrs={"seed": 2})
+    ds = g["pooled"]([a, b])
+    np.testing.assert_array_equal(ds.x.values, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(ds.patient.values, [0, 1, 2])
+
+
+def test_the_declared_intervals_are_read_from_the_validation_file(script):
+    g, _ = script
+    value, (lo, hi) = g["declared"]("netter2_orr_treated")     # Wilson on 65/151
+    assert value == 0.43 and lo == pytest.approx(0.354, abs=0.002)
+    assert hi == pytest.approx(0.510, abs=0.002)
+    assert g["declared"]("netterr_pnet_orr") == (0.403, (0.281, 0.536))
