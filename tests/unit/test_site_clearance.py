@@ -20,15 +20,19 @@ def script():
     g = runpy.run_path(str(ROOT / "experiments" / "site_clearance.py"))["main"].__globals__
     calls = []
 
-    def median_of(edit):
-        cfg = {"cohort": {"parameters": {g["CLEARANCE"]: {"median": None}}}}
+    def medians_of(edit):
+        cfg = {"cohort": {"parameters": {g["CLEARANCE"]: {"median": None},
+                                         g["ALPHA"]: {"median": None}}}}
         edit(cfg)
-        return cfg["cohort"]["parameters"][g["CLEARANCE"]]["median"]
+        p = cfg["cohort"]["parameters"]
+        return p[g["CLEARANCE"]]["median"], p[g["ALPHA"]]["median"]
 
     def fake_arm(n, seed, control, edit=None, cohort="netter1", overrides=()):
-        median = median_of(edit)
+        median, alpha = medians_of(edit)
         calls.append({"n": n, "seed": seed, "control": control, "median": median,
-                      "cohort": cohort, "overrides": overrides})
+                      "alpha": alpha, "cohort": cohort, "overrides": overrides})
+        if alpha is not None:
+            return {"orr": g["TOY_ALPHA"](median, alpha)}
         return {"orr": g["TOY"](median) if median is not None else 0.2}
 
     g["run_arm"] = fake_arm
@@ -69,7 +73,8 @@ def test_netter2_gives_54_percent_of_its_patients_the_pancreatic_clearance(scrip
     seen = {}
     g["pooled"] = lambda parts: parts
     g["predictive_summaries"] = lambda t, c: seen.update(treated=t, control=c) or {"ok": 1}
-    assert g["netter2_site_mix"](lambda cfg: None, 7.0, 1000, ()) == {"ok": 1}
+    site = lambda edit: g["with_clearance"](edit, 7.0)               # noqa: E731
+    assert g["netter2_site_mix"](lambda cfg: None, site, 1000, ()) == {"ok": 1}
     assert len(calls) == 4 and {c["cohort"] for c in calls} == {"netter2"}
     for control in (False, True):
         arm = [c for c in calls if c["control"] == control]
@@ -94,3 +99,35 @@ def test_the_declared_intervals_are_read_from_the_validation_file(script):
     assert value == 0.43 and lo == pytest.approx(0.354, abs=0.002)
     assert hi == pytest.approx(0.510, abs=0.002)
     assert g["declared"]("netterr_pnet_orr") == (0.403, (0.281, 0.536))
+
+
+def test_the_alpha_factor_is_fitted_at_the_held_clearance(script):
+    g, calls = script
+    g["TOY_ALPHA"] = lambda median, alpha: 0.2 + 4.0 * alpha        # ORR rises with alpha
+    k, orr, reached = g["fit_pancreatic_alpha"](lambda cfg: None, 0.02, 30.0, 50, ())
+    assert reached and k == pytest.approx((41 / 68 - 0.2) / 4.0 / 0.02, rel=0.02)
+    assert orr == pytest.approx(41 / 68, abs=0.01)
+    assert {c["median"] for c in calls} == {30.0}                  # the clearance is held
+    assert {c["seed"] for c in calls} == {g["FIT_SEED"]}
+
+
+@pytest.mark.parametrize("toy, end", [(lambda m, a: 0.3, 1), (lambda m, a: 0.9, 0)])
+def test_an_alpha_factor_outside_the_bracket_keeps_its_end_and_is_flagged(script, toy, end):
+    g, _ = script
+    g["TOY_ALPHA"] = toy
+    k, _, reached = g["fit_pancreatic_alpha"](lambda cfg: None, 0.02, 30.0, 50, ())
+    assert (k, reached) == (g["ALPHA_FACTOR_BRACKET"][end], False)
+
+
+def test_the_draws_done_so_far_are_saved_with_units(script, tmp_path):
+    g, _ = script
+    g["RESULTS"] = tmp_path
+    args = type("A", (), {"fit": "alpha", "pancreatic_clearance_d": 30.0, "draws": 5, "n": 200,
+                          "lanes": 64})()
+    rows = [{"pancreatic_clearance_median_d": 30.0, "pancreatic_alpha_median_per_gy": 0.03,
+             "netter2_median_pfs_treated_months": 24.0, "fit_orr": 0.6}] * 2
+    ds = g["save"](rows, args, "site_alpha", 0.0)
+    back = xr.load_dataset(tmp_path / "site_alpha.nc")
+    assert back.sizes["draw"] == 2 and ds.attrs["fit"] == "alpha"
+    assert [back[k].attrs["units"] for k in rows[0]] == ["d", "1/Gy", "months", "1"]
+    assert "--fit alpha --pancreatic-clearance-d 30 --draws 5" in back.attrs["command"]
