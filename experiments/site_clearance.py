@@ -61,7 +61,12 @@ from simulator.calibration.design import lanes_overrides
 from simulator.calibration.predictive import growth_editor, predictive_summaries
 from simulator.calibration.space import ALPHA, CLEARANCE, Space
 from simulator.summary import wilson_interval
-from simulator.trial import endpoint_values, interpolated_median_months, run_arm
+from simulator.trial import (
+    endpoint_values,
+    interpolated_median_months,
+    run_arm,
+    run_mixed_arm,
+)
 
 HERE = Path(__file__).resolve().parent
 PREDICTIVE = HERE / "results" / "calibration" / "predictive.nc"
@@ -153,25 +158,14 @@ def fit_pancreatic_clearance(edit, own_median_d: float, n: int, lanes
     return math.exp(log_m), gap(log_m) + TARGET_ORR, True
 
 
-def pooled(parts: list[xr.Dataset]) -> xr.Dataset:
-    """Arms of disjoint virtual patients as one arm (patients renumbered)."""
-    ds = xr.concat(parts, dim="patient", data_vars="minimal", coords="minimal",
-                   compat="override", join="override")
-    return ds.assign_coords(patient=np.arange(ds.sizes["patient"]))
-
-
 def netter2_site_mix(edit2, site, n: int, lanes) -> dict:
     """NETTER-2's two arms, 54 % of the patients with the pancreatic change ``site`` (a function
-    of an edit returning the edit with the change)."""
-    n_p = int(round(PANCREATIC_SHARE * n))
-    arms = {}
-    for control in (False, True):
-        parts = [run_arm(n_p, VALIDATION_SEED, control, site(edit2), cohort="netter2",
-                         overrides=lanes),
-                 run_arm(n - n_p, VALIDATION_SEED + 1, control, edit2, cohort="netter2",
-                         overrides=lanes)]
-        arms[control] = pooled(parts)
-    return predictive_summaries(arms[False], arms[True])
+    of an edit returning the edit with the change), the rest without; same patients in both
+    arms (:func:`simulator.trial.run_mixed_arm`)."""
+    parts = ((PANCREATIC_SHARE, site(edit2)), (1.0 - PANCREATIC_SHARE, edit2))
+    treated, control = (run_mixed_arm(n, VALIDATION_SEED, c, parts, cohort="netter2",
+                                      overrides=lanes) for c in (False, True))
+    return predictive_summaries(treated, control)
 
 
 def main(argv=None) -> None:

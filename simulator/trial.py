@@ -124,6 +124,44 @@ def run_arm(n: int, seed: int, control: bool, edit=None, cohort: str = "netter1"
     return simulate(arm_config(n, seed, control, edit, cohort, overrides))
 
 
+def pool_arms(parts: list[xr.Dataset]) -> xr.Dataset:
+    """Arms of disjoint virtual patients as one arm, patients renumbered from 0.
+
+    Every per-patient variable is concatenated; everything without a patient dimension (the
+    schedule's times, the assessment grid, the config's attributes) is taken from the first
+    part and must be the same in the others (same config apart from the population): a
+    different number of lesion slots or cycles is an error, not a silent truncation."""
+    if not parts:
+        raise ValueError("pool_arms: no arms to pool")
+    first = parts[0]
+    for k, ds in enumerate(parts[1:], start=1):
+        for dim in first.dims:
+            if dim != "patient" and ds.sizes.get(dim) != first.sizes[dim]:
+                raise ValueError(f"pool_arms: part {k} has {ds.sizes.get(dim)} along {dim!r}, "
+                                 f"part 0 {first.sizes[dim]}: not arms of one trial design")
+    ds = xr.concat(parts, dim="patient", data_vars="minimal", coords="minimal",
+                   compat="override", join="override")
+    return ds.assign_coords(patient=np.arange(ds.sizes["patient"]))
+
+
+def run_mixed_arm(n: int, seed: int, control: bool, parts, cohort: str = "netter1",
+                  overrides: tuple[str, ...] = ()) -> xr.Dataset:
+    """One arm of ``n`` patients drawn from subpopulations: ``parts`` is a sequence of
+    ``(share, edit)``; part ``k`` has ``round(share * n)`` patients (the last one the rest)
+    simulated with seed ``seed + k`` and config edit ``edit`` (:func:`run_arm`), and the parts
+    are pooled (:func:`pool_arms`).  Calling it twice with ``control`` False and True gives the
+    two arms of one trial on the same virtual patients."""
+    shares = [float(w) for w, _ in parts]
+    if not parts or any(w <= 0 for w in shares) or abs(sum(shares) - 1.0) > 1e-9:
+        raise ValueError(f"run_mixed_arm: shares {shares} must be positive and sum to 1")
+    sizes = [int(round(w * n)) for w in shares[:-1]]
+    sizes.append(n - sum(sizes))
+    if min(sizes) < 1:
+        raise ValueError(f"run_mixed_arm: {n} patients split as {sizes}: every part needs one")
+    return pool_arms([run_arm(size, seed + k, control, edit, cohort, overrides)
+                      for k, (size, (_, edit)) in enumerate(zip(sizes, parts, strict=True))])
+
+
 def interpolated_median_months(ds: xr.Dataset) -> float:
     """Median PFS [months] with the Kaplan-Meier curve interpolated linearly between
     assessments, over the evaluable patients.

@@ -8,7 +8,6 @@ import math
 import runpy
 from pathlib import Path
 
-import numpy as np
 import pytest
 import xarray as xr
 
@@ -68,29 +67,23 @@ def test_a_population_already_above_the_target_is_an_error(script):
         g["fit_pancreatic_clearance"](lambda cfg: None, 900.0, 50, ())
 
 
-def test_netter2_gives_54_percent_of_its_patients_the_pancreatic_clearance(script):
-    g, calls = script
-    seen = {}
-    g["pooled"] = lambda parts: parts
-    g["predictive_summaries"] = lambda t, c: seen.update(treated=t, control=c) or {"ok": 1}
-    site = lambda edit: g["with_clearance"](edit, 7.0)               # noqa: E731
-    assert g["netter2_site_mix"](lambda cfg: None, site, 1000, ()) == {"ok": 1}
-    assert len(calls) == 4 and {c["cohort"] for c in calls} == {"netter2"}
-    for control in (False, True):
-        arm = [c for c in calls if c["control"] == control]
-        assert [(c["n"], c["seed"], c["median"]) for c in arm] == [
-            (540, g["VALIDATION_SEED"], 7.0), (460, g["VALIDATION_SEED"] + 1, None)]
-    assert len(seen["treated"]) == len(seen["control"]) == 2
-
-
-def test_arms_of_disjoint_patients_are_pooled_and_renumbered(script):
+def test_netter2_gives_54_percent_of_its_patients_the_pancreatic_change(script):
     g, _ = script
-    a = xr.Dataset({"x": ("patient", [1.0, 2.0])}, coords={"patient": [0, 1]},
-                   attrs={"seed": 1})
-    b = xr.Dataset({"x": ("patient", [3.0])}, coords={"patient": [0]}, attrs={"seed": 2})
-    ds = g["pooled"]([a, b])
-    np.testing.assert_array_equal(ds.x.values, [1.0, 2.0, 3.0])
-    np.testing.assert_array_equal(ds.patient.values, [0, 1, 2])
+    mixed, seen = [], {}
+
+    def fake_mixed(n, seed, control, parts, cohort="netter1", overrides=()):
+        mixed.append((n, seed, control, [(w, e("cfg")) for w, e in parts], cohort))
+        return f"arm{int(control)}"
+
+    g["run_mixed_arm"] = fake_mixed
+    g["predictive_summaries"] = lambda t, c: seen.update(treated=t, control=c) or {"ok": 1}
+    base = lambda cfg: "base"                                        # noqa: E731
+    site = lambda edit: (lambda cfg: "pancreatic " + edit(cfg))     # noqa: E731
+    assert g["netter2_site_mix"](base, site, 1000, ()) == {"ok": 1}
+    parts = [(0.54, "pancreatic base"), (pytest.approx(0.46), "base")]
+    assert mixed == [(1000, g["VALIDATION_SEED"], False, parts, "netter2"),
+                     (1000, g["VALIDATION_SEED"], True, parts, "netter2")]
+    assert seen == {"treated": "arm0", "control": "arm1"}
 
 
 def test_the_declared_intervals_are_read_from_the_validation_file(script):

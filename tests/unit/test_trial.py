@@ -14,6 +14,8 @@ from simulator.trial import (
     evaluable,
     hazard_ratio,
     interpolated_median_months,
+    pool_arms,
+    run_mixed_arm,
 )
 
 pytest.importorskip("lifelines")
@@ -95,3 +97,52 @@ def test_the_two_arms_of_a_virtual_trial_share_patients_and_differ_in_therapy():
     edited = arm_config(20, 7, control=False, edit=edit)
     assert edited["cohort"]["parameters"]["radiobiology.tumour_alpha_per_gy"]["median"] == 0.02
     assert arm_config(20, 7, control=False) == treated   # the edit changed a copy
+
+
+def _lesion_arm(values, n_lesions=3, seed_attr=1) -> xr.Dataset:
+    n = len(values)
+    return xr.Dataset(
+        {"x": ("patient", np.asarray(values, float)),
+         "dose": (("patient", "lesion"), np.arange(n * n_lesions, dtype=float).reshape(n, -1)),
+         "cycle_start_h": ("cycle", [0.0, 1344.0])},
+        coords={"patient": np.arange(n), "lesion": [f"lesion_{k}" for k in range(n_lesions)]},
+        attrs={"seed": seed_attr})
+
+
+def test_pooled_arms_keep_every_patient_and_renumber_them():
+    a, b = _lesion_arm([1.0, 2.0]), _lesion_arm([3.0], seed_attr=2)
+    ds = pool_arms([a, b])
+    np.testing.assert_array_equal(ds.x.values, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(ds.dose.values, np.vstack([a.dose.values, b.dose.values]))
+    np.testing.assert_array_equal(ds.patient.values, [0, 1, 2])
+    np.testing.assert_array_equal(ds.cycle_start_h.values, [0.0, 1344.0])   # not per patient
+
+
+def test_arms_of_different_designs_are_not_pooled():
+    with pytest.raises(ValueError, match="along 'lesion'"):
+        pool_arms([_lesion_arm([1.0]), _lesion_arm([2.0], n_lesions=4)])
+    with pytest.raises(ValueError, match="no arms"):
+        pool_arms([])
+
+
+def test_a_mixed_arm_splits_its_patients_by_share_with_one_seed_per_part(monkeypatch):
+    import simulator.trial as trial
+
+    calls = []
+
+    def fake_run_arm(n, seed, control, edit=None, cohort="netter1", overrides=()):
+        calls.append((n, seed, control, edit, cohort, overrides))
+        return _lesion_arm([float(seed)] * n)
+
+    monkeypatch.setattr(trial, "run_arm", fake_run_arm)
+    ds = run_mixed_arm(1000, 50, True, ((0.54, "pancreatic"), (0.46, "midgut")),
+                       cohort="netter2", overrides=("solver.lanes=64",))
+    assert calls == [(540, 50, True, "pancreatic", "netter2", ("solver.lanes=64",)),
+                     (460, 51, True, "midgut", "netter2", ("solver.lanes=64",))]
+    assert ds.sizes["patient"] == 1000 and np.count_nonzero(ds.x.values == 50.0) == 540
+
+
+@pytest.mark.parametrize("parts", [(), ((0.5, None), (0.4, None)), ((1.2, None), (-0.2, None))])
+def test_mixed_arm_shares_must_be_positive_and_sum_to_one(parts):
+    with pytest.raises(ValueError, match="shares"):
+        run_mixed_arm(100, 1, False, parts)
