@@ -2,6 +2,7 @@
 
     NUMBA_NUM_THREADS=2 python experiments/kwekkeboom_site_mix.py [--site alpha] [--n 2000]
         [--lanes 64]
+    python experiments/kwekkeboom_site_mix.py --report     # the report again, from the .nc
 
 writes ``results/kwekkeboom_site_mix.md`` and ``.nc``.
 
@@ -23,8 +24,10 @@ of ``results/calibration/predictive.nc``,
 * a share s of pancreatic patients gives each category's rate as (1 - s) midgut + s pancreatic
   (the expectation of a mixed cohort).
 
-Reported per s in 0-0.5: CR, PR + CR and PD, median and 5-95 % over draws, against Kwekkeboom's
-Wilson intervals.
+Reported per s in 0-0.5: CR, PR, CR + PR and PD, median and 5-95 % over draws, against
+Kwekkeboom's Wilson intervals.  The pancreatic part differs from the midgut part in alpha and
+clearance only (growth and new lesions stay the draw's): a site effect on progression is not
+what this sensitivity explores.
 """
 
 from __future__ import annotations
@@ -76,6 +79,20 @@ def site_edit(edit, site: xr.Dataset, i: int):
     return e
 
 
+def check_same_draws(site: xr.Dataset, pred: xr.Dataset, name: str) -> None:
+    """The site run's draws must be predictive.nc's first draws, in order (it records each
+    draw's own alpha and clearance medians): a regenerated predictive.nc is refused."""
+    n = site.sizes["draw"]
+    if n > pred.sizes["draw"]:
+        raise SystemExit(f"{name} has {n} draws, {PREDICTIVE.name} only {pred.sizes['draw']}")
+    for ours, theirs in (("own_alpha_median_per_gy", "alpha_median_per_gy"),
+                         ("own_clearance_median_d", "clearance_median_d")):
+        if ours in site and not np.array_equal(
+                site[ours].values, pred.theta.sel(hyperparameter=theirs).values[:n]):
+            raise SystemExit(f"{name} was made from other posterior draws than {PREDICTIVE.name}"
+                             f" ({ours}): rerun experiments/site_clearance.py first")
+
+
 def mixed(midgut: np.ndarray, pancreatic: np.ndarray, share: float) -> np.ndarray:
     """Rates of a cohort with a pancreatic ``share`` (expectation over its composition)."""
     return (1.0 - share) * midgut + share * pancreatic
@@ -86,12 +103,18 @@ def main(argv=None) -> None:
     parser.add_argument("--site", choices=("alpha", "clearance"), default="alpha")
     parser.add_argument("--n", type=int, default=2000, help="pancreatic virtual patients")
     parser.add_argument("--lanes", type=int, default=64, help="solver.lanes (1..64)")
+    parser.add_argument("--report", action="store_true",
+                        help="only rewrite the report from results/kwekkeboom_site_mix.nc")
     args = parser.parse_args(argv)
+    if args.report:
+        report(xr.load_dataset(RESULTS / "kwekkeboom_site_mix.nc"))
+        return
     site = xr.load_dataset(RESULTS / f"site_{args.site}.nc")
     pred = xr.load_dataset(PREDICTIVE)
     space = Space()
     if list(pred.hyperparameter.values) != space.names:
         raise SystemExit(f"{PREDICTIVE}: its hyperparameters are not this Space's")
+    check_same_draws(site, pred, f"site_{args.site}.nc")
     draws, lanes, t0 = site.sizes["draw"], lanes_overrides(args.lanes), time.perf_counter()
     own = {c: pred.statistic_value.sel(statistic=f"swog_{c.lower()}").values[:draws]
            for c in CATEGORIES}
@@ -111,6 +134,7 @@ def main(argv=None) -> None:
         attrs={"command": f"NUMBA_NUM_THREADS=2 python experiments/kwekkeboom_site_mix.py "
                           f"--site {args.site} --n {args.n} --lanes {args.lanes}",
                "site": f"experiments/results/site_{args.site}.nc",
+               "site_draws_at_search_end": int(np.sum(site.fit_reached.values == 0)),
                "wall_time_s": time.perf_counter() - t0})
     ds.to_netcdf(RESULTS / "kwekkeboom_site_mix.nc")
     report(ds)
@@ -124,25 +148,32 @@ def band(x: np.ndarray) -> str:
 def report(ds: xr.Dataset) -> None:
     cr, cr_lo, cr_hi = declared("kwekkeboom2008_cr")
     pd_, pd_lo, pd_hi = declared("kwekkeboom2008_pd")
-    pr, _, _ = declared("kwekkeboom2008_pr")
+    pr, pr_lo, pr_hi = declared("kwekkeboom2008_pr")
+    n = ds.sizes["draw"]
+    floor = int(ds.attrs.get("site_draws_at_search_end", 0))
     lines = [
         "# Kwekkeboom's categories with a pancreatic share: a sensitivity "
         "(experiments/kwekkeboom_site_mix.py)", "",
-        f"`{ds.attrs['command']}`; pancreatic change from `{ds.attrs['site']}`, "
-        f"{ds.sizes['draw']} posterior draws, wall time {ds.attrs['wall_time_s']:.0f} s. "
-        "Median (5-95 %) over draws; the share is unknown (not a fit, not a validation).", "",
+        f"`{ds.attrs['command']}`; pancreatic change from `{ds.attrs['site']}`"
+        + (f" (in {floor} of {n} draws the search's end, not a fit)" if floor else "")
+        + f", {n} posterior draws, wall time {ds.attrs['wall_time_s']:.0f} s. Median (5-95 %) "
+        "over draws; the share is unknown (not a fit, not a validation); the pancreatic part "
+        "differs in alpha and clearance only.", "",
         f"| pancreatic share | CR (Kwekkeboom {cr:.0%}, {cr_lo:.1%}-{cr_hi:.1%}) | "
-        f"CR + PR ({cr + pr:.0%}) | PD ({pd_:.0%}, {pd_lo:.1%}-{pd_hi:.1%}) |",
-        "|---|---|---|---|"]
+        f"PR ({pr:.0%}, {pr_lo:.1%}-{pr_hi:.1%}) | CR + PR | "
+        f"PD ({pd_:.0%}, {pd_lo:.1%}-{pd_hi:.1%}) |",
+        "|---|---|---|---|---|"]
+
+    def inside(x, lo, hi):
+        return f"inside in {int(np.sum((x >= lo) & (x <= hi)))} of {n}"
+
     for s in SHARES:
         m = {c: mixed(ds[f"midgut_{c}"].values, ds[f"pancreatic_{c}"].values, s)
              for c in ("cr", "pr", "pd")}
-        inside_cr = int(np.sum((m["cr"] >= cr_lo) & (m["cr"] <= cr_hi)))
-        inside_pd = int(np.sum((m["pd"] >= pd_lo) & (m["pd"] <= pd_hi)))
-        n = ds.sizes["draw"]
-        lines.append(f"| {s:.1f} | {band(m['cr'])}, inside in {inside_cr} of {n} | "
-                     f"{band(m['cr'] + m['pr'])} | {band(m['pd'])}, inside in {inside_pd} of "
-                     f"{n} |")
+        lines.append(f"| {s:.1f} | {band(m['cr'])}, {inside(m['cr'], cr_lo, cr_hi)} | "
+                     f"{band(m['pr'])}, {inside(m['pr'], pr_lo, pr_hi)} | "
+                     f"{band(m['cr'] + m['pr'])} | {band(m['pd'])}, "
+                     f"{inside(m['pd'], pd_lo, pd_hi)} |")
     lines.append("")
     text = "\n".join(lines)
     (RESULTS / "kwekkeboom_site_mix.md").write_text(text)

@@ -128,20 +128,34 @@ def pool_arms(parts: list[xr.Dataset]) -> xr.Dataset:
     """Arms of disjoint virtual patients as one arm, patients renumbered from 0.
 
     Every per-patient variable is concatenated; everything without a patient dimension (the
-    schedule's times, the assessment grid, the config's attributes) is taken from the first
-    part and must be the same in the others (same config apart from the population): a
-    different number of lesion slots or cycles is an error, not a silent truncation."""
+    schedule's times, the assessment grid) must be the same in every part (same trial design,
+    only the population differs) and is taken from the first: a different number of lesion
+    slots or cycles, or another schedule, is an error, not a silent truncation.  The attributes
+    are the first part's, with ``n_patients`` the pooled count and ``pooled_seeds`` the
+    parts' seeds."""
+    parts = list(parts)
     if not parts:
         raise ValueError("pool_arms: no arms to pool")
     first = parts[0]
     for k, ds in enumerate(parts[1:], start=1):
+        if set(ds.dims) != set(first.dims):
+            raise ValueError(f"pool_arms: part {k} has dimensions {sorted(ds.dims)}, part 0 "
+                             f"{sorted(first.dims)}: not arms of one trial design")
         for dim in first.dims:
-            if dim != "patient" and ds.sizes.get(dim) != first.sizes[dim]:
-                raise ValueError(f"pool_arms: part {k} has {ds.sizes.get(dim)} along {dim!r}, "
+            if dim != "patient" and ds.sizes[dim] != first.sizes[dim]:
+                raise ValueError(f"pool_arms: part {k} has {ds.sizes[dim]} along {dim!r}, "
                                  f"part 0 {first.sizes[dim]}: not arms of one trial design")
+        for name, var in first.variables.items():
+            other = ds.variables.get(name)
+            if "patient" not in var.dims and (other is None or not var.equals(other)):
+                raise ValueError(f"pool_arms: {name!r} differs between part 0 and part {k}: "
+                                 "not arms of one trial design")
     ds = xr.concat(parts, dim="patient", data_vars="minimal", coords="minimal",
                    compat="override", join="override")
-    return ds.assign_coords(patient=np.arange(ds.sizes["patient"]))
+    ds = ds.assign_coords(patient=np.arange(ds.sizes["patient"]))
+    ds.attrs = {**first.attrs, "n_patients": int(ds.sizes["patient"]),
+                "pooled_seeds": ", ".join(str(p.attrs.get("seed", "?")) for p in parts)}
+    return ds
 
 
 def run_mixed_arm(n: int, seed: int, control: bool, parts, cohort: str = "netter1",
@@ -151,6 +165,7 @@ def run_mixed_arm(n: int, seed: int, control: bool, parts, cohort: str = "netter
     simulated with seed ``seed + k`` and config edit ``edit`` (:func:`run_arm`), and the parts
     are pooled (:func:`pool_arms`).  Calling it twice with ``control`` False and True gives the
     two arms of one trial on the same virtual patients."""
+    parts = list(parts)
     shares = [float(w) for w, _ in parts]
     if not parts or any(w <= 0 for w in shares) or abs(sum(shares) - 1.0) > 1e-9:
         raise ValueError(f"run_mixed_arm: shares {shares} must be positive and sum to 1")

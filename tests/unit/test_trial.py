@@ -106,7 +106,7 @@ def _lesion_arm(values, n_lesions=3, seed_attr=1) -> xr.Dataset:
          "dose": (("patient", "lesion"), np.arange(n * n_lesions, dtype=float).reshape(n, -1)),
          "cycle_start_h": ("cycle", [0.0, 1344.0])},
         coords={"patient": np.arange(n), "lesion": [f"lesion_{k}" for k in range(n_lesions)]},
-        attrs={"seed": seed_attr})
+        attrs={"seed": seed_attr, "n_patients": n})
 
 
 def test_pooled_arms_keep_every_patient_and_renumber_them():
@@ -116,6 +116,7 @@ def test_pooled_arms_keep_every_patient_and_renumber_them():
     np.testing.assert_array_equal(ds.dose.values, np.vstack([a.dose.values, b.dose.values]))
     np.testing.assert_array_equal(ds.patient.values, [0, 1, 2])
     np.testing.assert_array_equal(ds.cycle_start_h.values, [0.0, 1344.0])   # not per patient
+    assert ds.attrs["n_patients"] == 3 and ds.attrs["pooled_seeds"] == "1, 2"
 
 
 def test_arms_of_different_designs_are_not_pooled():
@@ -123,6 +124,11 @@ def test_arms_of_different_designs_are_not_pooled():
         pool_arms([_lesion_arm([1.0]), _lesion_arm([2.0], n_lesions=4)])
     with pytest.raises(ValueError, match="no arms"):
         pool_arms([])
+    other_schedule = _lesion_arm([2.0]).assign(cycle_start_h=("cycle", [0.0, 1680.0]))
+    with pytest.raises(ValueError, match="'cycle_start_h' differs"):
+        pool_arms([_lesion_arm([1.0]), other_schedule])
+    with pytest.raises(ValueError, match="dimensions"):
+        pool_arms([_lesion_arm([1.0]), _lesion_arm([2.0]).drop_dims("cycle")])
 
 
 def test_a_mixed_arm_splits_its_patients_by_share_with_one_seed_per_part(monkeypatch):
@@ -146,3 +152,16 @@ def test_a_mixed_arm_splits_its_patients_by_share_with_one_seed_per_part(monkeyp
 def test_mixed_arm_shares_must_be_positive_and_sum_to_one(parts):
     with pytest.raises(ValueError, match="shares"):
         run_mixed_arm(100, 1, False, parts)
+
+
+def test_a_mixed_arm_too_small_for_its_parts_is_an_error():
+    with pytest.raises(ValueError, match="every part needs one"):
+        run_mixed_arm(1, 1, False, ((0.5, None), (0.5, None)))
+
+
+def test_a_mixed_arm_takes_its_parts_from_any_iterable(monkeypatch):
+    import simulator.trial as trial
+
+    monkeypatch.setattr(trial, "run_arm", lambda n, seed, *a, **k: _lesion_arm([0.0] * n))
+    parts = (p for p in ((0.5, None), (0.5, None)))                 # a generator
+    assert run_mixed_arm(4, 1, False, parts).sizes["patient"] == 4
