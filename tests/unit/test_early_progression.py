@@ -1,0 +1,27 @@
+"""experiments/early_progression.py: the hazard edit multiplies the population's median, and
+the published values in its header are read from the declared targets (no simulation)."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def g():
+    return runpy.run_path(str(ROOT / "experiments" / "early_progression.py"))["main"].__globals__
+
+
+def test_the_new_lesion_hazard_median_is_multiplied(g):
+    cfg = {"cohort": {"parameters": {g["NEW_LESION"]: {"median": 0.002, "gsd": 2.0}}}}
+    g["with_rate_factor"](8.0)(cfg)
+    assert cfg["cohort"]["parameters"][g["NEW_LESION"]] == {"median": 0.016, "gsd": 2.0}
+
+
+def test_the_published_values_come_from_the_declared_targets(g):
+    assert g["target"]("kwekkeboom2008_pd") == "20.0%, 15.9%-24.8%"      # Wilson on 62/310
+    assert g["target"]("netter1_pfs20_treated") == "65.2%, 50.0%-76.8%"
