@@ -21,6 +21,7 @@ Files in ``experiments/results/calibration/``: ``design.nc`` (simulated design p
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
@@ -67,6 +68,30 @@ def emulated_statistics(terms) -> list[str]:
     return stats + EXTRA_EMULATED
 
 
+def with_discrepancies(terms, items: list[str], suffix: str):
+    """``terms`` with the declared model discrepancy of some replaced (``--discrepancy
+    TARGET=SD``, SD in the statistic's units): a sensitivity variant, so it needs ``suffix``."""
+    if not items:
+        return terms
+    if not suffix:
+        raise SystemExit("--discrepancy needs --suffix (the full posterior is not replaced)")
+    new = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            sd = float(value)
+        except ValueError:
+            sd = float("nan")
+        if name not in {t.name for t in terms} or not sd >= 0.0:
+            raise SystemExit(f"--discrepancy {item!r}: expected TARGET=SD with TARGET one of "
+                             f"{[t.name for t in terms]} and SD >= 0")
+        new[name] = sd
+    return [dataclasses.replace(t, discrepancy_sd=new[t.name],
+                                note=f"{t.note} [discrepancy {t.discrepancy_sd:g} -> "
+                                     f"{new[t.name]:g}, --discrepancy]")
+            if t.name in new else t for t in terms]
+
+
 def stage_fit(args, space: Space) -> None:
     t0 = time.perf_counter()
     design = load_design(DESIGN_NC, space)
@@ -78,6 +103,7 @@ def stage_fit(args, space: Space) -> None:
     if args.drop_terms and not args.suffix:
         raise SystemExit("--drop-terms needs --suffix (the full posterior is not replaced)")
     terms = [t for t in terms if t.name not in args.drop_terms]
+    terms = with_discrepancies(terms, args.discrepancy, args.suffix)
     posterior_path = OUT / f"posterior{args.suffix}.nc"
     fit_path = OUT / f"fit{args.suffix}.json"
     stats = emulated_statistics(terms)
@@ -328,6 +354,9 @@ def main(argv=None) -> None:
     p.add_argument("--drop-terms", nargs="+", default=[], metavar="TARGET",
                    help="leave these likelihood terms out (a sensitivity check of the "
                         "posterior; needs --suffix)")
+    p.add_argument("--discrepancy", nargs="+", default=[], metavar="TARGET=SD",
+                   help="replace a term's declared model discrepancy (a sensitivity variant; "
+                        "needs --suffix)")
     p.add_argument("--suffix", default="",
                    help="write posterior<suffix>.nc and fit<suffix>.json")
     p = sub.add_parser("refine", help="simulate posterior draws as a new design wave")
