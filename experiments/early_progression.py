@@ -47,7 +47,7 @@ def target(name: str) -> str:
         lo, hi = e["interval"]
     if e.get("units") == "fraction":
         return f"{float(e['value']):.1%}, {float(lo):.1%}-{float(hi):.1%}"
-    return f"{float(e['value']):g}, {float(lo):g}-{float(hi):g}"
+    return f"{float(e['value']):.1f}, {float(lo):.1f}-{float(hi):.1f}"
 
 
 def with_rate_factor(factor: float):
