@@ -82,9 +82,11 @@ def with_discrepancies(terms, items: list[str], suffix: str):
             sd = float(value)
         except ValueError:
             sd = float("nan")
-        if name not in {t.name for t in terms} or not sd >= 0.0:
+        if name not in {t.name for t in terms} or not 0.0 <= sd < float("inf"):
             raise SystemExit(f"--discrepancy {item!r}: expected TARGET=SD with TARGET one of "
-                             f"{[t.name for t in terms]} and SD >= 0")
+                             f"{[t.name for t in terms]} and SD >= 0 (finite)")
+        if name in new:
+            raise SystemExit(f"--discrepancy: {name} given twice")
         new[name] = sd
     return [dataclasses.replace(t, discrepancy_sd=new[t.name],
                                 note=f"{t.note} [discrepancy {t.discrepancy_sd:g} -> "

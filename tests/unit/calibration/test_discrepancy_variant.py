@@ -33,6 +33,8 @@ def test_the_named_term_alone_gets_the_new_discrepancy(g):
     (["kwekkeboom2008_xx=0.05"], "_v", "TARGET one of"),
     (["kwekkeboom2008_pd=-1"], "_v", "SD >= 0"),
     (["kwekkeboom2008_pd"], "_v", "expected TARGET=SD"),
+    (["kwekkeboom2008_pd=inf"], "_v", "finite"),
+    (["kwekkeboom2008_pd=0.05", "kwekkeboom2008_pd=0.02"], "_v", "given twice"),
 ])
 def test_a_bad_discrepancy_request_is_refused(g, items, suffix, match):
     terms = load_terms(ROOT / "experiments" / "targets" / "calibration.yaml")
