@@ -134,13 +134,15 @@ def scaled_atol(m, atol, sched):
 def saturating_error(scale_unlabelled: bool) -> float:
     """Largest error of the dose and repair accumulators (without L and N_d, tested apart)
     over the engine-reference test's bound, on its saturating case."""
+    from simulator.assembly import build_model, make_schedule
+    from simulator.population import Columns
+
     cfg = simulator.validate(simulator.compose(list(SATURATING)))
-    if scale_unlabelled:
-        runner.absolute_tolerance = lambda m, a: scaled_atol(
-            m, absolute_tolerance(m, a), _SCHED[0])
+    if scale_unlabelled:    # the runner builds the tolerances without the schedule: close over it
+        cols = Columns(cfg, 1)
+        sched = make_schedule(cols, build_model(cols).system.mbq_per_nmol)
+        runner.absolute_tolerance = lambda m, a: scaled_atol(m, absolute_tolerance(m, a), sched)
     try:
-        _SCHED.clear()
-        _SCHED.append(_schedule_of(cfg))
         res = runner.run_patient(cfg)
     finally:
         runner.absolute_tolerance = absolute_tolerance
@@ -152,17 +154,6 @@ def saturating_error(scale_unlabelled: bool) -> float:
     keep[el.N_OAR_STATES * 2 + el.LES_ND::el.N_LES_STATES] = False
     ours, theirs = res.boundary_states[0][-1, sl][keep], boundary[-1, sl][keep]
     return float(np.max(np.abs(ours - theirs) / (1e-10 + 1e-6 * np.abs(theirs))))
-
-
-_SCHED: list = []
-
-
-def _schedule_of(cfg):
-    from simulator.assembly import build_model, make_schedule
-    from simulator.population import Columns
-
-    cols = Columns(cfg, 1)
-    return make_schedule(cols, build_model(cols).system.mbq_per_nmol)
 
 
 #: --first-day variants: tissue-parameter columns scaled, or an infusion (min)

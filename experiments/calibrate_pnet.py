@@ -36,8 +36,8 @@ import math
 import time
 from pathlib import Path
 
-import yaml
-
+from simulator.calibration.likelihood import declared_target
+from simulator.calibration.predictive import median_editor
 from simulator.netter1 import ALPHA, CLEARANCE
 from simulator.trial import endpoint_values as endpoints
 from simulator.trial import interpolated_median_months, run_arm
@@ -70,16 +70,12 @@ PARAMETERS = {"alpha": (ALPHA, "/Gy", (0.01, 1.0)),
 
 def netter_r(name: str) -> tuple[float, tuple[float, float]]:
     """Value and interval of a declared validation target (experiments/targets/)."""
-    entries = yaml.safe_load(VALIDATION_FILE.read_text())["targets"]
-    entry = next(e for e in entries if e["name"] == name)
-    return float(entry["value"]), (float(entry["interval"][0]), float(entry["interval"][1]))
+    return declared_target(VALIDATION_FILE, name)
 
 
 def treated_arm(key: str, value: float, n: int, seed: int):
     """The treated arm of ``cohort=netter1`` with the median of ``key`` set."""
-    def edit(cfg):
-        cfg["cohort"]["parameters"][key]["median"] = float(value)
-    return run_arm(n, seed, control=False, edit=edit)
+    return run_arm(n, seed, control=False, edit=median_editor(None, {key: value}))
 
 
 def orr_at(key: str, value: float, n: int, seed: int) -> dict:

@@ -23,12 +23,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from simulator.calibration.design import lanes_overrides
+from simulator.calibration.likelihood import declared_target
 from simulator.calibration.space import NEW_LESION
 from simulator.calibration.summaries import swog_best_response
-from simulator.summary import wilson_interval
 from simulator.trial import arm_config, endpoint_values, interpolated_median_months, run_arm
 
 HERE = Path(__file__).resolve().parent
@@ -39,15 +38,11 @@ FACTORS = (1.0, 4.0, 8.0, 11.0, 16.0, 39.0)   # 39 x 0.00128 = 0.05 /month: the 
 
 
 def target(name: str) -> str:
-    """'value (low-high)' of a declared calibration target, in its units."""
-    e = next(t for t in yaml.safe_load(TARGETS.read_text())["targets"] if t["name"] == name)
-    if e["interval_kind"] == "wilson95_from_n_k":
-        _, lo, hi = wilson_interval(int(e["k"]), int(e["n"]))
-    else:
-        lo, hi = e["interval"]
-    if e.get("units") == "fraction":
-        return f"{float(e['value']):.1%}, {float(lo):.1%}-{float(hi):.1%}"
-    return f"{float(e['value']):.1f}, {float(lo):.1f}-{float(hi):.1f}"
+    """'value, low-high' of a declared calibration target (rates in %)."""
+    value, (lo, hi) = declared_target(TARGETS, name)
+    if value <= 1.0:
+        return f"{value:.1%}, {lo:.1%}-{hi:.1%}"
+    return f"{value:.1f}, {lo:.1f}-{hi:.1f}"
 
 
 def with_rate_factor(factor: float):

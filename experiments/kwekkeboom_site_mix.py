@@ -38,12 +38,12 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-import yaml
 
 from simulator.calibration.design import lanes_overrides
-from simulator.calibration.space import Space
+from simulator.calibration.likelihood import declared_target
+from simulator.calibration.predictive import median_editor
+from simulator.calibration.space import ALPHA, CLEARANCE, Space
 from simulator.calibration.summaries import swog_best_response
-from simulator.summary import wilson_interval
 from simulator.trial import run_arm
 
 HERE = Path(__file__).resolve().parent
@@ -58,25 +58,16 @@ CATEGORIES = ("CR", "PR", "MR", "PD")
 
 def declared(name: str) -> tuple[float, float, float]:
     """(value, Wilson low, Wilson high) of a declared calibration target."""
-    entry = next(e for e in yaml.safe_load(TARGETS.read_text())["targets"]
-                 if e["name"] == name)
-    _, lo, hi = wilson_interval(int(entry["k"]), int(entry["n"]))
-    return float(entry["value"]), float(lo), float(hi)
+    value, (lo, hi) = declared_target(TARGETS, name)
+    return value, lo, hi
 
 
 def site_edit(edit, site: xr.Dataset, i: int):
     """The draw's edit with the pancreatic clearance and alpha medians of ``site``."""
-    clearance = float(site.pancreatic_clearance_median_d.values[i])
     alpha = (float(site.pancreatic_alpha_median_per_gy.values[i])
              if "pancreatic_alpha_median_per_gy" in site else None)
-
-    def e(cfg):
-        edit(cfg)
-        params = cfg["cohort"]["parameters"]
-        params["tumour.doomed_clearance_half_time_d"]["median"] = clearance
-        if alpha is not None:
-            params["radiobiology.tumour_alpha_per_gy"]["median"] = alpha
-    return e
+    return median_editor(edit, {CLEARANCE: float(site.pancreatic_clearance_median_d.values[i]),
+                                ALPHA: alpha})
 
 
 def check_same_draws(site: xr.Dataset, pred: xr.Dataset, name: str) -> None:

@@ -54,13 +54,16 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-import yaml
 from scipy.optimize import brentq
 
 from simulator.calibration.design import lanes_overrides
-from simulator.calibration.predictive import growth_editor, predictive_summaries
+from simulator.calibration.likelihood import declared_target
+from simulator.calibration.predictive import (
+    growth_editor,
+    median_editor,
+    predictive_summaries,
+)
 from simulator.calibration.space import ALPHA, CLEARANCE, Space
-from simulator.summary import wilson_interval
 from simulator.trial import (
     endpoint_values,
     interpolated_median_months,
@@ -88,32 +91,19 @@ ALPHA_FACTOR_BRACKET = (0.2, 10.0)
 
 
 def declared(name: str) -> tuple[float, tuple[float, float]]:
-    """Value and interval of a declared validation target."""
-    entry = next(e for e in yaml.safe_load(VALIDATION.read_text())["targets"]
-                 if e["name"] == name)
-    if entry["interval_kind"] == "wilson95_from_n_k":
-        _, lo, hi = wilson_interval(int(entry["k"]), int(entry["n"]))
-        return float(entry["value"]), (float(lo), float(hi))
-    lo, hi = entry["interval"]
-    return float(entry["value"]), (float(lo), float("inf") if hi is None else float(hi))
+    """Value and interval of a declared validation target (an open upper end as inf)."""
+    value, (lo, hi) = declared_target(VALIDATION, name)
+    return value, (lo, float("inf") if hi is None else hi)
 
 
 def with_clearance(edit, median_d: float | None):
     """``edit`` followed by setting the clearance median (``None``: unchanged)."""
-    def e(cfg):
-        edit(cfg)
-        if median_d is not None:
-            cfg["cohort"]["parameters"][CLEARANCE]["median"] = float(median_d)
-    return e
+    return median_editor(edit, {CLEARANCE: median_d})
 
 
 def with_site(edit, clearance_d: float | None = None, alpha_median: float | None = None):
     """``edit`` followed by a pancreatic clearance median [d] and alpha median [/Gy]."""
-    def e(cfg):
-        with_clearance(edit, clearance_d)(cfg)
-        if alpha_median is not None:
-            cfg["cohort"]["parameters"][ALPHA]["median"] = float(alpha_median)
-    return e
+    return median_editor(edit, {CLEARANCE: clearance_d, ALPHA: alpha_median})
 
 
 def fit_pancreatic_alpha(edit, own_alpha: float, clearance_d: float, n: int, lanes

@@ -96,6 +96,28 @@ class Term:
         return np.full(np.shape(model), self.se ** 2)
 
 
+def target_interval(entry: dict) -> tuple[float, float | None]:
+    """The published 95 % interval of one target entry of a target file: the Wilson interval
+    of ``k`` of ``n`` (``interval_kind: wilson95_from_n_k``) or its ``interval`` (upper end
+    ``None``: not reached)."""
+    if entry["interval_kind"] == "wilson95_from_n_k":
+        from ..summary import wilson_interval
+        _, lo, hi = wilson_interval(int(entry["k"]), int(entry["n"]))
+        return float(lo), float(hi)
+    lo, hi = entry["interval"]
+    return float(lo), (None if hi is None else float(hi))
+
+
+def declared_target(path: Path, name: str) -> tuple[float, tuple[float, float | None]]:
+    """(value, interval) of the target ``name`` of a declared target file
+    (``experiments/targets/calibration.yaml`` or ``validation.yaml``); KeyError naming the
+    file if it has no such target."""
+    entries = {t["name"]: t for t in yaml.safe_load(Path(path).read_text())["targets"]}
+    if name not in entries:
+        raise KeyError(f"{path}: no target {name!r}")
+    return float(entries[name]["value"]), target_interval(entries[name])
+
+
 def load_terms(path: Path) -> list[Term]:
     """The likelihood terms of the calibration target file (checked: every term's target
     exists, and every target is either a term or in :data:`UNUSED`)."""

@@ -98,6 +98,19 @@ def fit_control_growth(space: Space, theta, target_median_months: float, n: int,
     return float(brentq(median_minus_target, *bracket, xtol=xtol))
 
 
+def median_editor(edit, medians: dict):
+    """A config edit: ``edit`` (``None``: nothing) followed by setting the median of each
+    sampled cohort parameter in ``medians`` (config path -> value; a ``None`` value is left
+    as it is).  The population's other fields (spread, bounds, correlations) are kept."""
+    def e(cfg):
+        if edit is not None:
+            edit(cfg)
+        for path, value in medians.items():
+            if value is not None:
+                cfg["cohort"]["parameters"][path]["median"] = float(value)
+    return e
+
+
 def growth_editor(space: Space, theta, growth_mean: float):
     """``space.editor(theta)`` with the progressive majority's mean growth replaced."""
     edit = space.editor(theta)

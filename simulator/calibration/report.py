@@ -15,6 +15,7 @@ import xarray as xr
 import yaml
 
 from .design import load_design
+from .likelihood import target_interval
 from .posterior import load_posterior
 from .predictive import FOUNDING_OVERRIDES, FOUNDING_TWIN_CORRELATIONS, FOUNDING_TWIN_SPREADS
 from .space import Space
@@ -71,21 +72,12 @@ def check_rows(targets: list[dict]) -> dict[str, tuple[float | None, tuple | Non
             rows[stat] = (None, (float(t["interval"][0]), None), src)
         else:
             rows[stat] = (float(t["k"]) / float(t["n"]) if t.get("n") else float(t["value"]),
-                          _interval(t), src)
+                          target_interval(t), src)
     fall = by_name["roth2022_lesion_dose_fall_per_cycle"]
     lo, hi = (1.0 - float(fall["interval"][1])) ** 3, (1.0 - float(fall["interval"][0])) ** 3
     rows["lesion_dose_ratio_last_first_median"] = (
         None, (lo, hi), f"{fall['name']}: (1 - fall)^3 over the declared span")
     return rows
-
-
-def _interval(t: dict) -> tuple[float, float | None]:
-    if t["interval_kind"] == "wilson95_from_n_k":
-        from ..summary import wilson_interval
-        _, lo, hi = wilson_interval(int(t["k"]), int(t["n"]))
-        return lo, hi
-    lo, hi = t["interval"]
-    return float(lo), (None if hi is None else float(hi))
 
 
 def _fmt(x, digits=3) -> str:
@@ -116,7 +108,7 @@ def validation_rows(pred: xr.Dataset, validation: list[dict]) -> list[dict]:
     stats = list(pred.statistic.values)
     for t in validation:
         stat = VALIDATION_STATISTICS.get(t["name"])
-        lo, hi = _interval(t)
+        lo, hi = target_interval(t)
         row = {"name": t["name"], "value": t["value"], "low": lo, "high": hi,
                "statistic": stat, "scored": t["name"] not in NOT_SCORED}
         if stat is None or stat not in stats:

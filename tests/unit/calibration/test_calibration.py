@@ -569,3 +569,21 @@ def test_the_netter2_growth_fit_passes_its_overrides_to_every_arm(monkeypatch):
                                       overrides=("solver.lanes=64",))
     assert g == pytest.approx(11.5, abs=0.05)
     assert seen and all(o == ("solver.lanes=64",) for o in seen)
+
+
+def test_median_editor_sets_medians_after_the_edit_and_keeps_the_rest():
+    from simulator.calibration.predictive import median_editor
+
+    cfg = arm_config(10, 1, control=False)
+    alpha = cfg["cohort"]["parameters"]["radiobiology.tumour_alpha_per_gy"]
+    gsd = alpha["gsd"]
+
+    def draw(c):                          # a draw's edit that sets the same median
+        c["cohort"]["parameters"]["radiobiology.tumour_alpha_per_gy"]["median"] = 0.01
+
+    median_editor(draw, {"radiobiology.tumour_alpha_per_gy": 0.05,
+                         "tumour.doomed_clearance_half_time_d": None})(cfg)
+    assert alpha["median"] == 0.05 and alpha["gsd"] == gsd
+    before = dict(cfg["cohort"]["parameters"]["tumour.doomed_clearance_half_time_d"])
+    median_editor(None, {"tumour.doomed_clearance_half_time_d": None})(cfg)
+    assert cfg["cohort"]["parameters"]["tumour.doomed_clearance_half_time_d"] == before
