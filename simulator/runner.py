@@ -144,6 +144,7 @@ _ARG_NAMES = run_coupled_batch.py_func.__code__.co_varnames[
     :run_coupled_batch.py_func.__code__.co_argcount]
 _PER_PATIENT_ARGS = tuple(_ARG_NAMES.index(name) for name in _PER_PATIENT)
 _OUTPUT_ARGS = tuple(_ARG_NAMES.index(name) for name in _OUTPUTS)
+_STATUS_ARG = _ARG_NAMES.index("status_out")
 
 
 def rerun_alone(kernel_args: tuple, patients: np.ndarray) -> None:
@@ -159,7 +160,7 @@ def rerun_alone(kernel_args: tuple, patients: np.ndarray) -> None:
     run_coupled_batch(*sub)
     for i in _OUTPUT_ARGS:
         kernel_args[i][patients] = sub[i]
-    rescued = patients[sub[_OUTPUT_ARGS[-1]] == 0]
+    rescued = patients[sub[_STATUS_ARG] == 0]
     if rescued.size:
         warnings.warn(f"{rescued.size} patient(s) of this chunk (first index {rescued[0]}) "
                       "failed in their lane (solver.lanes > 1) and were integrated by the "
