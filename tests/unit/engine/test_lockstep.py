@@ -236,7 +236,11 @@ def _lane_solve(jm, structure, pattern, fac, b):
 def test_unpivoted_lane_solve_is_as_accurate_as_the_pivoted_one(wide_run, h):
     """The lane LU does not pivot and visits only structural nonzeros; on the model's own
     matrices its error against LAPACK stays within a small factor of the scalar (pivoted,
-    dense-block) solve's."""
+    dense-block) solve's, plus the rounding any backward-stable solve may make (machine
+    epsilon x the condition number of the scaled matrix x the scaled solution; LAPACK's
+    "exact" answer is itself only that close).  That floor was an absolute 1e-9 until
+    2026-12-01: at h = 100 (condition number ~1e13) an AMD EPYC gave 4e-9 against a floor
+    of 3e-2, machine rounding, not an unstable elimination."""
     res, _ = wide_run
     m = res.model
     n, st, pattern = m.n_states, jacobian_structure(m), jacobian_pattern(m)
@@ -251,10 +255,14 @@ def test_unpivoted_lane_solve_is_as_accurate_as_the_pivoted_one(wide_run, h):
         b = rng.normal(size=(N, n)) * scale * fac
         x = _lane_solve(jm, st, pattern, fac, b)
         for p in range(N):
-            exact = np.linalg.solve(fac * np.eye(n) - jm[p], b[p])
+            a = fac * np.eye(n) - jm[p]
+            exact = np.linalg.solve(a, b[p])
             pivoted = np.max(np.abs(_scalar_solve(jm[p], st, fac, b[p]) - exact) / scale[p])
             lanes = np.max(np.abs(x[p] - exact) / scale[p])
-            assert lanes <= 10.0 * pivoted + 1e-9, (p, lanes, pivoted)
+            scaled = a * scale[p][None, :] / scale[p][:, None]     # D^-1 A D, D = diag(scale)
+            rounding = np.finfo(float).eps * np.linalg.cond(scaled) \
+                * np.max(np.abs(exact) / scale[p])
+            assert lanes <= 10.0 * pivoted + rounding, (p, lanes, pivoted, rounding)
 
 
 def _toy_structure():
