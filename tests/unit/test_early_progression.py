@@ -25,3 +25,16 @@ def test_the_new_lesion_hazard_median_is_multiplied(g):
 def test_the_published_values_come_from_the_declared_targets(g):
     assert g["target"]("kwekkeboom2008_pd") == "20.0%, 15.9%-24.8%"      # Wilson on 62/310
     assert g["target"]("netter1_pfs20_treated") == "65.2%, 50.0%-76.8%"
+
+
+def test_the_spread_is_set_only_when_asked(g):
+    cfg = {"cohort": {"parameters": {g["NEW_LESION"]: {"median": 0.002, "gsd": 2.0}}}}
+    g["with_rate_factor"](2.0, 6.0)(cfg)
+    assert cfg["cohort"]["parameters"][g["NEW_LESION"]] == {"median": 0.004, "gsd": 6.0}
+
+
+@pytest.mark.parametrize("gsd", ["1.0", "0.5", "25"])
+def test_a_spread_outside_its_range_is_refused_before_any_simulation(g, gsd, capsys):
+    with pytest.raises(SystemExit):
+        g["main"](["--gsd", "2", gsd])
+    assert "--gsd" in capsys.readouterr().err
