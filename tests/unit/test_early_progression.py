@@ -38,3 +38,23 @@ def test_a_spread_outside_its_range_is_refused_before_any_simulation(g, gsd, cap
     with pytest.raises(SystemExit):
         g["main"](["--gsd", "2", gsd])
     assert "--gsd" in capsys.readouterr().err
+
+
+def test_the_correlation_with_growth_is_set_only_when_asked(g):
+    base = {"cohort": {"parameters": {g["NEW_LESION"]: {"median": 0.002, "gsd": 2.0}},
+                       "correlations": [{"a": "x", "b": "y", "rho": -0.5}]}}
+    g["with_rate_factor"](1.0)(base)
+    assert base["cohort"]["correlations"] == [{"a": "x", "b": "y", "rho": -0.5}]
+    assert base["cohort"]["parameters"][g["NEW_LESION"]]["gsd"] == 2.0   # spread untouched
+    g["with_rate_factor"](1.0, None, 0.8)(base)
+    pairs = base["cohort"]["correlations"]
+    assert {"a": "x", "b": "y", "rho": -0.5} in pairs
+    assert any({c["a"], c["b"]} == {g["NEW_LESION"], g["GROWTH"]} and c["rho"] == 0.8
+               for c in pairs)
+
+
+@pytest.mark.parametrize("rho", ["1.0", "-1", "1.5"])
+def test_a_correlation_outside_its_range_is_refused(g, rho, capsys):
+    with pytest.raises(SystemExit):
+        g["main"](["--rho", rho])
+    assert "--rho" in capsys.readouterr().err

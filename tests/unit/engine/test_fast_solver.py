@@ -36,7 +36,7 @@ def test_the_preset_changes_only_the_tolerance_lanes_and_chunks():
 def _check(fast, full):
     bed, bed0 = (d.lesion_bed_gy.sum("cycle").values for d in (fast, full))
     keep = bed0 > 1e-3
-    assert keep.sum() >= N                      # every patient has a lesion with dose
+    assert keep.any(axis=-1).all()              # every patient has a lesion with dose
     assert np.max(np.abs(bed[keep] / bed0[keep] - 1.0)) < BED_REL
     kid, kid0 = fast.kidney_bed_cumulative_gy.values, full.kidney_bed_cumulative_gy.values
     assert np.max(np.abs(kid / kid0 - 1.0)) < BED_REL
