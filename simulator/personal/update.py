@@ -281,7 +281,9 @@ def weighted_cdf_at(values: np.ndarray, weights: np.ndarray, x: np.ndarray) -> n
     """Posterior CDF at ``x`` along axis 0 (ties count half): the normalised rank of SBC."""
     values = np.asarray(values, dtype=float)
     below = (values < x[None]) + 0.5 * (values == x[None])
-    return np.tensordot(weights, below, axes=(0, 0)) / weights.sum()
+    # clipped: the weighted sum over all twins can exceed the sum of the weights by an ulp
+    # (different summation orders), and a CDF above 1 is not a rank
+    return np.clip(np.tensordot(weights, below, axes=(0, 0)) / weights.sum(), 0.0, 1.0)
 
 
 def posterior_dataset(fit: Fit) -> xr.Dataset:

@@ -37,6 +37,18 @@ def test_weighted_quantiles_and_cdf():
     assert weighted_quantiles(v, heavy, (0.05,))[0] > 90
 
 
+def test_weighted_cdf_stays_a_probability_when_every_twin_is_below_or_above():
+    """With every twin below the truth the weighted sum can exceed the weights' sum by an ulp
+    (summation order): the rank is still in [0, 1] (it was 1 + 2e-16 for 570 of 2000 weight
+    vectors like these before the clip)."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        w = rng.random(60) ** 8
+        v = rng.random((60, 2))
+        r = weighted_cdf_at(v, w, np.array([2.0, -1.0]))
+        assert r[1] == 0.0 and 1.0 - 1e-12 < r[0] <= 1.0
+
+
 def test_proposal_density_is_normalised():
     rng = np.random.default_rng(0)
     q = Proposal(dim=2, share=0.2, loc=np.array([1.0, -1.0]),
