@@ -53,6 +53,14 @@ def _set_alpha_clearance_rho(cfg: dict, value: float) -> None:
                                               value)
 
 
+def _set_new_lesion_growth_rho(cfg: dict, value: float) -> None:
+    """The Gaussian-copula correlation of the new-lesion hazard and the net growth rate
+    (``cohort.correlations``), replacing any earlier entry of that pair."""
+    cohort = cfg["cohort"]
+    cohort["correlations"] = with_correlation(cohort.get("correlations"), NEW_LESION, GROWTH,
+                                              value)
+
+
 def _set_low_uptake(cfg: dict, value: float) -> None:
     cfg["cohort"]["lesions"]["sstr_density_factor"]["weights"] = [1.0 - float(value),
                                                                   float(value)]
@@ -98,7 +106,7 @@ HYPERPARAMETERS = (
                    "catastrophe)"),
     Hyperparameter("new_lesion_rate_median_per_month", 0.001, 0.05, True,
                    _set_param(NEW_LESION, "median"),
-                   "median hazard of a first new lesion (lognormal, GSD 2)"),
+                   "median hazard of a first new lesion (lognormal)"),
     Hyperparameter("new_lesion_rate_ratio_on_prrt", 0.05, 1.0, False,
                    _set_param("tumour.new_lesion_rate_ratio_on_prrt"),
                    "new-lesion hazard ratio on 177Lu-DOTATATE"),
@@ -112,6 +120,13 @@ HYPERPARAMETERS = (
                    "sd of the net volume growth of the progressive majority"),
     Hyperparameter("ssa_responder_weight", 0.0, 0.15, False, _set_growth("weight"),
                    "fraction of patients whose tumours regress on the somatostatin analogue"),
+    # fourth calibration (docs/targets.md, dated 2026-12-01 session 17; fixed GSD 2, rho 0 before)
+    Hyperparameter("new_lesion_rate_gsd", 1.2, 10.0, True, _set_param(NEW_LESION, "gsd"),
+                   "geometric standard deviation of the patients' new-lesion hazard (wide: a "
+                   "fast-progressing subgroup)"),
+    Hyperparameter("new_lesion_growth_rho", 0.0, 0.95, False, _set_new_lesion_growth_rho,
+                   "Gaussian-copula correlation of the new-lesion hazard and the net growth "
+                   "rate (positive: faster-growing disease seeds new lesions sooner)"),
 )
 
 

@@ -92,7 +92,12 @@ def test_population_block_and_twin_spreads_are_the_calibrated_netter1_population
         assert twins["parameters"][path]["gsd"] == dist["gsd"], path
     for path in ("tumour.doomed_receptor_fraction", "tumour.doomed_clearance_per_net_growth"):
         assert _get(population, path) == netter1["parameters"][path], path
-    pairs = {(c["a"], c["b"]): c["rho"] for c in netter1["correlations"]}
+    # every correlation of the population between parameters the twins sample (the twins
+    # take no new-lesion hazard, so not its correlation with growth: the block's header)
+    sampled = set(twins["parameters"])
+    pairs = {(c["a"], c["b"]): c["rho"] for c in netter1["correlations"]
+             if {c["a"], c["b"]} <= sampled}
+    assert pairs   # the alpha-clearance pair at least
     assert {(c["a"], c["b"]): c["rho"] for c in twins["correlations"]} == pairs
 
 
@@ -142,7 +147,9 @@ def test_committed_twins_are_the_current_prior(case):
                                    rtol=RTOL, atol=0.0, err_msg=path)
     reached = tw.complete_metabolic_response & tw.near_complete_response
     assert (tw.accepted == reached).all()
-    assert 0.0 < float(tw.accepted.mean()) < 0.1   # rare under the NETTER-1 prior, not absent
+    # a minority outcome of the twins, not absent: 13.2-14.7 % at the fourth calibration's
+    # default draw (2.6-2.7 % at the third's; 5-6 % over the posterior, docs/founding_cases.md)
+    assert 0.0 < float(tw.accepted.mean()) < 0.25
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -246,10 +246,14 @@ def test_the_committed_spec_passes_every_check(monkeypatch):
     monkeypatch.setattr(sens, "run_chunk", never_called)
     analysis = sens.prepare(yaml.safe_load(SPEC.read_text()))
     assert len(analysis.problem.names) >= 10
-    # the spec declares that the cohort's alpha-clearance correlation is dropped: exactly the
-    # fitted pair is recorded (it goes into the results' attrs)
+    # the spec declares that the cohort's correlations between its inputs are dropped: exactly
+    # the fitted pairs whose both members are inputs are recorded (they go into the results'
+    # attrs): alpha-clearance; not the new-lesion hazard-growth pair (the hazard is no input)
     fitted = simulator.validate(simulator.compose(["cohort=netter1"]))["cohort"]["correlations"]
-    assert fitted and list(analysis.ignored_correlations) == fitted
+    inputs = set(analysis.problem.names)
+    between_inputs = [c for c in fitted if {c["a"], c["b"]} <= inputs]
+    assert len(between_inputs) == 1 and len(fitted) == 2
+    assert list(analysis.ignored_correlations) == between_inputs
     assert {"patient.sstr_density_nmol_per_l", "radiobiology.tumour_alpha_per_gy",
             "patient.gfr_ml_per_min", "tumour.stroma_fraction"} <= set(analysis.problem.names)
 

@@ -525,7 +525,7 @@ def test_a_design_or_posterior_of_another_space_or_statistics_is_refused(tmp_pat
 
 def test_the_posterior_figure_has_a_panel_per_hyperparameter_and_a_full_targets_row(tmp_path,
                                                                                     monkeypatch):
-    """Any number of hyperparameters (14 since the third calibration): one panel each, the
+    """Any number of hyperparameters (16 since the fourth calibration): one panel each, the
     targets on their own row; a negative range reads 'a to b', not 'a--b'."""
     import matplotlib
     matplotlib.use("Agg")
@@ -587,3 +587,38 @@ def test_median_editor_sets_medians_after_the_edit_and_keeps_the_rest():
     before = dict(cfg["cohort"]["parameters"]["tumour.doomed_clearance_half_time_d"])
     median_editor(None, {"tumour.doomed_clearance_half_time_d": None})(cfg)
     assert cfg["cohort"]["parameters"]["tumour.doomed_clearance_half_time_d"] == before
+
+
+def test_new_lesion_spread_and_its_growth_correlation_reach_every_sampled_patient():
+    """The fourth calibration's two hyperparameters (docs/targets.md, dated session 17): the
+    hazard GSD and its copula correlation with growth are in the config and in the sampled
+    patients, next to the alpha-clearance pair."""
+    from scipy import stats
+
+    from simulator.calibration.space import GROWTH, NEW_LESION
+    from simulator.cohort.sampling import sample_parameters
+
+    space = Space()
+    theta = space.from_unit(np.full(space.dim, 0.5))
+    v = dict(zip(space.names, theta, strict=True))
+    theta[space.names.index("new_lesion_rate_gsd")] = 4.0
+    theta[space.names.index("new_lesion_growth_rho")] = 0.9
+    cfg = arm_config(10, 1, control=False, edit=space.editor(theta))
+    assert cfg["cohort"]["parameters"][NEW_LESION]["gsd"] == 4.0
+    pairs = {frozenset((c["a"], c["b"])): c["rho"] for c in cfg["cohort"]["correlations"]}
+    assert pairs[frozenset((NEW_LESION, GROWTH))] == 0.9
+    assert pairs[frozenset(("radiobiology.tumour_alpha_per_gy",
+                            "tumour.doomed_clearance_half_time_d"))] == v["alpha_clearance_rho"]
+    n = 4000
+    s = sample_parameters(cfg["cohort"], 3, 0, n)
+    rate = s[NEW_LESION]
+    inner = rate < 0.2 * 0.999                                  # below the truncation (0.2)
+    # lognormal GSD 4: the log-spread of the untruncated bulk is near ln 4
+    q25, q75 = np.quantile(np.log(rate[inner]), [0.25, 0.75])
+    assert (q75 - q25) / (2 * 0.6745) == pytest.approx(np.log(4.0), rel=0.1)
+    rho_s = stats.spearmanr(rate, s[GROWTH]).statistic
+    assert rho_s > 0.6                   # copula 0.9: Spearman ~0.89 for continuous marginals
+    theta[space.names.index("new_lesion_growth_rho")] = 0.0
+    s0 = sample_parameters(arm_config(10, 1, control=False, edit=space.editor(theta))["cohort"],
+                           3, 0, n)
+    assert abs(stats.spearmanr(s0[NEW_LESION], s0[GROWTH]).statistic) < 4 / np.sqrt(n)
