@@ -209,7 +209,7 @@ def main(argv=None) -> None:
                      f"{100 * s['pfs20_treated']:.1f} % | {s['hazard_ratio']:.3f} | "
                      f"{s['swog_cr'] / s['orr_treated']:.3f} | "
                      f"{100 * lim['all_targets_killed']:.2f} % | {100 * lim['true_cr']:.2f} % |")
-    lines += ["", "Published: NETTER-1 ORR 18 % (11.6-26.8); Kwekkeboom 2008 CR 2 %, PR 28 %, "
+    lines += ["", "Published: NETTER-1 ORR 18 % (11.6-26.4); Kwekkeboom 2008 CR 2 %, PR 28 %, "
               "PD 20 %: CR / ORR = 2 / 30 = 0.067 (docs/targets.md); NETTER-1's 1 CR among 18 "
               "responders (about 0.06) is recalled, not verified."]
     RESULTS.mkdir(exist_ok=True)

@@ -11,7 +11,7 @@ SOURCE = "Strosberg 2017, NEJM 376:125, doi:10.1056/NEJMoa1607427"
 
 #: Published NETTER-1 endpoints: (value, 95 % interval or None, source/tag)
 PUBLISHED = {
-    "orr_treated": (0.18, (0.116, 0.268), "18 % [ABS]; interval [DERIVED]: Wilson on 18/101 "
+    "orr_treated": (0.18, (0.116, 0.264), "18 % [ABS]; interval [DERIVED]: Wilson on 18/101 "
                                           "(denominator [INFER], evaluable patients)"),
     "orr_control": (0.03, (0.010, 0.085), "3 % [ABS]; interval [DERIVED]: Wilson on 3/100 "
                                           "(denominator [INFER])"),
