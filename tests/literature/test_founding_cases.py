@@ -147,9 +147,33 @@ def test_committed_twins_are_the_current_prior(case):
                                    rtol=RTOL, atol=0.0, err_msg=path)
     reached = tw.complete_metabolic_response & tw.near_complete_response
     assert (tw.accepted == reached).all()
-    # a minority outcome of the twins, not absent: 13.2-14.7 % at the fourth calibration's
-    # default draw (2.6-2.7 % at the third's; 5-6 % over the posterior, docs/founding_cases.md)
-    assert 0.0 < float(tw.accepted.mean()) < 0.25
+    # reached by some twins and not by most (13.2-14.7 % at the fourth calibration's default
+    # draw, 2.6-2.7 % at the third's). That it is rare (below 10 %) is asserted where the docs
+    # quote it, over the posterior (next test): this draw lies above every one of the ten
+    # posterior draws of founding.nc (docs/calibration.md §17, docs/founding_cases.md)
+    assert 0.0 < float(tw.accepted.mean()) < 0.5
+
+
+def test_the_outcome_is_rare_over_the_posterior_and_the_default_draw_is_stated_above_it():
+    """experiments/results/calibration/founding.nc (each posterior draw's population put into
+    the case, before conditioning on the outcome): pooled over the draws the reported outcome
+    is rare (0 < P < 10 %) in both cases, every draw gives some, and the draws agree with
+    their counts; the default draw's twins (twins.nc) are above every posterior draw, the
+    atypicality docs/founding_cases.md states."""
+    import xarray as xr
+
+    path = ROOT / "experiments" / "results" / "calibration" / "founding.nc"
+    with xr.open_dataset(path) as ds, xr.open_dataset(RESULTS / "twins.nc") as twins:
+        n = int(ds.attrs["n_twins_per_draw"])
+        for case in CASES:
+            p = ds.p_cmr_and_near_complete.sel(case=case).values
+            k = ds.n_accepted.sel(case=case).values
+            np.testing.assert_allclose(p, k / n, rtol=1e-12)
+            pooled = k.sum() / (n * len(k))
+            assert 0.0 < pooled < 0.10, case
+            assert (k > 0).all(), case
+            default = float(twins.sel(case=case).accepted.mean())
+            assert default > p.max(), case
 
 
 @pytest.mark.parametrize("case", CASES)
