@@ -147,33 +147,41 @@ def test_committed_twins_are_the_current_prior(case):
                                    rtol=RTOL, atol=0.0, err_msg=path)
     reached = tw.complete_metabolic_response & tw.near_complete_response
     assert (tw.accepted == reached).all()
-    # reached by some twins and not by most (13.2-14.7 % at the fourth calibration's default
+    # reached by some twins and by a minority (13.2-14.7 % at the fourth calibration's default
     # draw, 2.6-2.7 % at the third's). That it is rare (below 10 %) is asserted where the docs
     # quote it, over the posterior (next test): this draw lies above every one of the ten
     # posterior draws of founding.nc (docs/calibration.md §17, docs/founding_cases.md)
-    assert 0.0 < float(tw.accepted.mean()) < 0.5
+    assert 0.0 < float(tw.accepted.mean()) < 0.25
 
 
 def test_the_outcome_is_rare_over_the_posterior_and_the_default_draw_is_stated_above_it():
     """experiments/results/calibration/founding.nc (each posterior draw's population put into
-    the case, before conditioning on the outcome): pooled over the draws the reported outcome
-    is rare (0 < P < 10 %) in both cases, every draw gives some, and the draws agree with
-    their counts; the default draw's twins (twins.nc) are above every posterior draw, the
-    atypicality docs/founding_cases.md states."""
+    the case, before conditioning on the outcome): its draws are draws of the committed
+    posterior; pooled over them the reported outcome is rare (below 10 %) in both cases and
+    every draw gives some. Docs in sync: the default draw's twins (twins.nc) lie above every
+    posterior draw, as docs/founding_cases.md and docs/calibration.md §17 state (a future
+    default draw inside the band fails here, and those sentences must change with it)."""
     import xarray as xr
 
-    path = ROOT / "experiments" / "results" / "calibration" / "founding.nc"
-    with xr.open_dataset(path) as ds, xr.open_dataset(RESULTS / "twins.nc") as twins:
+    from simulator.calibration.posterior import load_posterior
+    from simulator.calibration.space import Space
+
+    calibration = ROOT / "experiments" / "results" / "calibration"
+    space = Space()
+    post = load_posterior(calibration / "posterior.nc")
+    flat = np.stack([post[name].values.ravel() for name in space.names], axis=1)
+    with xr.open_dataset(calibration / "founding.nc") as ds, \
+            xr.open_dataset(RESULTS / "twins.nc") as twins:
+        assert [str(h) for h in ds.hyperparameter.values] == list(space.names)
+        for row in ds.theta.values:
+            assert np.any(np.all(np.isclose(flat, row, rtol=1e-12, atol=0.0), axis=1))
         n = int(ds.attrs["n_twins_per_draw"])
         for case in CASES:
-            p = ds.p_cmr_and_near_complete.sel(case=case).values
             k = ds.n_accepted.sel(case=case).values
-            np.testing.assert_allclose(p, k / n, rtol=1e-12)
-            pooled = k.sum() / (n * len(k))
-            assert 0.0 < pooled < 0.10, case
             assert (k > 0).all(), case
+            assert k.sum() / (n * len(k)) < 0.10, case
             default = float(twins.sel(case=case).accepted.mean())
-            assert default > p.max(), case
+            assert default > ds.p_cmr_and_near_complete.sel(case=case).values.max(), case
 
 
 @pytest.mark.parametrize("case", CASES)
