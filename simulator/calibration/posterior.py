@@ -80,6 +80,19 @@ def check_posterior(post: xr.Dataset, space: Space) -> None:
                          "fit again (python experiments/calibrate_posterior.py fit)")
 
 
+def check_draws_of_posterior(theta: np.ndarray, post: xr.Dataset, space: Space,
+                             stage: str) -> None:
+    """ValueError unless every row of ``theta`` (draw, hyperparameter) is a draw of the saved
+    posterior ``post`` (to 1e-12 relative): a file of the ``stage`` stage left over from
+    another posterior is refused."""
+    check_posterior(post, space)
+    flat = np.stack([post[name].values.ravel() for name in space.names], axis=1)
+    for k, row in enumerate(np.asarray(theta, dtype=float)):
+        if not np.any(np.all(np.isclose(flat, row, rtol=1e-12, atol=0.0), axis=1)):
+            raise ValueError(f"{stage} draw {k} is not a draw of the posterior: the {stage} "
+                             f"file belongs to another posterior; rerun the {stage} stage")
+
+
 def posterior_draws(post: xr.Dataset, space: Space, n: int, seed: int) -> np.ndarray:
     """``n`` draws (n, dim) without replacement from a saved posterior."""
     check_posterior(post, space)
@@ -175,13 +188,7 @@ def best_predictive_draw(predictive: xr.Dataset, terms: list[Term], space: Space
         raise ValueError(f"predictive Dataset has hyperparameters {names}; this calibration "
                          f"space has {list(space.names)}: rerun the predictive stage")
     if posterior is not None:
-        check_posterior(posterior, space)
-        flat = np.stack([posterior[name].values.ravel() for name in space.names], axis=1)
-        for k, row in enumerate(np.asarray(predictive.theta.values, dtype=float)):
-            if not np.any(np.all(np.isclose(flat, row, rtol=1e-12, atol=0.0), axis=1)):
-                raise ValueError(f"predictive draw {k} is not a draw of the posterior: the "
-                                 "predictive file belongs to another posterior; rerun the "
-                                 "predictive stage")
+        check_draws_of_posterior(predictive.theta.values, posterior, space, "predictive")
     stats = [str(s) for s in predictive.statistic.values]
     missing = sorted({t.statistic for t in terms} - set(stats))
     if missing:

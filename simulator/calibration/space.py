@@ -45,20 +45,13 @@ def _set_growth(key: str) -> Callable[[dict, float], None]:
     return setter
 
 
-def _set_alpha_clearance_rho(cfg: dict, value: float) -> None:
-    """The Gaussian-copula correlation of radiosensitivity and doomed-cell clearance half-time
+def _set_correlation(a: str, b: str) -> Callable[[dict, float], None]:
+    """Setter of the Gaussian-copula correlation of cohort parameters ``a`` and ``b``
     (``cohort.correlations``), replacing any earlier entry of that pair."""
-    cohort = cfg["cohort"]
-    cohort["correlations"] = with_correlation(cohort.get("correlations"), ALPHA, CLEARANCE,
-                                              value)
-
-
-def _set_new_lesion_growth_rho(cfg: dict, value: float) -> None:
-    """The Gaussian-copula correlation of the new-lesion hazard and the net growth rate
-    (``cohort.correlations``), replacing any earlier entry of that pair."""
-    cohort = cfg["cohort"]
-    cohort["correlations"] = with_correlation(cohort.get("correlations"), NEW_LESION, GROWTH,
-                                              value)
+    def setter(cfg: dict, value: float) -> None:
+        cohort = cfg["cohort"]
+        cohort["correlations"] = with_correlation(cohort.get("correlations"), a, b, value)
+    return setter
 
 
 def _set_low_uptake(cfg: dict, value: float) -> None:
@@ -94,7 +87,7 @@ HYPERPARAMETERS = (
     Hyperparameter("clearance_gsd", 1.2, 8.0, True, _set_param(CLEARANCE, "gsd"),
                    "geometric standard deviation of the patients' doomed-cell clearance "
                    "half-time"),
-    Hyperparameter("alpha_clearance_rho", -0.95, 0.0, False, _set_alpha_clearance_rho,
+    Hyperparameter("alpha_clearance_rho", -0.95, 0.0, False, _set_correlation(ALPHA, CLEARANCE),
                    "Gaussian-copula correlation of tumour alpha and clearance half-time "
                    "(negative: radiosensitive tumours clear their doomed cells faster)"),
     Hyperparameter("doomed_receptor_fraction", 0.0, 1.0, False,
@@ -124,7 +117,8 @@ HYPERPARAMETERS = (
     Hyperparameter("new_lesion_rate_gsd", 1.2, 10.0, True, _set_param(NEW_LESION, "gsd"),
                    "geometric standard deviation of the patients' new-lesion hazard (wide: a "
                    "fast-progressing subgroup)"),
-    Hyperparameter("new_lesion_growth_rho", 0.0, 0.95, False, _set_new_lesion_growth_rho,
+    Hyperparameter("new_lesion_growth_rho", 0.0, 0.95, False,
+                   _set_correlation(NEW_LESION, GROWTH),
                    "Gaussian-copula correlation of the new-lesion hazard and the net growth "
                    "rate (positive: faster-growing disease seeds new lesions sooner)"),
 )

@@ -163,18 +163,16 @@ def test_the_outcome_is_rare_over_the_posterior_and_the_default_draw_is_stated_a
     default draw inside the band fails here, and those sentences must change with it)."""
     import xarray as xr
 
-    from simulator.calibration.posterior import load_posterior
+    from simulator.calibration.posterior import check_draws_of_posterior, load_posterior
     from simulator.calibration.space import Space
 
     calibration = ROOT / "experiments" / "results" / "calibration"
     space = Space()
     post = load_posterior(calibration / "posterior.nc")
-    flat = np.stack([post[name].values.ravel() for name in space.names], axis=1)
     with xr.open_dataset(calibration / "founding.nc") as ds, \
             xr.open_dataset(RESULTS / "twins.nc") as twins:
         assert [str(h) for h in ds.hyperparameter.values] == list(space.names)
-        for row in ds.theta.values:
-            assert np.any(np.all(np.isclose(flat, row, rtol=1e-12, atol=0.0), axis=1))
+        check_draws_of_posterior(ds.theta.values, post, space, "founding")
         n = int(ds.attrs["n_twins_per_draw"])
         for case in CASES:
             k = ds.n_accepted.sel(case=case).values

@@ -56,3 +56,14 @@ def test_intervals_checked_here_are_the_published_ones():
                              "pfs20_control": (0.035, 0.230),
                              "orr_control": (0.010, 0.085)}.items():
         assert PUBLISHED[key][1] == (low, high), key
+
+
+def test_derived_orr_intervals_are_the_wilson_intervals_they_cite():
+    """The ORR intervals tagged [DERIVED] are Wilson on 18/101 and 3/100, to the 3 decimals
+    stored (the treated one was once written 0.268 where Wilson gives 0.264)."""
+    from simulator.summary import wilson_interval
+
+    for key, (k, n) in {"orr_treated": (18, 101), "orr_control": (3, 100)}.items():
+        _, low, high = wilson_interval(k, n)
+        assert PUBLISHED[key][1] == (round(low, 3), round(high, 3)), key
+        assert f"Wilson on {k}/{n}" in PUBLISHED[key][2], key
