@@ -1,33 +1,39 @@
-"""Would a pancreatic share bring Kwekkeboom's CR and PD into their intervals?  A sensitivity.
+"""Would a pancreatic share and more early progression bring Kwekkeboom's categories into
+their intervals?  A sensitivity over his population, not a fit.
 
     NUMBA_NUM_THREADS=2 python experiments/kwekkeboom_site_mix.py [--site alpha] [--n 2000]
-        [--lanes 64]
+        [--lanes 64] [--hazard-factors 1 1.5 2 3 4 6 8]
     python experiments/kwekkeboom_site_mix.py --report     # the report again, from the .nc
 
 writes ``results/kwekkeboom_site_mix.md`` and ``.nc``.
 
 The calibration emulates Kwekkeboom 2008's 310 GEP-NET patients (targets ``kwekkeboom2008_cr``
 and ``_pd``, docs/targets.md) with the midgut NETTER-1 population, and its posterior predictive
-stays below both intervals (CR 0.53 %, PD 9.5 %; docs/calibration.md §12). Kwekkeboom's
-population was mixed, pancreatic NETs among them, but its composition by tumour type was not
-found (docs/targets.md, verification note of 2026-12-01). So this is a **sensitivity over the
-unknown pancreatic share s**, not a validation and not a fit: for each of the 20 posterior draws
-of ``results/calibration/predictive.nc``,
+stays below both intervals (docs/validation.md, rung 4). Kwekkeboom's population was mixed,
+pancreatic NETs among them, but its composition by tumour type was not found
+(docs/targets.md, verification note of 2026-12-01), and nothing says how often his patients
+grew new lesions against NETTER-1's. So this is a **sensitivity over two unknowns of his
+population**, not a validation and not a fit (docs/calibration.md §15 and §18): for each of the
+20 posterior draws of ``results/calibration/predictive.nc``,
 
-* the midgut part is that draw's own predictive trial (its Kwekkeboom categories, 2000 patients,
-  seed 20170112, already in ``predictive.nc``);
+* the midgut part is that draw's own predictive trial, simulated again (the treated arm, its
+  seed and lanes; its Kwekkeboom categories must equal ``predictive.nc``'s, else the file is
+  stale and the run stops);
 * the pancreatic part is the draw's treated arm with the pancreatic change fitted by
   ``experiments/site_clearance.py`` (``--site alpha``, default: clearance 30 d and the fitted
   alpha of ``results/site_alpha.nc``; ``--site clearance``: the fitted clearance of
   ``results/site_clearance.nc``), other virtual patients (seed 20170113), on Kwekkeboom's
   categories (``simulator.calibration.summaries.swog_best_response``);
 * a share s of pancreatic patients gives each category's rate as (1 - s) midgut + s pancreatic
-  (the expectation of a mixed cohort).
+  (the expectation of a mixed cohort);
+* a **study-level new-lesion hazard factor** f >= 1 multiplies every patient's new-lesion
+  hazard in both parts, read from the same arms (``swog_best_response(...,
+  new_lesion_hazard_factor=f)``: exact for PD, PR, MR and SD; a CR confirmed only after the
+  earlier new lesion would still count, and ``cr_at_risk`` bounds that).
 
-Reported per s in 0-0.5: CR, PR, CR + PR and PD, median and 5-95 % over draws, against
-Kwekkeboom's Wilson intervals.  The pancreatic part differs from the midgut part in alpha and
-clearance only (growth and new lesions stay the draw's): a site effect on progression is not
-what this sensitivity explores.
+Reported per (s, f): CR, PR, MR, SD and PD, median and 5-95 % over draws, against Kwekkeboom's
+Wilson intervals, and the factor at which each share reaches his PD of 20 %.  The pancreatic
+part differs from the midgut part in alpha and clearance only; f is the same for both parts.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from simulator.calibration.design import lanes_overrides
 from simulator.calibration.likelihood import declared_target
 from simulator.calibration.predictive import median_editor
 from simulator.calibration.space import ALPHA, CLEARANCE, Space
-from simulator.calibration.summaries import swog_best_response
+from simulator.calibration.summaries import cr_at_risk, swog_best_response
 from simulator.trial import run_arm
 
 HERE = Path(__file__).resolve().parent
@@ -52,8 +58,12 @@ PREDICTIVE = RESULTS / "calibration" / "predictive.nc"
 TARGETS = HERE / "targets" / "calibration.yaml"
 #: the pancreatic part's virtual patients (the midgut part's are predictive.nc's, 20170112)
 PANCREATIC_SEED = 20170113
-SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
-CATEGORIES = ("CR", "PR", "MR", "PD")
+SHARES = (0.0, 0.1, 0.2, 0.3, 0.5)
+HAZARD_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+CATEGORIES = ("CR", "PR", "MR", "SD", "PD")
+#: Kwekkeboom 2008's categories that are declared calibration targets or checks
+#: (docs/targets.md (a)), with their Wilson intervals
+DECLARED = {c: f"kwekkeboom2008_{c.lower()}" for c in CATEGORIES}
 
 
 def declared(name: str) -> tuple[float, float, float]:
@@ -84,9 +94,38 @@ def check_same_draws(site: xr.Dataset, pred: xr.Dataset, name: str) -> None:
                              f" ({ours}): rerun experiments/site_clearance.py first")
 
 
+def check_midgut(rates: dict[str, float], pred: xr.Dataset, i: int) -> None:
+    """The midgut arm simulated again must give ``predictive.nc``'s Kwekkeboom categories of
+    draw ``i`` (same draw, seed and lanes): else the engine or the file changed."""
+    for c in ("CR", "PR", "MR", "PD"):
+        old = float(pred.statistic_value.sel(statistic=f"swog_{c.lower()}").values[i])
+        if not np.isclose(rates[c], old, rtol=0.0, atol=1e-12):
+            raise SystemExit(f"draw {i}: the midgut arm gives Kwekkeboom {c} {rates[c]:.4f}, "
+                             f"{PREDICTIVE.name} {old:.4f}: regenerate it or find what changed")
+
+
+def categories(arm: xr.Dataset, factors) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Kwekkeboom's category rates (factor,) per category and the CR at risk (factor,)."""
+    rates = {c: np.zeros(len(factors)) for c in CATEGORIES}
+    risk = np.zeros(len(factors))
+    for k, f in enumerate(factors):
+        best = swog_best_response(arm, new_lesion_hazard_factor=f)
+        for c in CATEGORIES:
+            rates[c][k] = float(np.mean(best == c))
+        risk[k] = cr_at_risk(arm, f)
+    return rates, risk
+
+
 def mixed(midgut: np.ndarray, pancreatic: np.ndarray, share: float) -> np.ndarray:
     """Rates of a cohort with a pancreatic ``share`` (expectation over its composition)."""
     return (1.0 - share) * midgut + share * pancreatic
+
+
+def hazard_factor_type(text: str) -> float:
+    value = float(text)
+    if not (np.isfinite(value) and value >= 1.0):
+        raise argparse.ArgumentTypeError(f"--hazard-factors: {text!r}: allowed 1 <= f < inf")
+    return value
 
 
 def main(argv=None) -> None:
@@ -94,12 +133,18 @@ def main(argv=None) -> None:
     parser.add_argument("--site", choices=("alpha", "clearance"), default="alpha")
     parser.add_argument("--n", type=int, default=2000, help="pancreatic virtual patients")
     parser.add_argument("--lanes", type=int, default=64, help="solver.lanes (1..64)")
+    parser.add_argument("--hazard-factors", type=hazard_factor_type, nargs="+",
+                        default=list(HAZARD_FACTORS), metavar="F",
+                        help="study-level new-lesion hazard factors (>= 1, the first 1)")
     parser.add_argument("--report", action="store_true",
                         help="only rewrite the report from results/kwekkeboom_site_mix.nc")
     args = parser.parse_args(argv)
     if args.report:
         report(xr.load_dataset(RESULTS / "kwekkeboom_site_mix.nc"))
         return
+    factors = sorted(set(args.hazard_factors))
+    if factors[0] != 1.0:
+        parser.error(f"--hazard-factors {factors}: must include 1 (the calibrated population)")
     site = xr.load_dataset(RESULTS / f"site_{args.site}.nc")
     pred = xr.load_dataset(PREDICTIVE)
     space = Space()
@@ -107,24 +152,42 @@ def main(argv=None) -> None:
         raise SystemExit(f"{PREDICTIVE}: its hyperparameters are not this Space's")
     check_same_draws(site, pred, f"site_{args.site}.nc")
     draws, lanes, t0 = site.sizes["draw"], lanes_overrides(args.lanes), time.perf_counter()
-    own = {c: pred.statistic_value.sel(statistic=f"swog_{c.lower()}").values[:draws]
-           for c in CATEGORIES}
-    pan = {c: np.zeros(draws) for c in CATEGORIES}
+    own_lanes = lanes_overrides(int(pred.attrs["solver_lanes"]))
+    shape = (draws, len(factors))
+    parts = {part: {c: np.zeros(shape) for c in CATEGORIES} for part in ("midgut", "pancreatic")}
+    risk = {part: np.zeros(shape) for part in parts}
     for i in range(draws):
-        arm = run_arm(args.n, PANCREATIC_SEED, False, site_edit(space.editor(
-            pred.theta.values[i]), site, i), overrides=lanes)
-        best = swog_best_response(arm)
-        for c in CATEGORIES:
-            pan[c][i] = float(np.mean(best == c))
-        print(f"draw {i + 1}/{draws} ({time.perf_counter() - t0:.0f} s): pancreatic CR "
-              f"{pan['CR'][i]:.3f}, PR {pan['PR'][i]:.3f}, PD {pan['PD'][i]:.3f}", flush=True)
+        edit = space.editor(pred.theta.values[i])
+        arms = {"midgut": run_arm(int(pred.attrs["n_patients_per_arm"]),
+                                  int(pred.attrs["trial_seed"]), False, edit,
+                                  overrides=own_lanes),
+                "pancreatic": run_arm(args.n, PANCREATIC_SEED, False, site_edit(edit, site, i),
+                                      overrides=lanes)}
+        for part, arm in arms.items():
+            rates, risk[part][i] = categories(arm, factors)
+            for c in CATEGORIES:
+                parts[part][c][i] = rates[c]
+        check_midgut({c: parts["midgut"][c][i, 0] for c in CATEGORIES}, pred, i)
+        print(f"draw {i + 1}/{draws} ({time.perf_counter() - t0:.0f} s): PD midgut "
+              f"{parts['midgut']['PD'][i, 0]:.3f} -> {parts['midgut']['PD'][i, -1]:.3f}, "
+              f"pancreatic {parts['pancreatic']['PD'][i, 0]:.3f} -> "
+              f"{parts['pancreatic']['PD'][i, -1]:.3f} (x1 -> x{factors[-1]:g})", flush=True)
+    dims = ("draw", "hazard_factor")
+    data = {f"{part}_{c.lower()}": (dims, rates[c], {"units": "1", "long_name": (
+        f"Kwekkeboom {c} rate of the {part} part")})
+        for part, rates in parts.items() for c in CATEGORIES}
+    data |= {f"{part}_cr_at_risk": (dims, risk[part], {"units": "1", "long_name": (
+        "CR kept although the earlier new lesion is seen after the first evaluation: the most "
+        "the CR rate can overstate")}) for part in parts}
     ds = xr.Dataset(
-        {f"{part}_{c.lower()}": ("draw", rates[c], {"units": "1"})
-         for part, rates in (("midgut", own), ("pancreatic", pan)) for c in CATEGORIES},
-        coords={"draw": np.arange(draws)},
-        attrs={"command": f"NUMBA_NUM_THREADS=2 python experiments/kwekkeboom_site_mix.py "
-                          f"--site {args.site} --n {args.n} --lanes {args.lanes}",
+        data, coords={"draw": np.arange(draws), "hazard_factor": (
+            "hazard_factor", np.asarray(factors), {"units": "1", "long_name": (
+                "study-level factor on every patient's new-lesion hazard")})},
+        attrs={"command": "NUMBA_NUM_THREADS=2 python experiments/kwekkeboom_site_mix.py "
+                          f"--site {args.site} --n {args.n} --lanes {args.lanes} "
+                          f"--hazard-factors {' '.join(f'{f:g}' for f in factors)}",
                "site": f"experiments/results/site_{args.site}.nc",
+               "predictive": str(PREDICTIVE.relative_to(HERE.parent)),
                "site_draws_at_search_end": int(np.sum(site.fit_reached.values == 0)),
                "wall_time_s": time.perf_counter() - t0})
     ds.to_netcdf(RESULTS / "kwekkeboom_site_mix.nc")
@@ -136,35 +199,71 @@ def band(x: np.ndarray) -> str:
     return f"{q[0]:.2g} % ({q[1]:.2g}-{q[2]:.2g})"
 
 
+def factor_for(pd_rate: np.ndarray, factors: np.ndarray, target: float) -> np.ndarray:
+    """Per draw, the hazard factor at which ``pd_rate`` (draw, factor) reaches ``target``
+    (linear in log f between grid points; inf beyond the grid, 1 if already there)."""
+    out = np.full(pd_rate.shape[0], np.inf)
+    logf = np.log(factors)
+    for i, row in enumerate(pd_rate):
+        if row[0] >= target:
+            out[i] = 1.0
+        elif row[-1] >= target:
+            k = int(np.argmax(row >= target))
+            w = (target - row[k - 1]) / (row[k] - row[k - 1])
+            out[i] = float(np.exp(logf[k - 1] + w * (logf[k] - logf[k - 1])))
+    return out
+
+
 def report(ds: xr.Dataset) -> None:
-    cr, cr_lo, cr_hi = declared("kwekkeboom2008_cr")
-    pd_, pd_lo, pd_hi = declared("kwekkeboom2008_pd")
-    pr, pr_lo, pr_hi = declared("kwekkeboom2008_pr")
     n = ds.sizes["draw"]
+    factors = ds.hazard_factor.values
+    targets = {c: declared(name) for c, name in DECLARED.items()}
     floor = int(ds.attrs.get("site_draws_at_search_end", 0))
+    head = " | ".join(f"{c} ({v:.0%}, {lo:.1%}-{hi:.1%})" for c, (v, lo, hi) in targets.items())
     lines = [
-        "# Kwekkeboom's categories with a pancreatic share: a sensitivity "
-        "(experiments/kwekkeboom_site_mix.py)", "",
-        f"`{ds.attrs['command']}`; pancreatic change from `{ds.attrs['site']}`"
+        "# Kwekkeboom's categories with a pancreatic share and a study-level new-lesion hazard: "
+        "a sensitivity (experiments/kwekkeboom_site_mix.py)", "",
+        f"`{ds.attrs['command']}`; midgut part: `{ds.attrs.get('predictive', PREDICTIVE.name)}`'s "
+        f"treated arms simulated again (their categories checked equal); pancreatic change from "
+        f"`{ds.attrs['site']}`"
         + (f" (in {floor} of {n} draws the search's end, not a fit)" if floor else "")
-        + f", {n} posterior draws, wall time {ds.attrs['wall_time_s']:.0f} s. Median (5-95 %) "
-        "over draws; the share is unknown (not a fit, not a validation); the pancreatic part "
-        "differs in alpha and clearance only.", "",
-        f"| pancreatic share | CR (Kwekkeboom {cr:.0%}, {cr_lo:.1%}-{cr_hi:.1%}) | "
-        f"PR ({pr:.0%}, {pr_lo:.1%}-{pr_hi:.1%}) | CR + PR | "
-        f"PD ({pd_:.0%}, {pd_lo:.1%}-{pd_hi:.1%}) |",
-        "|---|---|---|---|---|"]
-
-    def inside(x, lo, hi):
-        return f"inside in {int(np.sum((x >= lo) & (x <= hi)))} of {n}"
-
+        + f"; {n} posterior draws, wall time {ds.attrs['wall_time_s']:.0f} s. Median (5-95 %) "
+        "over draws, and in how many draws the rate lies inside Kwekkeboom's Wilson interval. "
+        "The share s and the factor f are unknowns of his population (not a fit, not a "
+        "validation): docs/calibration.md §18.", "",
+        f"| s | f | {head} | CR, PR, PD all inside | all five inside |",
+        "|---|---|" + "---|" * (len(CATEGORIES) + 2)]
     for s in SHARES:
-        m = {c: mixed(ds[f"midgut_{c}"].values, ds[f"pancreatic_{c}"].values, s)
-             for c in ("cr", "pr", "pd")}
-        lines.append(f"| {s:.1f} | {band(m['cr'])}, {inside(m['cr'], cr_lo, cr_hi)} | "
-                     f"{band(m['pr'])}, {inside(m['pr'], pr_lo, pr_hi)} | "
-                     f"{band(m['cr'] + m['pr'])} | {band(m['pd'])}, "
-                     f"{inside(m['pd'], pd_lo, pd_hi)} |")
+        for k, f in enumerate(factors):
+            m = {c: mixed(ds[f"midgut_{c.lower()}"].values[:, k],
+                          ds[f"pancreatic_{c.lower()}"].values[:, k], s) for c in CATEGORIES}
+            inside = {c: (m[c] >= lo) & (m[c] <= hi) for c, (_, lo, hi) in targets.items()}
+            cells = " | ".join(f"{band(m[c])}, {int(inside[c].sum())}" for c in CATEGORIES)
+            three = int(np.sum(inside["CR"] & inside["PR"] & inside["PD"]))
+            five = int(np.sum(np.all(list(inside.values()), axis=0)))
+            lines.append(f"| {s:.1f} | {f:g} | {cells} | {three} of {n} | {five} of {n} |")
+    risk = max(float(ds[f"{p}_cr_at_risk"].max()) for p in ("midgut", "pancreatic"))
+    lines += ["", f"CR at risk (kept although the earlier new lesion is seen after the first "
+              f"evaluation), largest over draws, factors and both parts: {risk:.2%} of the "
+              "patients.", "",
+              f"Hazard factor at which the mixed PD reaches Kwekkeboom's "
+              f"{targets['PD'][0]:.0%} (median over draws, linear in log f; inf: beyond "
+              f"x{factors[-1]:g}), and the CR and PR there:", "",
+              "| s | f for PD 20 % | draws reaching it | CR there | PR there |",
+              "|---|---|---|---|---|"]
+    for s in SHARES:
+        pd_ = mixed(ds.midgut_pd.values, ds.pancreatic_pd.values, s)
+        f20 = factor_for(pd_, factors, targets["PD"][0])
+        ok = np.isfinite(f20)
+        at = {}
+        for c in ("CR", "PR"):
+            rate = mixed(ds[f"midgut_{c.lower()}"].values, ds[f"pancreatic_{c.lower()}"].values, s)
+            at[c] = np.array([np.interp(np.log(f), np.log(factors), rate[i])
+                              for i, f in enumerate(f20) if np.isfinite(f)])
+        med = f"{np.median(f20[ok]):.2g}" if ok.any() else "-"
+        lines.append(f"| {s:.1f} | {med} | {int(ok.sum())} of {n} | "
+                     f"{band(at['CR']) if ok.any() else '-'} | "
+                     f"{band(at['PR']) if ok.any() else '-'} |")
     lines.append("")
     text = "\n".join(lines)
     (RESULTS / "kwekkeboom_site_mix.md").write_text(text)

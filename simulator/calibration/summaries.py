@@ -73,9 +73,39 @@ def first_evaluation_index(ds: xr.Dataset, after_last_cycle_weeks: float) -> np.
     return np.argmax(ok, axis=1)
 
 
+def new_lesion_progression(ds: xr.Dataset, factor: float) -> tuple[np.ndarray, np.ndarray,
+                                                                   np.ndarray]:
+    """Time of the first new lesion [months], progression time [months] and whether it was
+    seen, per evaluable patient, as they would be with every patient's new-lesion hazard
+    multiplied by ``factor`` >= 1, read from the same simulated arm (no new simulation).
+
+    Exact for a constant hazard (``observation.first_new_lesion_h``: the first new lesion at
+    -ln(1 - u) / rate, so a ``factor`` times higher rate puts it at ``factor`` times earlier
+    on the same variate ``u``): the new lesion is seen at the first recorded visit at or
+    after it, and the progression is the earlier of that visit and the progression already
+    seen (by the sum of diameters, or by the unscaled new lesion, which is later); the
+    tumours' course does not depend on the hazard.  ``factor`` = 1 returns the arm's own.
+    ValueError for ``factor`` < 1 or not finite (a lower hazard would need the progression by
+    the sum alone, which the arm does not record)."""
+    factor = float(factor)
+    if not (np.isfinite(factor) and factor >= 1.0):
+        raise ValueError(f"new-lesion hazard factor = {factor}: allowed 1 <= factor < inf")
+    ev = evaluable(ds)
+    new = ev.new_lesion_time_months.values / factor
+    until = ev.progression_time_months.values
+    seen = ev.progression_observed.values
+    if factor == 1.0:
+        return new, until, seen
+    visits = ev.visit_time_months.values[:, 1:]          # after baseline
+    after = visits >= new[:, None]
+    has = after.any(axis=1)
+    at = np.where(has, visits[np.arange(visits.shape[0]), after.argmax(axis=1)], np.inf)
+    return new, np.where(seen, np.minimum(until, at), np.where(has, at, until)), seen | has
+
+
 def swog_best_response(ds: xr.Dataset,
                        first_evaluation_weeks: float | None = KWEKKEBOOM_FIRST_EVALUATION_WEEKS,
-                       ) -> np.ndarray:
+                       new_lesion_hazard_factor: float = 1.0) -> np.ndarray:
     """Best response per evaluable patient on Kwekkeboom 2008's categories, as strings
     ``CR`` / ``PR`` / ``MR`` / ``SD`` / ``PD``, on Kwekkeboom's evaluation schedule.
 
@@ -88,6 +118,13 @@ def swog_best_response(ds: xr.Dataset,
     lesion at a -35 % sum is PD, not PR; without progression every evaluation counts; the
     first evaluation always counts, as the visits before it are not evaluations): CR =
     RECIST CR; PR = best decrease >= 29.3 %; MR = 13.4-29.3 %; SD otherwise.
+
+    ``new_lesion_hazard_factor`` (>= 1; :func:`new_lesion_progression`): the categories of the
+    same patients with every new-lesion hazard that many times higher (a population with
+    more early progression, e.g. a study effect; docs/calibration.md §18).  Exact for PD, PR,
+    MR and SD; a RECIST CR is kept unless the earlier new lesion comes by the first
+    evaluation (then PD), so a CR confirmed only after the earlier new lesion would still
+    count: :func:`cr_at_risk` counts those patients.
     """
     ev = evaluable(ds)
     sums = ev.sum_diameters_observed_mm.values
@@ -95,8 +132,8 @@ def swog_best_response(ds: xr.Dataset,
     n = sums.shape[0]
     first = np.ones(n, dtype=int) if first_evaluation_weeks is None else \
         first_evaluation_index(ev, first_evaluation_weeks)
-    until = ev.progression_time_months.values[:, None]
-    seen = ev.progression_observed.values[:, None]
+    new_time, until, seen = new_lesion_progression(ds, new_lesion_hazard_factor)
+    until, seen = until[:, None], seen[:, None]
     index = np.arange(sums.shape[1])[None, :]
     before = np.where(seen, visits < until - 1e-9, visits <= until + 1e-9)
     if first_evaluation_weeks is not None:
@@ -119,8 +156,21 @@ def swog_best_response(ds: xr.Dataset,
     # retrieved) against the baseline, the only scan before the first evaluation
     pair = np.column_stack([base, at_first])
     grew = assess(pair, np.zeros(pair.shape, dtype=bool))[:, 0] == PD
-    new = ev.new_lesion_time_months.values <= visits[rows, first] + 1e-9
+    new = new_time <= visits[rows, first] + 1e-9
     return np.where(grew | new, "PD", swog)
+
+
+def cr_at_risk(ds: xr.Dataset, new_lesion_hazard_factor: float,
+               first_evaluation_weeks: float = KWEKKEBOOM_FIRST_EVALUATION_WEEKS) -> float:
+    """Fraction of the evaluable patients that :func:`swog_best_response` calls CR at
+    ``new_lesion_hazard_factor`` although the earlier new lesion is seen during follow-up
+    (after the first evaluation) earlier than the arm's own progression: the most its CR
+    rate can overstate (0 at factor 1)."""
+    best = swog_best_response(ds, first_evaluation_weeks, new_lesion_hazard_factor)
+    _, until, seen = new_lesion_progression(ds, new_lesion_hazard_factor)
+    _, own_until, own_seen = new_lesion_progression(ds, 1.0)
+    earlier = seen & (~own_seen | (until < own_until - 1e-9))
+    return float(np.mean((best == "CR") & earlier))
 
 
 def lesion_dose_fall_per_cycle(ds: xr.Dataset) -> float:
