@@ -2,10 +2,11 @@
 their intervals?  A sensitivity over his population, not a fit.
 
     NUMBA_NUM_THREADS=2 python experiments/kwekkeboom_site_mix.py [--site alpha] [--n 2000]
-        [--lanes 64] [--hazard-factors 1 1.5 2 3 4 6 8]
+        [--lanes 64] [--hazard-factors 1 1.5 2 3 4 6 8 12 16]
     python experiments/kwekkeboom_site_mix.py --report     # the report again, from the .nc
 
-writes ``results/kwekkeboom_site_mix.md`` and ``.nc``.
+writes ``results/kwekkeboom_site_mix.md`` and ``.nc`` (``--site clearance``:
+``results/kwekkeboom_site_mix_clearance.*``).
 
 The calibration emulates Kwekkeboom 2008's 310 GEP-NET patients (targets ``kwekkeboom2008_cr``
 and ``_pd``, docs/targets.md) with the midgut NETTER-1 population, and its posterior predictive
@@ -28,8 +29,8 @@ population**, not a validation and not a fit (docs/calibration.md §15 and §18)
   (the expectation of a mixed cohort);
 * a **study-level new-lesion hazard factor** f >= 1 multiplies every patient's new-lesion
   hazard in both parts, read from the same arms (``swog_best_response(...,
-  new_lesion_hazard_factor=f)``: exact for PD, PR, MR and SD; a CR confirmed only after the
-  earlier new lesion would still count, and ``cr_at_risk`` bounds that).
+  new_lesion_hazard_factor=f)``, exact: the same categories as arms simulated with that
+  hazard, tests/unit/calibration/test_calibration.py).
 
 Reported per (s, f): CR, PR, MR, SD and PD, median and 5-95 % over draws, against Kwekkeboom's
 Wilson intervals, and the factor at which each share reaches his PD of 20 %.  The pancreatic
@@ -49,7 +50,7 @@ from simulator.calibration.design import lanes_overrides
 from simulator.calibration.likelihood import declared_target
 from simulator.calibration.predictive import median_editor
 from simulator.calibration.space import ALPHA, CLEARANCE, Space
-from simulator.calibration.summaries import cr_at_risk, swog_best_response
+from simulator.calibration.summaries import swog_best_response
 from simulator.trial import run_arm
 
 HERE = Path(__file__).resolve().parent
@@ -59,7 +60,7 @@ TARGETS = HERE / "targets" / "calibration.yaml"
 #: the pancreatic part's virtual patients (the midgut part's are predictive.nc's, 20170112)
 PANCREATIC_SEED = 20170113
 SHARES = (0.0, 0.1, 0.2, 0.3, 0.5)
-HAZARD_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+HAZARD_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 CATEGORIES = ("CR", "PR", "MR", "SD", "PD")
 #: Kwekkeboom 2008's categories that are declared calibration targets or checks
 #: (docs/targets.md (a)), with their Wilson intervals
@@ -88,7 +89,10 @@ def check_same_draws(site: xr.Dataset, pred: xr.Dataset, name: str) -> None:
         raise SystemExit(f"{name} has {n} draws, {PREDICTIVE.name} only {pred.sizes['draw']}")
     for ours, theirs in (("own_alpha_median_per_gy", "alpha_median_per_gy"),
                          ("own_clearance_median_d", "clearance_median_d")):
-        if ours in site and not np.array_equal(
+        if ours not in site:
+            raise SystemExit(f"{name} does not record its draws' {ours}: the draws cannot be "
+                             f"matched to {PREDICTIVE.name}; rerun experiments/site_clearance.py")
+        if not np.array_equal(
                 site[ours].values, pred.theta.sel(hyperparameter=theirs).values[:n]):
             raise SystemExit(f"{name} was made from other posterior draws than {PREDICTIVE.name}"
                              f" ({ours}): rerun experiments/site_clearance.py first")
@@ -104,16 +108,14 @@ def check_midgut(rates: dict[str, float], pred: xr.Dataset, i: int) -> None:
                              f"{PREDICTIVE.name} {old:.4f}: regenerate it or find what changed")
 
 
-def categories(arm: xr.Dataset, factors) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Kwekkeboom's category rates (factor,) per category and the CR at risk (factor,)."""
+def categories(arm: xr.Dataset, factors) -> dict[str, np.ndarray]:
+    """Kwekkeboom's category rates (factor,) per category."""
     rates = {c: np.zeros(len(factors)) for c in CATEGORIES}
-    risk = np.zeros(len(factors))
     for k, f in enumerate(factors):
         best = swog_best_response(arm, new_lesion_hazard_factor=f)
         for c in CATEGORIES:
             rates[c][k] = float(np.mean(best == c))
-        risk[k] = cr_at_risk(arm, f)
-    return rates, risk
+    return rates
 
 
 def mixed(midgut: np.ndarray, pancreatic: np.ndarray, share: float) -> np.ndarray:
@@ -137,10 +139,10 @@ def main(argv=None) -> None:
                         default=list(HAZARD_FACTORS), metavar="F",
                         help="study-level new-lesion hazard factors (>= 1, the first 1)")
     parser.add_argument("--report", action="store_true",
-                        help="only rewrite the report from results/kwekkeboom_site_mix.nc")
+                        help="only rewrite the report from the results' .nc")
     args = parser.parse_args(argv)
     if args.report:
-        report(xr.load_dataset(RESULTS / "kwekkeboom_site_mix.nc"))
+        report(xr.load_dataset(RESULTS / f"{output_name(args.site)}.nc"))
         return
     factors = sorted(set(args.hazard_factors))
     if factors[0] != 1.0:
@@ -155,7 +157,6 @@ def main(argv=None) -> None:
     own_lanes = lanes_overrides(int(pred.attrs["solver_lanes"]))
     shape = (draws, len(factors))
     parts = {part: {c: np.zeros(shape) for c in CATEGORIES} for part in ("midgut", "pancreatic")}
-    risk = {part: np.zeros(shape) for part in parts}
     for i in range(draws):
         edit = space.editor(pred.theta.values[i])
         arms = {"midgut": run_arm(int(pred.attrs["n_patients_per_arm"]),
@@ -164,7 +165,7 @@ def main(argv=None) -> None:
                 "pancreatic": run_arm(args.n, PANCREATIC_SEED, False, site_edit(edit, site, i),
                                       overrides=lanes)}
         for part, arm in arms.items():
-            rates, risk[part][i] = categories(arm, factors)
+            rates = categories(arm, factors)
             for c in CATEGORIES:
                 parts[part][c][i] = rates[c]
         check_midgut({c: parts["midgut"][c][i, 0] for c in CATEGORIES}, pred, i)
@@ -176,9 +177,6 @@ def main(argv=None) -> None:
     data = {f"{part}_{c.lower()}": (dims, rates[c], {"units": "1", "long_name": (
         f"Kwekkeboom {c} rate of the {part} part")})
         for part, rates in parts.items() for c in CATEGORIES}
-    data |= {f"{part}_cr_at_risk": (dims, risk[part], {"units": "1", "long_name": (
-        "CR kept although the earlier new lesion is seen after the first evaluation: the most "
-        "the CR rate can overstate")}) for part in parts}
     ds = xr.Dataset(
         data, coords={"draw": np.arange(draws), "hazard_factor": (
             "hazard_factor", np.asarray(factors), {"units": "1", "long_name": (
@@ -186,12 +184,17 @@ def main(argv=None) -> None:
         attrs={"command": "NUMBA_NUM_THREADS=2 python experiments/kwekkeboom_site_mix.py "
                           f"--site {args.site} --n {args.n} --lanes {args.lanes} "
                           f"--hazard-factors {' '.join(f'{f:g}' for f in factors)}",
-               "site": f"experiments/results/site_{args.site}.nc",
+               "site": f"experiments/results/site_{args.site}.nc", "site_fit": args.site,
                "predictive": str(PREDICTIVE.relative_to(HERE.parent)),
                "site_draws_at_search_end": int(np.sum(site.fit_reached.values == 0)),
                "wall_time_s": time.perf_counter() - t0})
-    ds.to_netcdf(RESULTS / "kwekkeboom_site_mix.nc")
+    ds.to_netcdf(RESULTS / f"{output_name(args.site)}.nc")
     report(ds)
+
+
+def output_name(site: str) -> str:
+    """The results' file name (without suffix) for a site run."""
+    return "kwekkeboom_site_mix" if site == "alpha" else f"kwekkeboom_site_mix_{site}"
 
 
 def band(x: np.ndarray) -> str:
@@ -242,13 +245,11 @@ def report(ds: xr.Dataset) -> None:
             three = int(np.sum(inside["CR"] & inside["PR"] & inside["PD"]))
             five = int(np.sum(np.all(list(inside.values()), axis=0)))
             lines.append(f"| {s:.1f} | {f:g} | {cells} | {three} of {n} | {five} of {n} |")
-    risk = max(float(ds[f"{p}_cr_at_risk"].max()) for p in ("midgut", "pancreatic"))
-    lines += ["", f"CR at risk (kept although the earlier new lesion is seen after the first "
-              f"evaluation), largest over draws, factors and both parts: {risk:.2%} of the "
-              "patients.", "",
+    lines += ["",
               f"Hazard factor at which the mixed PD reaches Kwekkeboom's "
-              f"{targets['PD'][0]:.0%} (median over draws, linear in log f; inf: beyond "
-              f"x{factors[-1]:g}), and the CR and PR there:", "",
+              f"{targets['PD'][0]:.0%} (linear in log f; median over all draws, a draw "
+              f"that does not reach it by x{factors[-1]:g} counted as beyond the grid), and the "
+              "CR and PR there (over the draws that reach it):", "",
               "| s | f for PD 20 % | draws reaching it | CR there | PR there |",
               "|---|---|---|---|---|"]
     for s in SHARES:
@@ -260,13 +261,14 @@ def report(ds: xr.Dataset) -> None:
             rate = mixed(ds[f"midgut_{c.lower()}"].values, ds[f"pancreatic_{c.lower()}"].values, s)
             at[c] = np.array([np.interp(np.log(f), np.log(factors), rate[i])
                               for i, f in enumerate(f20) if np.isfinite(f)])
-        med = f"{np.median(f20[ok]):.2g}" if ok.any() else "-"
+        m = np.median(f20)
+        med = f"{m:.2g}" if np.isfinite(m) else f"> {factors[-1]:g}"
         lines.append(f"| {s:.1f} | {med} | {int(ok.sum())} of {n} | "
                      f"{band(at['CR']) if ok.any() else '-'} | "
                      f"{band(at['PR']) if ok.any() else '-'} |")
     lines.append("")
     text = "\n".join(lines)
-    (RESULTS / "kwekkeboom_site_mix.md").write_text(text)
+    (RESULTS / f"{output_name(ds.attrs.get('site_fit', 'alpha'))}.md").write_text(text)
     print(text)
 
 

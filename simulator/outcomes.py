@@ -52,6 +52,8 @@ class Outcomes:
     progression_time_true_months: np.ndarray
     progression_true_observed: np.ndarray
     new_lesion_time_months: np.ndarray    # (n,) first new lesion, inf if none
+    targets_gone_time_months: np.ndarray  # (n,) first recorded visit with every measured
+                                          # target gone (RECIST CR of the targets), inf if none
     visit_time_months: np.ndarray         # (n, A) recorded assessment dates, baseline first
     sum_diameters_observed_mm: np.ndarray  # (n, A) measured sum of target diameters
     kidney_dose_observed_gy: np.ndarray   # (n, n_cycles) as SPECT/CT dosimetry measures it
@@ -104,6 +106,13 @@ def _exact_variates(cfg: dict, cols: Columns, n: int, n_les: int, n_assess: int,
             "diameter_z": np.zeros((n, n_les, n_assess)),
             "lesion_dose_z": np.zeros((n, n_les, n_cycles)),
             "kidney_dose_z": np.zeros((n, n_cycles))}
+
+
+def _first_time(flags: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """(n,) the first of ``times`` (n, A) at which ``flags`` (n, A) holds; inf if never."""
+    hit = flags.any(axis=1)
+    first = times[np.arange(flags.shape[0]), flags.argmax(axis=1)]
+    return np.where(hit, first, np.inf)
 
 
 def _progression_at_visits(codes: np.ndarray, visit_h: np.ndarray):
@@ -228,6 +237,7 @@ def compute_outcomes(res: CourseResult, cols: Columns,
         progression_observed=observed, best_response_true=best_true,
         progression_time_true_months=t_prog_true, progression_true_observed=observed_true,
         new_lesion_time_months=new_h / HOURS_PER_MONTH,
+        targets_gone_time_months=_first_time(a_gone[:, 1:], visits_h[:, 1:]) / HOURS_PER_MONTH,
         visit_time_months=visits_h / HOURS_PER_MONTH,
         sum_diameters_observed_mm=a_sum,
         kidney_dose_observed_gy=observation.measured(organ_dose[:, 0], v["kidney_dose_z"],

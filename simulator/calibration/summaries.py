@@ -85,6 +85,9 @@ def new_lesion_progression(ds: xr.Dataset, factor: float) -> tuple[np.ndarray, n
     after it, and the progression is the earlier of that visit and the progression already
     seen (by the sum of diameters, or by the unscaled new lesion, which is later); the
     tumours' course does not depend on the hazard.  ``factor`` = 1 returns the arm's own.
+    The factor multiplies each patient's sampled hazard, after the cohort's bounds (e.g. the
+    ``high`` truncation of ``tumour.new_lesion_rate_per_month``): not the same as a median
+    ``factor`` times higher, which the truncation would cap for the highest patients.
     ValueError for ``factor`` < 1 or not finite (a lower hazard would need the progression by
     the sum alone, which the arm does not record)."""
     factor = float(factor)
@@ -121,10 +124,13 @@ def swog_best_response(ds: xr.Dataset,
 
     ``new_lesion_hazard_factor`` (>= 1; :func:`new_lesion_progression`): the categories of the
     same patients with every new-lesion hazard that many times higher (a population with
-    more early progression, e.g. a study effect; docs/calibration.md §18).  Exact for PD, PR,
-    MR and SD; a RECIST CR is kept unless the earlier new lesion comes by the first
-    evaluation (then PD), so a CR confirmed only after the earlier new lesion would still
-    count: :func:`cr_at_risk` counts those patients.
+    more early progression, e.g. a study effect; docs/calibration.md §18), exact for every
+    category: a CR then needs the first visit with every target gone
+    (``targets_gone_time_months``) before the earlier progression.  That reading of the CR
+    holds for unconfirmed responses (``response.confirmation`` false, the default); it is
+    checked against the arm's own best response at factor 1 (ValueError if they differ, or
+    if the arm has no ``targets_gone_time_months``).  Only on Kwekkeboom's schedule
+    (``first_evaluation_weeks`` not ``None``).
     """
     ev = evaluable(ds)
     sums = ev.sum_diameters_observed_mm.values
@@ -143,7 +149,10 @@ def swog_best_response(ds: xr.Dataset,
     with np.errstate(invalid="ignore", divide="ignore"):
         dec = 1.0 - post.min(axis=1) / sums[:, 0]
     best = ev.best_response.values
-    swog = np.where(best == CR, "CR", np.where(dec >= SWOG_PR_DECREASE, "PR", np.where(
+    cr = best == CR
+    if new_lesion_hazard_factor != 1.0:
+        cr = complete_response(ds, new_lesion_hazard_factor, first_evaluation_weeks)
+    swog = np.where(cr, "CR", np.where(dec >= SWOG_PR_DECREASE, "PR", np.where(
         dec >= SWOG_MR_DECREASE, "MR", "SD")))
     if first_evaluation_weeks is None:
         return np.where((best == PD) & (swog == "SD"), "PD", swog)
@@ -160,17 +169,40 @@ def swog_best_response(ds: xr.Dataset,
     return np.where(grew | new, "PD", swog)
 
 
-def cr_at_risk(ds: xr.Dataset, new_lesion_hazard_factor: float,
-               first_evaluation_weeks: float = KWEKKEBOOM_FIRST_EVALUATION_WEEKS) -> float:
-    """Fraction of the evaluable patients that :func:`swog_best_response` calls CR at
-    ``new_lesion_hazard_factor`` although the earlier new lesion is seen during follow-up
-    (after the first evaluation) earlier than the arm's own progression: the most its CR
-    rate can overstate (0 at factor 1)."""
-    best = swog_best_response(ds, first_evaluation_weeks, new_lesion_hazard_factor)
-    _, until, seen = new_lesion_progression(ds, new_lesion_hazard_factor)
-    _, own_until, own_seen = new_lesion_progression(ds, 1.0)
-    earlier = seen & (~own_seen | (until < own_until - 1e-9))
-    return float(np.mean((best == "CR") & earlier))
+def complete_response(ds: xr.Dataset, factor: float,
+                      first_evaluation_weeks: float | None) -> np.ndarray:
+    """(n_evaluable,) bool: RECIST CR (unconfirmed) with every new-lesion hazard ``factor``
+    times higher: a visit with every measured target gone before the progression of
+    :func:`new_lesion_progression`.  ValueError for an arm with confirmed responses (its
+    ``config_yaml`` says ``response.confirmation: true``), without
+    ``targets_gone_time_months``, or whose own RECIST CRs the same rule does not reproduce at
+    factor 1; or without Kwekkeboom's schedule."""
+    if first_evaluation_weeks is None:
+        raise ValueError("a new-lesion hazard factor needs Kwekkeboom's schedule "
+                         "(first_evaluation_weeks not None)")
+    if "config_yaml" in ds.attrs:
+        import yaml
+
+        response = (yaml.safe_load(ds.attrs["config_yaml"]) or {}).get("response", {})
+        if response.get("confirmation", False):
+            raise ValueError("a new-lesion hazard factor cannot be read from an arm with "
+                             "confirmed responses (response.confirmation true): a later new "
+                             "lesion can undo a confirmation")
+    ev = evaluable(ds)
+    if "targets_gone_time_months" not in ev:
+        raise ValueError("a new-lesion hazard factor needs targets_gone_time_months in the arm "
+                         "(simulated before it was recorded): simulate the arm again")
+    gone = ev.targets_gone_time_months.values
+
+    def cr_at(f: float) -> np.ndarray:
+        _, until, seen = new_lesion_progression(ds, f)
+        return np.where(seen, gone < until - 1e-9, np.isfinite(gone))
+
+    if not np.array_equal(cr_at(1.0), ev.best_response.values == CR):
+        raise ValueError("the arm's RECIST CRs are not its first visits with every target gone "
+                         "before progression (confirmed responses?): a new-lesion hazard "
+                         "factor cannot be read from it")
+    return cr_at(factor)
 
 
 def lesion_dose_fall_per_cycle(ds: xr.Dataset) -> float:

@@ -139,6 +139,10 @@ def to_dataset(res: CourseResult, out: Outcomes, cols: Columns,
         "RECIST progression of the true diameters (or a new lesion) during follow-up")
     dv["new_lesion_time_months"] = _var(p, out.new_lesion_time_months, "months",
                                         "time of the first new lesion (inf: none)")
+    dv["targets_gone_time_months"] = _var(
+        p, out.targets_gone_time_months, "months",
+        "recorded date of the first assessment at which every measured target lesion had "
+        "disappeared (a RECIST CR of the targets, new lesions aside; inf: never)")
     pa = ("patient", "assessment")
     dv["visit_time_months"] = _var(pa, out.visit_time_months, "months",
                                    "recorded date of each assessment (baseline first), with "

@@ -40,6 +40,12 @@ def test_no_nan_no_negative_cells_for_valid_configs(params):
         if name == "new_lesion_time_months":  # inf exactly when the hazard is 0 (as here)
             assert np.all(values == np.inf), name
             continue
+        if name == "targets_gone_time_months":  # inf (never), else one of the patient's visits
+            visits = ds.visit_time_months.values[:, 1:]
+            seen = np.isfinite(values)
+            assert np.all(values[~seen] == np.inf), name
+            assert np.all(np.any(visits[seen] == values[seen, None], axis=1)), name
+            continue
         assert np.all(np.isfinite(values)), name
     for name in ("lesion_volume_ml", "lesion_viable_fraction", "tcp"):
         assert np.all(ds[name].values >= 0), name

@@ -53,8 +53,6 @@ def _site_mix(n=4):
                             np.tile([[v1, v2]], (n, 1)))
             for part, rows in vals.items()
             for c, v1, v2 in zip(("cr", "pr", "mr", "sd", "pd"), *rows, strict=True)}
-    data |= {f"{part}_cr_at_risk": (("draw", "hazard_factor"), np.zeros((n, 2)))
-             for part in vals}
     return xr.Dataset(data, coords={"hazard_factor": [1.0, 2.0]},
                       attrs={"command": "cmd", "site": "s", "wall_time_s": 1.0})
 
@@ -74,7 +72,7 @@ def test_the_report_compares_with_kwekkeboom_wilson_intervals(g, tmp_path):
     assert "21 % (21-21), 0" in row2        # PR 0.8 x 15 % + 0.2 x 45 %: below 23.4 %
     # the factor that reaches PD 20 %: at s = 0, exactly 2; at s = 0.2 beyond the grid
     assert "| 0.0 | 2 | 4 of 4 |" in text
-    assert "| 0.2 | - | 0 of 4 |" in text
+    assert "| 0.2 | > 2 | 0 of 4 |" in text
 
 
 def test_factor_for_pd_interpolates_in_log_factor(g):
@@ -110,6 +108,8 @@ def test_site_draws_that_are_not_predictive_draws_are_refused(g):
     site = xr.Dataset({"own_alpha_median_per_gy": ("draw", [0.02, 0.03]),
                        "own_clearance_median_d": ("draw", [900.0, 1200.0])})
     g["check_same_draws"](site, pred, "site_alpha.nc")
+    with pytest.raises(SystemExit, match="does not record its draws' own_alpha"):
+        g["check_same_draws"](site.drop_vars("own_alpha_median_per_gy"), pred, "site_alpha.nc")
     with pytest.raises(SystemExit, match="other posterior draws"):
         g["check_same_draws"](site.assign(own_alpha_median_per_gy=("draw", [0.03, 0.02])),
                               pred, "site_alpha.nc")

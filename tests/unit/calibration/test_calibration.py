@@ -430,43 +430,46 @@ def test_swog_on_kwekkeboom_schedule_judges_from_the_first_evaluation():
 
 
 def test_new_lesion_hazard_factor_moves_new_lesions_earlier():
-    from simulator.calibration.summaries import (
-        cr_at_risk,
-        new_lesion_progression,
-        swog_best_response,
-    )
-    from simulator.response.recist import CR, PD, PR, SD
+    from simulator.calibration.summaries import new_lesion_progression, swog_best_response
+    from simulator.response.recist import CR, PR, SD
 
     ds = _kwekkeboom_arm(
         [[100, 90, 70, 68, 66],      # new lesion at 10 months: PR; x2 -> 5: PD at 5.52
          [100, 90, 80, 65, 60],      # new lesion at 20: PR (-35 % at 8.28); x2 -> 10: still PR
          [100, 90, 80, 75, 65],      # new lesion at 20: -35 % first at 11.04; x2 -> 10: MR
          [100, 104, 108, 112, 118],  # no new lesion: SD whatever the factor
-         [100, 40, 0, 0, 0]],        # CR, new lesion at 30 (after follow-up); x3 -> 10: at risk
-        [10.0, 20.0, 20.0, np.inf, 30.0],
-        [11.04, 11.04, 11.04, 11.04, 11.04], [True, False, False, False, False],
-        [PR, PR, PR, SD, CR])
-    assert list(swog_best_response(ds)) == ["PR", "PR", "PR", "SD", "CR"]
+         [100, 40, 0, 0, 0],         # CR at 5.52, new lesion at 30: CR up to x3
+         [100, 60, 40, 30, 0]],      # CR at 11.04; new lesion at 20: x2 -> PR, x3 -> PD
+        [10.0, 20.0, 20.0, np.inf, 30.0, 20.0],
+        [11.04, 11.04, 11.04, 11.04, 11.04, 11.04], [True, False, False, False, False, False],
+        [PR, PR, PR, SD, CR, CR])
+    ds = ds.assign(targets_gone_time_months=("patient", [np.inf] * 4 + [5.52, 11.04]))
+    assert list(swog_best_response(ds)) == ["PR", "PR", "PR", "SD", "CR", "CR"]
     assert list(swog_best_response(ds, new_lesion_hazard_factor=2.0)) == \
-        ["PD", "PR", "MR", "SD", "CR"]
+        ["PD", "PR", "MR", "SD", "CR", "PR"]
+    assert list(swog_best_response(ds, new_lesion_hazard_factor=3.0))[4:] == ["CR", "PD"]
     new, until, seen = new_lesion_progression(ds, 2.0)
-    assert np.allclose(new, [5.0, 10.0, 10.0, np.inf, 15.0])
-    assert np.allclose(until, [5.52, 11.04, 11.04, 11.04, 11.04])
-    assert list(seen) == [True, True, True, False, False]
-    # the kept CR whose earlier new lesion is seen during follow-up is counted as at risk
-    assert cr_at_risk(ds, 1.0) == 0.0
-    assert list(swog_best_response(ds, new_lesion_hazard_factor=3.0))[4] == "CR"
-    assert cr_at_risk(ds, 3.0) == pytest.approx(1 / 5)
-    assert PD not in (CR, PR)
+    assert np.allclose(new, [5.0, 10.0, 10.0, np.inf, 15.0, 10.0])
+    assert np.allclose(until, [5.52, 11.04, 11.04, 11.04, 11.04, 11.04])
+    assert list(seen) == [True, True, True, False, False, True]
     for bad in (0.5, np.nan, np.inf):
         with pytest.raises(ValueError, match="new-lesion hazard factor = .*allowed 1 <= factor"):
             swog_best_response(ds, new_lesion_hazard_factor=bad)
+    # the CR rule must reproduce the arm's own CRs (it would not for confirmed responses)
+    confirmed = ds.assign(best_response=("patient", [PR, PR, PR, SD, CR, PR]))
+    with pytest.raises(ValueError, match="not its first visits with every target gone"):
+        swog_best_response(confirmed, new_lesion_hazard_factor=2.0)
+    with pytest.raises(ValueError, match="needs targets_gone_time_months"):
+        swog_best_response(ds.drop_vars("targets_gone_time_months"),
+                           new_lesion_hazard_factor=2.0)
+    with pytest.raises(ValueError, match="needs Kwekkeboom's schedule"):
+        swog_best_response(ds, None, new_lesion_hazard_factor=2.0)
 
 
 def test_new_lesion_hazard_factor_equals_a_simulation_with_that_hazard():
     """Reading a higher hazard from one arm gives the categories of an arm simulated with
-    it (same virtual patients), CRs aside within :func:`cr_at_risk`."""
-    from simulator.calibration.summaries import cr_at_risk, swog_best_response
+    it (same virtual patients)."""
+    from simulator.calibration.summaries import swog_best_response
     from simulator.trial import run_arm
 
     path = "tumour.new_lesion_rate_per_month"
@@ -475,22 +478,34 @@ def test_new_lesion_hazard_factor_equals_a_simulation_with_that_hazard():
     def edit(scale):
         def e(cfg):
             p = cfg["cohort"]["parameters"][path]
-            p["median"] = 0.03 * scale     # a hazard that gives new lesions in 40 patients
-            cfg["cohort"]["parameters"]["tumour.new_lesion_rate_ratio_on_prrt"] = 1.0
+            p["median"] = 0.01 * scale     # a hazard that gives new lesions in 120 patients
+            params = cfg["cohort"]["parameters"]
+            params["tumour.new_lesion_rate_ratio_on_prrt"] = 1.0
+            # radiosensitive, fast-clearing tumours: complete responses that new lesions undo
+            params["tumour.doomed_clearance_half_time_d"]["median"] = 90.0
+            params["radiobiology.tumour_alpha_per_gy"]["median"] = 0.06
             p["gsd"] = 2.0                 # no patient near the schema's bound (10 /month)
             p.pop("high", None)            # untruncated: every patient's hazard x scale
         return e
 
-    base = run_arm(40, 11, control=False, edit=edit(1.0))
-    high = run_arm(40, 11, control=False, edit=edit(factor))
+    base = run_arm(120, 12, control=False, edit=edit(1.0))
+    high = run_arm(120, 12, control=False, edit=edit(factor))
     assert np.allclose(base.new_lesion_time_months.values / factor,
                        high.new_lesion_time_months.values)
-    read = swog_best_response(base, new_lesion_hazard_factor=factor)
-    simulated = swog_best_response(high)
-    assert (read != swog_best_response(base)).sum() >= 3    # the factor changes something
-    differ = read != simulated
-    assert differ.sum() <= round(cr_at_risk(base, factor) * read.size)
-    assert np.all(read[differ] == "CR")
+    read, own = swog_best_response(base, new_lesion_hazard_factor=factor), \
+        swog_best_response(base)
+    assert (read != own).sum() >= 10                         # the factor changes categories,
+    # complete responses among them, some undone after the first evaluation (CR -> PR, MR or
+    # SD: a new lesion before the targets were gone), not only by a new lesion before it
+    assert ((own == "CR") & ~np.isin(read, ["CR", "PD"])).sum() >= 2
+    assert ((own == "CR") & (read == "PD")).sum() >= 1
+    assert list(read) == list(swog_best_response(high))
+    # confirmed responses cannot be read this way: refused, not approximated
+    confirmed = base.assign_attrs(config_yaml=base.attrs["config_yaml"].replace(
+        "confirmation: false", "confirmation: true"))
+    assert confirmed.attrs["config_yaml"] != base.attrs["config_yaml"]
+    with pytest.raises(ValueError, match="confirmed responses"):
+        swog_best_response(confirmed, new_lesion_hazard_factor=factor)
 
 
 def test_founding_config_carries_the_draw_into_the_case_and_its_twins(monkeypatch):
