@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+import yaml
 
 from ..response.recist import CR, PD, assess
 from ..trial import arm_endpoints, evaluable, interpolated_median_months
@@ -181,8 +182,6 @@ def complete_response(ds: xr.Dataset, factor: float,
         raise ValueError("a new-lesion hazard factor needs Kwekkeboom's schedule "
                          "(first_evaluation_weeks not None)")
     if "config_yaml" in ds.attrs:
-        import yaml
-
         response = (yaml.safe_load(ds.attrs["config_yaml"]) or {}).get("response", {})
         if response.get("confirmation", False):
             raise ValueError("a new-lesion hazard factor cannot be read from an arm with "
