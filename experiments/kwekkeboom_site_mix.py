@@ -18,8 +18,8 @@ population**, not a validation and not a fit (docs/calibration.md §15 and §18)
 20 posterior draws of ``results/calibration/predictive.nc``,
 
 * the midgut part is that draw's own predictive trial, simulated again (the treated arm, its
-  seed and lanes; its Kwekkeboom categories must equal ``predictive.nc``'s, else the file is
-  stale and the run stops);
+  seed and lanes; its Kwekkeboom categories must equal ``predictive.nc``'s within a few
+  patients (another CPU's rounding), else the file is stale and the run stops);
 * the pancreatic part is the draw's treated arm with the pancreatic change fitted by
   ``experiments/site_clearance.py`` (``--site alpha``, default: clearance 30 d and the fitted
   alpha of ``results/site_alpha.nc``; ``--site clearance``: the fitted clearance of
@@ -98,14 +98,24 @@ def check_same_draws(site: xr.Dataset, pred: xr.Dataset, name: str) -> None:
                              f" ({ours}): rerun experiments/site_clearance.py first")
 
 
+#: how many patients' worth the re-simulated midgut arm may differ from predictive.nc per
+#: category: on another CPU numpy rounds exp/log differently, which can move a patient across
+#: a response threshold (docs/reproducibility.md); a stale file or a changed engine moves more
+MIDGUT_TOLERANCE_PATIENTS = 3
+
+
 def check_midgut(rates: dict[str, float], pred: xr.Dataset, i: int) -> None:
     """The midgut arm simulated again must give ``predictive.nc``'s Kwekkeboom categories of
-    draw ``i`` (same draw, seed and lanes): else the engine or the file changed."""
+    draw ``i`` (same draw, seed and lanes) within :data:`MIDGUT_TOLERANCE_PATIENTS` patients
+    of its evaluable ones: else the engine or the file changed."""
+    n = float(pred.statistic_value.sel(statistic="n_evaluable_treated").values[i])
     for c in ("CR", "PR", "MR", "PD"):
         old = float(pred.statistic_value.sel(statistic=f"swog_{c.lower()}").values[i])
-        if not np.isclose(rates[c], old, rtol=0.0, atol=1e-12):
+        if abs(rates[c] - old) * n > MIDGUT_TOLERANCE_PATIENTS + 1e-9:
             raise SystemExit(f"draw {i}: the midgut arm gives Kwekkeboom {c} {rates[c]:.4f}, "
-                             f"{PREDICTIVE.name} {old:.4f}: regenerate it or find what changed")
+                             f"{PREDICTIVE.name} {old:.4f} (more than "
+                             f"{MIDGUT_TOLERANCE_PATIENTS} of {n:.0f} patients apart): "
+                             "regenerate it or find what changed")
 
 
 def categories(arm: xr.Dataset, factors) -> dict[str, np.ndarray]:
@@ -227,7 +237,8 @@ def report(ds: xr.Dataset) -> None:
         "# Kwekkeboom's categories with a pancreatic share and a study-level new-lesion hazard: "
         "a sensitivity (experiments/kwekkeboom_site_mix.py)", "",
         f"`{ds.attrs['command']}`; midgut part: `{ds.attrs.get('predictive', PREDICTIVE.name)}`'s "
-        f"treated arms simulated again (their categories checked equal); pancreatic change from "
+        f"treated arms simulated again (categories checked against it); "
+        f"pancreatic change from "
         f"`{ds.attrs['site']}`"
         + (f" (in {floor} of {n} draws the search's end, not a fit)" if floor else "")
         + f"; {n} posterior draws, wall time {ds.attrs['wall_time_s']:.0f} s. Median (5-95 %) "

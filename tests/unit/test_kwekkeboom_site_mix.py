@@ -84,13 +84,15 @@ def test_factor_for_pd_interpolates_in_log_factor(g):
 
 
 def test_midgut_arm_must_reproduce_the_predictive_trial(g):
-    stats = ["swog_cr", "swog_pr", "swog_mr", "swog_pd"]
-    pred = xr.Dataset({"statistic_value": (("draw", "statistic"), [[0.01, 0.2, 0.2, 0.1]])},
+    stats = ["swog_cr", "swog_pr", "swog_mr", "swog_pd", "n_evaluable_treated"]
+    pred = xr.Dataset({"statistic_value": (("draw", "statistic"),
+                                           [[0.01, 0.2, 0.2, 0.1, 2000.0]])},
                       coords={"statistic": stats})
     rates = {"CR": 0.01, "PR": 0.2, "MR": 0.2, "SD": 0.49, "PD": 0.1}
     g["check_midgut"](rates, pred, 0)
-    with pytest.raises(SystemExit, match="draw 0: the midgut arm gives Kwekkeboom PD 0.1005"):
-        g["check_midgut"](rates | {"PD": 0.1005}, pred, 0)
+    g["check_midgut"](rates | {"PD": 0.1015}, pred, 0)    # 3 of 2000 patients: another CPU
+    with pytest.raises(SystemExit, match="draw 0: the midgut arm gives Kwekkeboom PD 0.1020"):
+        g["check_midgut"](rates | {"PD": 0.102}, pred, 0)  # 4 of 2000: stale or changed
 
 
 def test_hazard_factors_below_one_are_refused(g):
