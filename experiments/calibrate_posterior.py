@@ -40,7 +40,7 @@ from simulator.calibration.design import (
 from simulator.calibration.emulator import Emulator, cross_validate
 from simulator.calibration.likelihood import load_terms, log_likelihood
 from simulator.calibration.posterior import load_posterior, posterior_draws, sample
-from simulator.calibration.space import Space
+from simulator.calibration.space import KWEKKEBOOM_FACTOR, KWEKKEBOOM_SHARE, Space
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "calibration"
@@ -52,6 +52,9 @@ VALIDATION = HERE / "targets" / "validation.yaml"
 #: the Sundlöv 2022 protocol (validation): 7.4 GBq cycles every 10 weeks until the kidney
 #: limit (conf/therapy/dosimetry_guided.yaml)
 SUNDLOV_OVERRIDES = ("therapy=dosimetry_guided", "therapy.interval_weeks=10")
+#: NETTER-2's statistics of the posterior predictive (validation, docs/targets.md (b))
+NETTER2_STATISTICS = ("orr_treated", "orr_control", "hazard_ratio", "median_pfs_treated_months",
+                      "median_pfs_control_months")
 #: statistics emulated besides the likelihood's (reported, not fitted)
 EXTRA_EMULATED = ["recist_cr_treated"]
 
@@ -206,24 +209,27 @@ def lanes_count(text: str) -> int:
 
 
 def stage_predictive(args, space: Space) -> None:
+    from simulator.calibration.design import simulate_arms
     from simulator.calibration.predictive import (
+        NETTER2_PANCREATIC_SHARE,
         fit_control_growth,
         growth_editor,
         predictive_summaries,
     )
     from simulator.response.recist import PD, PR, SD
-    from simulator.trial import evaluable, run_arm
+    from simulator.trial import evaluable, run_arm, run_mixed_arm
 
     draws = posterior_draws(load_posterior(POSTERIOR), space, args.draws, args.seed)
     rows, t0 = [], time.perf_counter()
     lanes = lanes_overrides(args.lanes)
     for i, theta in enumerate(draws):
         edit = space.editor(theta)
-        treated = run_arm(args.patients, args.trial_seed, control=False, edit=edit,
-                          overrides=lanes)
-        control = run_arm(args.patients, args.trial_seed, control=True, edit=edit,
-                          overrides=lanes)
-        row = predictive_summaries(treated, control)
+        # midgut arms (seed trial_seed) and the pancreatic arm (trial_seed + 1: 20170113)
+        treated, control, pancreatic = simulate_arms(space, theta, args.patients,
+                                                     args.trial_seed, args.lanes)
+        row = predictive_summaries(treated, control, pancreatic,
+                                   share=space.value(theta, KWEKKEBOOM_SHARE, 0.0),
+                                   factor=space.value(theta, KWEKKEBOOM_FACTOR, 1.0))
         # NETTER-2 (validation): the control growth refitted to a median PFS of 8.5 months
         g2 = fit_control_growth(space, theta, 8.5, args.patients, args.trial_seed,
                                 cohort="netter2", overrides=lanes)
@@ -234,9 +240,16 @@ def stage_predictive(args, space: Space) -> None:
                      overrides=lanes)
         n2 = predictive_summaries(t2, c2)
         row |= {"netter2_growth_mean_percent_per_month": g2,
-                **{f"netter2_{k}": n2[k] for k in ("orr_treated", "orr_control", "hazard_ratio",
-                                                   "median_pfs_treated_months",
-                                                   "median_pfs_control_months")}}
+                **{f"netter2_{k}": n2[k] for k in NETTER2_STATISTICS}}
+        if pancreatic is not None:
+            # NETTER-2 with its primary-site mix (docs/calibration.md §15, §19): 54 % of the
+            # patients the draw's pancreatic population, both arms on the same patients
+            parts = ((NETTER2_PANCREATIC_SHARE, space.pancreatic_editor(theta, base=e2)),
+                     (1.0 - NETTER2_PANCREATIC_SHARE, e2))
+            t2m, c2m = (run_mixed_arm(args.patients, args.trial_seed, c, parts,
+                                      cohort="netter2", overrides=lanes) for c in (False, True))
+            n2m = predictive_summaries(t2m, c2m)
+            row |= {f"netter2_site_mix_{k}": n2m[k] for k in NETTER2_STATISTICS}
         # Sundlöv 2022 (validation): 7.4 GBq every 10 weeks until the kidney limit
         t3 = run_arm(args.sundlov_patients, args.trial_seed, control=False, edit=edit,
                      overrides=(*SUNDLOV_OVERRIDES, *lanes))

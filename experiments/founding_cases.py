@@ -95,7 +95,7 @@ The case before its outcome (founding_case{n}/assumed) with each patient/model p
 its twins vary set to its POSTERIOR median: the median over those of the prior twins
 (founding_case{n}/twins: NETTER-1 population spreads) that reached the reported outcome
 (rejection sampling; {accepted} of {total} twins). Lesion sizes stay as assumed.
-Checked against experiments/results/founding_cases/twins.nc by
+Checked against {twins_path} by
 tests/literature/test_founding_cases.py. Run: prrt-sim experiment=founding_case{n}/inferred.
 See docs/founding_cases.md."""
 
@@ -291,11 +291,17 @@ def written_medians(experiment: str) -> dict[str, float]:
 
 
 def write_inferred(experiment: str, post: dict[str, float], twins: xr.Dataset,
-                   command: str) -> None:
-    """Generate ``conf/experiment/{experiment}/inferred.yaml`` from the posterior medians."""
+                   command: str, twins_path: Path = OUT / "twins.nc") -> None:
+    """Generate ``conf/experiment/{experiment}/inferred.yaml`` from the posterior medians of
+    ``twins`` (saved in ``twins_path``, which its header names for the test that checks it)."""
     n = experiment.removeprefix("founding_case")
+    where = Path(twins_path).resolve()
+    try:
+        where = where.relative_to(Path(__file__).resolve().parents[1])
+    except ValueError:
+        pass
     comment = INFERRED_COMMENT.format(n=n, accepted=int(twins.accepted.sum()),
-                                      total=int(twins.accepted.size))
+                                      total=int(twins.accepted.size), twins_path=where)
     write_generated(case_yaml(experiment), command, nested(post), comment=comment,
                     package="_global_", defaults=[f"/experiment/{experiment}/assumed", "_self_"])
 
@@ -417,7 +423,7 @@ def infer_from(path: Path, write: bool, command: str) -> None:
             if int(tw.accepted.sum()) < MIN_ACCEPTED:
                 raise SystemExit(f"{experiment}: fewer than {MIN_ACCEPTED} accepted twins; "
                                  "no config written")
-            write_inferred(experiment, post, tw, command)
+            write_inferred(experiment, post, tw, command, twins_path=path)
             print(f"wrote {case_yaml(experiment)}")
 
 

@@ -59,6 +59,7 @@ from scipy.optimize import brentq
 from simulator.calibration.design import lanes_overrides
 from simulator.calibration.likelihood import declared_target
 from simulator.calibration.predictive import (
+    NETTER2_PANCREATIC_SHARE,
     growth_editor,
     median_editor,
     predictive_summaries,
@@ -78,9 +79,8 @@ RESULTS = HERE / "results"
 #: Ezziddin 2014: partial response in 41 of 68 pancreatic NETs [ABS] (calibrate_pnet.py)
 TARGET_ORR = 41 / 68
 FIT_SEED, VALIDATION_SEED = 6, 20170112
-#: NETTER-2's pancreatic share (Singh 2024, doi:10.1016/S0140-6736(24)00701-3; conf/cohort/
-#: netter2.yaml, docs/targets.md)
-PANCREATIC_SHARE = 0.54
+#: NETTER-2's pancreatic share (simulator.calibration.predictive, docs/targets.md)
+PANCREATIC_SHARE = NETTER2_PANCREATIC_SHARE
 #: the bracket of the clearance median search [d]: the schema's lower end of the prior (30 d
 #: in calibrate_pnet.py) lowered to 3 d for draws whose population needs faster clearance
 BRACKET_LOW_D = 3.0

@@ -17,7 +17,7 @@ import xarray as xr
 from scipy.stats import qmc
 
 from ..trial import run_arm
-from .space import Space
+from .space import KWEKKEBOOM_FACTOR, KWEKKEBOOM_SHARE, PANCREATIC_ALPHA_FACTOR, Space
 from .summaries import STATISTICS, STATISTICS_VERSION, trial_summaries
 
 
@@ -56,11 +56,32 @@ def simulate_point(space: Space, theta, n_patients: int, seed: int, lanes: int =
     """The summary statistics of one virtual trial at hyperparameters ``theta``;
     ``lanes``: ``solver.lanes`` (1: the scalar engine; 64: 2.9x faster per design point on
     2 cores, results within the solver tolerance of lanes 1, docs/calibration.md §13)."""
+    treated, control, pancreatic = simulate_arms(space, theta, n_patients, seed, lanes)
+    return trial_summaries(treated, control, pancreatic,
+                           share=space.value(theta, KWEKKEBOOM_SHARE, 0.0),
+                           factor=space.value(theta, KWEKKEBOOM_FACTOR, 1.0))
+
+
+#: the pancreatic arm's root seed is the midgut arms' + this (other virtual patients, the same
+#: ones at every design point: common random numbers)
+PANCREATIC_SEED_OFFSET = 1
+
+
+def simulate_arms(space: Space, theta, n_patients: int, seed: int, lanes: int = 1
+                  ) -> tuple[xr.Dataset, xr.Dataset, xr.Dataset | None]:
+    """The treated and control arms of ``cohort=netter1`` at ``theta`` (root ``seed``), and,
+    for a space with a ``pancreatic_alpha_factor``, the pancreatic population's treated arm
+    (:meth:`Space.pancreatic_editor`, root seed ``seed`` + :data:`PANCREATIC_SEED_OFFSET`;
+    ``None`` otherwise)."""
     edit = space.editor(theta)
     overrides = lanes_overrides(lanes)
     treated = run_arm(n_patients, seed, control=False, edit=edit, overrides=overrides)
     control = run_arm(n_patients, seed, control=True, edit=edit, overrides=overrides)
-    return trial_summaries(treated, control)
+    pancreatic = None
+    if PANCREATIC_ALPHA_FACTOR in space.names:
+        pancreatic = run_arm(n_patients, seed + PANCREATIC_SEED_OFFSET, control=False,
+                             edit=space.pancreatic_editor(theta), overrides=overrides)
+    return treated, control, pancreatic
 
 
 def design_dataset(space: Space, theta: np.ndarray, stats: np.ndarray, wave: np.ndarray,
@@ -77,9 +98,12 @@ def design_dataset(space: Space, theta: np.ndarray, stats: np.ndarray, wave: np.
                 "statistic_units": ("statistic", list(STATISTICS.values()))},
         attrs={"n_patients_per_arm": int(n_patients), "seed": int(seed),
                "solver_lanes": int(lanes), "statistics_version": STATISTICS_VERSION,
+               "pancreatic_seed_offset": PANCREATIC_SEED_OFFSET,
                "git_commit": git_commit or _git_commit(),
                "description": "virtual NETTER-1 trials at design points (common random "
-                              "numbers: one seed for every point)", "command": command})
+                              "numbers: one seed for every point; a pancreatic treated arm, "
+                              "if the space has one, on seed + pancreatic_seed_offset)",
+               "command": command})
     ds.theta.attrs["long_name"] = "hyperparameter value (units in the name)"
     ds.statistic_value.attrs["long_name"] = "summary statistic (units: statistic_units)"
     return ds

@@ -20,7 +20,7 @@ import xarray as xr
 from sklearn.exceptions import ConvergenceWarning
 
 #: statistics emulated on the arcsine-square-root scale (fractions in [0, 1])
-RATE_PREFIXES = ("orr_", "pfs", "swog_", "recist_cr")
+RATE_PREFIXES = ("orr_", "pfs", "swog_", "recist_cr", "kwekkeboom_", "ezziddin_")
 
 
 def is_rate(statistic: str) -> bool:

@@ -38,12 +38,17 @@ TERM_SPECS = {
                                    "sqrt(0.25 / 113) (its CI 6.0-9.1 is asymmetric, and the "
                                    "simulated median jumps between visits, which an emulator "
                                    "cannot follow)"),
-    "kwekkeboom2008_cr": ("swog_cr", None, 0.005,
-                          "mixed GEP-NET population and SWOG-type criteria emulated by a "
-                          "midgut NETTER-1 cohort: discrepancy sd 25 % of the value [INFER]"),
-    "kwekkeboom2008_pd": ("swog_pd", None, 0.10,
+    "kwekkeboom2008_cr": ("kwekkeboom_cr", None, 0.005,
+                          "mixed GEP-NET population (pancreatic share and study-level "
+                          "new-lesion factor: hyperparameters since the fifth calibration) and "
+                          "SWOG-type criteria: discrepancy sd 25 % of the value [INFER]"),
+    "kwekkeboom2008_pd": ("kwekkeboom_pd", None, 0.10,
                           "as kwekkeboom2008_cr, doubled: the 20 % was not seen in the "
                           "abstract (docs/targets.md)"),
+    "ezziddin2014_pnet_pr": ("ezziddin_pr", None, 0.0,
+                             "the pancreatic population's RECIST response rate (treated arm of "
+                             "cohort=netter1 with pancreatic_alpha_factor, clearance 30 d); a "
+                             "term since the fifth calibration (docs/targets.md, 2026-12-02)"),
     "roth2022_lesion_dose_fall_per_cycle": ("lesion_dose_fall_per_cycle", 41, 0.0,
                                             "declared span 6-14 % read as +/- 2 sd"),
     "clinnucmed2013_tumour_gy_per_gbq": ("tumour_gy_per_gbq", 61, 0.0,
@@ -70,8 +75,6 @@ UNUSED = {
     "roth2022_lesion_dose_range": "a minimum and maximum over 880 lesion-cycles has no simple "
                                   "likelihood; a posterior predictive check (0.1th-99.9th "
                                   "percentiles)",
-    "ezziddin2014_pnet_pr": "calibrates only the alternative pancreatic population "
-                            "(experiments/calibrate_pnet.py), never the default cohort",
 }
 
 

@@ -157,12 +157,15 @@ def sample(space: Space, emulator: Emulator, terms: list[Term], n_simulated: int
 def representative_draw(post: xr.Dataset, space: Space) -> np.ndarray:
     """The posterior draw nearest (Euclidean, on the unit cube of the priors) to the vector of
     marginal posterior medians: a single point for runs that need one (the default
-    ``cohort=netter1``), jointly plausible because it is a draw."""
+    ``cohort=netter1``), jointly plausible because it is a draw.  The distance is over the
+    population's hyperparameters (:attr:`Space.population_names`): the study and site ones
+    (fifth calibration) do not enter ``cohort=netter1``."""
     check_posterior(post, space)
     flat = np.stack([post[name].values.ravel() for name in space.names], axis=1)
     u = space.to_unit(flat)
-    centre = np.median(u, axis=0)
-    return flat[int(np.argmin(((u - centre) ** 2).sum(axis=1)))]
+    keep = np.isin(space.names, space.population_names)
+    centre = np.median(u[:, keep], axis=0)
+    return flat[int(np.argmin(((u[:, keep] - centre) ** 2).sum(axis=1)))]
 
 
 def best_predictive_draw(predictive: xr.Dataset, terms: list[Term], space: Space,

@@ -17,8 +17,11 @@ from ..response.recist import CR, PD, PR, SD
 from ..tail import dose_ratio_last_first
 from ..trial import evaluable, interpolated_median_months, run_arm, trial_hazard_ratio
 from .space import GROWTH, Space
-from .summaries import last_cycle_months, trial_summaries
+from .summaries import kwekkeboom_categories, last_cycle_months, trial_summaries
 
+#: NETTER-2's pancreatic share (Singh 2024, doi:10.1016/S0140-6736(24)00701-3; conf/cohort/
+#: netter2.yaml, docs/targets.md): its site-mix emulation (docs/calibration.md §15)
+NETTER2_PANCREATIC_SHARE = 0.54
 #: Alipour 2023 (doi:10.1007/s00259-023-06257-6): response at the first assessment at least
 #: 3 months after the last cycle
 ALIPOUR_MONTHS_AFTER_LAST_CYCLE = 3.0
@@ -56,9 +59,17 @@ def category_after_last_cycle(ds: xr.Dataset,
     return out
 
 
-def predictive_summaries(treated: xr.Dataset, control: xr.Dataset) -> dict[str, float]:
-    """:func:`~.summaries.trial_summaries` and the checks that were not fitted."""
-    out = trial_summaries(treated, control)
+def predictive_summaries(treated: xr.Dataset, control: xr.Dataset,
+                         pancreatic: xr.Dataset | None = None, share: float = 0.0,
+                         factor: float = 1.0) -> dict[str, float]:
+    """:func:`~.summaries.trial_summaries` (with the pancreatic arm, Kwekkeboom's share and
+    factor) and the checks that were not fitted; with a ``pancreatic`` arm also Kwekkeboom's
+    SD and the pancreatic arm's response rate and median PFS (NETTER-R's pancreatic NETs)."""
+    out = trial_summaries(treated, control, pancreatic, share, factor)
+    if pancreatic is not None:
+        out |= {"kwekkeboom_sd": kwekkeboom_categories(treated, pancreatic, share, factor)["SD"],
+                "pancreatic_orr_treated": out["ezziddin_pr"],
+                "pancreatic_median_pfs_treated_months": interpolated_median_months(pancreatic)}
     ev = evaluable(treated)
     best = ev.best_response.values
     hr = trial_hazard_ratio(treated, control)

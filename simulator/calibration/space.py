@@ -22,6 +22,14 @@ CLEARANCE = "tumour.doomed_clearance_half_time_d"
 GROWTH = "tumour.volume_growth_percent_per_month"
 NEW_LESION = "tumour.new_lesion_rate_per_month"
 STROMA = "tumour.stroma_fraction"
+#: hyperparameters of the fifth calibration that are not the NETTER-1 population's
+KWEKKEBOOM_SHARE = "kwekkeboom_pancreatic_share"
+KWEKKEBOOM_FACTOR = "kwekkeboom_new_lesion_factor"
+PANCREATIC_ALPHA_FACTOR = "pancreatic_alpha_factor"
+#: the pancreatic population's doomed-cell clearance median [d]: the lower end of the 28-72 d
+#: half-times of cell disintegration after stereotactic radiotherapy of lung tumours (Chvetsov
+#: 2008, doi:10.1088/0031-9155/53/9/013), as ``experiments/site_clearance.py --fit alpha``
+PANCREATIC_CLEARANCE_D = 30.0
 
 
 def _set_param(path: str, key: str | None = None) -> Callable[[dict, float], None]:
@@ -67,7 +75,9 @@ class Hyperparameter:
     low: float
     high: float
     log: bool
-    set: Callable[[dict, float], None]
+    #: writes the value into a cohort config; ``None``: not a parameter of the NETTER-1
+    #: population (a study or site parameter that enters only some statistics, below)
+    set: Callable[[dict, float], None] | None
     description: str
 
     def __post_init__(self):
@@ -121,6 +131,16 @@ HYPERPARAMETERS = (
                    _set_correlation(NEW_LESION, GROWTH),
                    "Gaussian-copula correlation of the new-lesion hazard and the net growth "
                    "rate (positive: faster-growing disease seeds new lesions sooner)"),
+    # fifth calibration (docs/targets.md, dated 2026-12-02 session 20): Kwekkeboom 2008's
+    # population and a pancreatic site; they enter no NETTER-1 arm (``set`` None)
+    Hyperparameter(KWEKKEBOOM_SHARE, 0.0, 0.5, False, None,
+                   "share of pancreatic NETs among Kwekkeboom 2008's patients (his terms only)"),
+    Hyperparameter(KWEKKEBOOM_FACTOR, 1.0, 16.0, True, None,
+                   "study-level factor on every patient's new-lesion hazard in Kwekkeboom "
+                   "2008's population (his terms only)"),
+    Hyperparameter(PANCREATIC_ALPHA_FACTOR, 0.5, 4.0, True, None,
+                   "pancreatic NETs' tumour alpha median / the population's (their clearance "
+                   "median held at PANCREATIC_CLEARANCE_D)"),
 )
 
 
@@ -133,6 +153,21 @@ class Space:
     @property
     def names(self) -> list[str]:
         return [p.name for p in self.parameters]
+
+    @property
+    def population_names(self) -> list[str]:
+        """The hyperparameters that are the NETTER-1 population's (written into its config)."""
+        return [p.name for p in self.parameters if p.set is not None]
+
+    def value(self, theta, name: str, default: float | None = None) -> float:
+        """The value of hyperparameter ``name`` in ``theta``; ``default`` if the space has no
+        such hyperparameter (KeyError if ``default`` is None)."""
+        if name not in self.names:
+            if default is None:
+                raise KeyError(f"the space has no hyperparameter {name!r} (it has "
+                               f"{', '.join(self.names)})")
+            return float(default)
+        return float(np.asarray(theta, dtype=float)[self.names.index(name)])
 
     @property
     def dim(self) -> int:
@@ -194,5 +229,24 @@ class Space:
 
         def edit(cfg: dict) -> None:
             for p, v in zip(self.parameters, theta, strict=True):
-                p.set(cfg, v)
+                if p.set is not None:
+                    p.set(cfg, v)
         return edit
+
+    def pancreatic_editor(self, theta, base: Callable[[dict], None] | None = None
+                          ) -> Callable[[dict], None]:
+        """A config edit setting ``theta``'s pancreatic population: the population's (or
+        what the edit ``base`` sets, e.g. a refitted growth), with the tumour alpha median
+        multiplied by ``pancreatic_alpha_factor`` and the doomed-cell clearance median at
+        :data:`PANCREATIC_CLEARANCE_D` (docs/targets.md, fifth calibration).  KeyError for a
+        space without that factor."""
+        self.check(theta)
+        edit = self.editor(theta) if base is None else base
+        factor = self.value(theta, PANCREATIC_ALPHA_FACTOR)
+
+        def pancreatic(cfg: dict) -> None:
+            edit(cfg)
+            params = cfg["cohort"]["parameters"]
+            params[ALPHA]["median"] = float(params[ALPHA]["median"]) * factor
+            params[CLEARANCE]["median"] = PANCREATIC_CLEARANCE_D
+        return pancreatic

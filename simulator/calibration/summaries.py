@@ -30,8 +30,10 @@ KWEKKEBOOM_FIRST_EVALUATION_WEEKS = 6.0
 ROTH_MIN_VOLUME_ML = 8.0
 
 #: version of the statistics' definitions, stored in a design (a design of another version
-#: cannot be extended): 2 = Kwekkeboom's categories on his evaluation schedule
-STATISTICS_VERSION = 2
+#: cannot be extended): 2 = Kwekkeboom's categories on his evaluation schedule; 3 = his
+#: population as a pancreatic mixture with a study-level new-lesion factor, and Ezziddin's
+#: pancreatic response (the fifth calibration, docs/targets.md)
+STATISTICS_VERSION = 3
 
 #: statistic -> units (the order of a design's columns)
 STATISTICS = {
@@ -42,7 +44,11 @@ STATISTICS = {
     "kidney_gy_per_gbq": "Gy/GBq", "recist_cr_treated": "1",
     "lesion_gy_per_cycle_p01": "Gy", "lesion_gy_per_cycle_p99": "Gy",
     "n_evaluable_treated": "1", "n_evaluable_control": "1",
+    "kwekkeboom_cr": "1", "kwekkeboom_pr": "1", "kwekkeboom_mr": "1", "kwekkeboom_pd": "1",
+    "ezziddin_pr": "1",
 }
+#: Kwekkeboom 2008's categories
+SWOG_CATEGORIES = ("CR", "PR", "MR", "SD", "PD")
 
 
 def last_cycle_months(ds: xr.Dataset) -> np.ndarray:
@@ -219,8 +225,37 @@ def lesion_dose_fall_per_cycle(ds: xr.Dataset) -> float:
     return float(np.median(1.0 - np.exp(slope)))
 
 
-def trial_summaries(treated: xr.Dataset, control: xr.Dataset) -> dict[str, float]:
-    """The statistics of :data:`STATISTICS` from the two arms of one virtual trial."""
+def kwekkeboom_categories(midgut: xr.Dataset, pancreatic: xr.Dataset | None, share: float,
+                          factor: float) -> dict[str, float]:
+    """Kwekkeboom 2008's category rates (:data:`SWOG_CATEGORIES`) of a population with a
+    pancreatic ``share``: (1 - share) x the ``midgut`` treated arm + share x the
+    ``pancreatic`` one (the expectation over his composition), each on his categories and
+    schedule with every new-lesion hazard ``factor`` times higher
+    (:func:`swog_best_response`).  ``pancreatic`` None: the midgut arm alone (``share`` must
+    be 0).  ValueError for a share outside [0, 1]."""
+    share = float(share)
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"kwekkeboom_pancreatic_share = {share}: allowed 0 <= share <= 1")
+    if pancreatic is None and share != 0.0:
+        raise ValueError(f"kwekkeboom_pancreatic_share = {share} needs a pancreatic arm "
+                         "(allowed without one: 0)")
+    parts = [(1.0 - share, midgut)] + ([(share, pancreatic)] if pancreatic is not None else [])
+    out = dict.fromkeys(SWOG_CATEGORIES, 0.0)
+    for weight, arm in parts:
+        best = swog_best_response(arm, new_lesion_hazard_factor=factor)
+        for c in SWOG_CATEGORIES:
+            out[c] += weight * float(np.mean(best == c))
+    return out
+
+
+def trial_summaries(treated: xr.Dataset, control: xr.Dataset,
+                    pancreatic: xr.Dataset | None = None, share: float = 0.0,
+                    factor: float = 1.0) -> dict[str, float]:
+    """The statistics of :data:`STATISTICS` from the two arms of one virtual trial, and the
+    pancreatic treated arm (``None``: Ezziddin's rate NaN, Kwekkeboom's the midgut arm's):
+    Kwekkeboom's population at pancreatic ``share`` and new-lesion ``factor``
+    (:func:`kwekkeboom_categories`), Ezziddin 2014's pancreatic response as the pancreatic
+    arm's RECIST CR + PR rate."""
     t = arm_endpoints(treated, months=(18.4, 20.0))
     c = arm_endpoints(control, months=(8.4, 20.0))
     swog = swog_best_response(treated)
@@ -243,6 +278,10 @@ def trial_summaries(treated: xr.Dataset, control: xr.Dataset) -> dict[str, float
         "lesion_gy_per_cycle_p01": float(np.percentile(cycle_doses, 1)),
         "lesion_gy_per_cycle_p99": float(np.percentile(cycle_doses, 99)),
         "n_evaluable_treated": float(t.n), "n_evaluable_control": float(c.n),
+        **{f"kwekkeboom_{k.lower()}": v for k, v in
+           kwekkeboom_categories(treated, pancreatic, share, factor).items() if k != "SD"},
+        "ezziddin_pr": (float("nan") if pancreatic is None
+                        else arm_endpoints(pancreatic, months=(20.0,)).orr),
     }
     assert list(out) == list(STATISTICS)
     return out

@@ -101,16 +101,31 @@ def test_population_block_and_twin_spreads_are_the_calibrated_netter1_population
     assert {(c["a"], c["b"]): c["rho"] for c in twins["correlations"]} == pairs
 
 
+def _inferred_from(case: str) -> Path:
+    """The twins file that ``founding_caseN/inferred.yaml`` says it was conditioned on (its
+    header: "Checked against PATH by ..."): the committed run's twins.nc, or an earlier
+    calibration's kept twins when the current default draw gives too few accepted twins
+    (docs/founding_cases.md)."""
+    import re
+
+    text = (config_dir() / "experiment" / case / "inferred.yaml").read_text()
+    found = re.search(r"# Checked against (\S+) by", text)
+    assert found, f"{case}/inferred.yaml does not name the twins it was conditioned on"
+    return ROOT / found.group(1)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_inferred_case_holds_the_posterior_medians_of_the_committed_twins(case):
     """founding_caseN/inferred.yaml (generated) = founding_caseN/assumed.yaml + the medians of
-    the accepted twins of the committed run (experiments/results/founding_cases/twins.nc), to
-    the 4 significant digits written. The medians are order statistics of committed numbers
-    (no exp/log on this side), so a relative 5e-4 is the rounding of the written digits."""
+    the accepted twins of the committed run its header names (since the fifth calibration the
+    fourth's, experiments/results/founding_cases_fourth_calibration/twins.nc: the fifth's
+    default draw gives none), to the 4 significant digits written. The medians are order
+    statistics of committed numbers (no exp/log on this side), so a relative 5e-4 is the
+    rounding of the written digits."""
     import xarray as xr
 
     assert is_generated(config_dir() / "experiment" / case / "inferred.yaml")
-    with xr.open_dataset(RESULTS / "twins.nc") as twins:
+    with xr.open_dataset(_inferred_from(case)) as twins:
         tw = twins.sel(case=case).load()
     tw = tw.isel(parameter=np.flatnonzero(tw.parameter_value.notnull().all("patient").values))
     assert int(tw.accepted.sum()) >= MIN_ACCEPTED
@@ -147,20 +162,22 @@ def test_committed_twins_are_the_current_prior(case):
                                    rtol=RTOL, atol=0.0, err_msg=path)
     reached = tw.complete_metabolic_response & tw.near_complete_response
     assert (tw.accepted == reached).all()
-    # reached by some twins and by a minority (13.2-14.7 % at the fourth calibration's default
-    # draw, 2.6-2.7 % at the third's). That it is rare (below 10 %) is asserted where the docs
-    # quote it, over the posterior (next test): this draw lies above every one of the ten
-    # posterior draws of founding.nc (docs/calibration.md §17, docs/founding_cases.md)
-    assert 0.0 < float(tw.accepted.mean()) < 0.25
+    # at the fifth calibration's default draw fewer twins reach it than --write needs to
+    # condition on (0 of 8000: its stroma median caps a lesion's decrease near 68 %, below the
+    # near-complete 80 %; docs/founding_cases.md); 13.2-14.7 % at the fourth's default draw,
+    # 2.6-2.7 % at the third's. Over the posterior: the next test
+    assert int(tw.accepted.sum()) < MIN_ACCEPTED
 
 
-def test_the_outcome_is_rare_over_the_posterior_and_the_default_draw_is_stated_above_it():
+def test_the_outcome_is_rare_over_the_posterior_and_the_default_draw_is_stated_below_it():
     """experiments/results/calibration/founding.nc (each posterior draw's population put into
     the case, before conditioning on the outcome): its draws are draws of the committed
     posterior; pooled over them the reported outcome is rare (below 10 %) in both cases and
-    every draw gives some. Docs in sync: the default draw's twins (twins.nc) lie above every
-    posterior draw, as docs/founding_cases.md and docs/calibration.md §17 state (a future
-    default draw inside the band fails here, and those sentences must change with it)."""
+    reached in most draws (8 of 10 under the fifth calibration). Docs in sync: the default
+    draw's twins (twins.nc) reach it no more often than any posterior draw, as
+    docs/founding_cases.md and docs/validation.md state (under the fourth calibration it lay
+    above every draw; a future default draw inside the band fails here, and those sentences
+    must change with it)."""
     import xarray as xr
 
     from simulator.calibration.posterior import check_draws_of_posterior, load_posterior
@@ -176,26 +193,30 @@ def test_the_outcome_is_rare_over_the_posterior_and_the_default_draw_is_stated_a
         n = int(ds.attrs["n_twins_per_draw"])
         for case in CASES:
             k = ds.n_accepted.sel(case=case).values
-            assert (k > 0).all(), case
-            assert k.sum() / (n * len(k)) < 0.10, case
+            assert (k > 0).sum() >= len(k) // 2, case
+            assert 0 < k.sum() / (n * len(k)) < 0.10, case
             default = float(twins.sel(case=case).accepted.mean())
-            assert default > ds.p_cmr_and_near_complete.sel(case=case).values.max(), case
+            assert default <= ds.p_cmr_and_near_complete.sel(case=case).values.min(), case
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_committed_twin_outcomes_are_the_current_model(case):
-    """Eight committed twins around the first accepted one, simulated again: the same best
-    decrease of the sum of diameters (to RTOL) and the same accept flag, compared only where
-    the decision is not a last-bit matter: a twin whose best decrease lies within
-    ``DECISION_MARGIN`` of the near-complete threshold is left out (and must be rare)."""
+    """Eight committed twins around the one nearest the outcome (the largest best decrease of
+    the sum of diameters; an accepted twin where one exists), simulated again: the same best
+    decrease (to RTOL) and the same accept flag, compared only where the decision is not a
+    last-bit matter: a twin whose best decrease lies within ``DECISION_MARGIN`` of the
+    near-complete threshold is left out (and must be rare)."""
     import xarray as xr
 
     from simulator.simulation import simulate_chunk
 
     with xr.open_dataset(RESULTS / "twins.nc") as twins:
         tw = twins.sel(case=case).load()
-    start = max(int(np.argmax(tw.accepted.values)) - 2, 0)
+    nearest = int(np.argmax(tw.accepted.values)) if bool(tw.accepted.any()) else \
+        int(np.argmax(tw.best_decrease.values))
+    start = max(nearest - 2, 0)
     picked = tw.isel(patient=slice(start, start + 8))
+    assert picked.best_decrease.values.max() >= np.median(tw.best_decrease.values)
     cfg = _compose(f"{case}/twins", f"cohort.n_patients={tw.sizes['patient']}")
     ds = simulate_chunk(cfg, start, start + 8)
     np.testing.assert_allclose(ds.best_decrease.values, picked.best_decrease.values, rtol=RTOL,
@@ -204,7 +225,8 @@ def test_committed_twin_outcomes_are_the_current_model(case):
     decided = np.abs(picked.best_decrease.values - threshold) > DECISION_MARGIN
     assert decided.sum() >= 7   # at most one twin of eight sits on the threshold
     accepted = (ds.complete_metabolic_response & ds.near_complete_response).values
-    assert bool(picked.accepted.values[decided].any())   # the check sees an accepted twin
+    # the check sees an accepted twin whenever the committed run has one
+    assert bool(picked.accepted.values[decided].any()) == bool(tw.accepted.any())
     np.testing.assert_array_equal(accepted[decided], picked.accepted.values[decided])
 
 
