@@ -46,6 +46,9 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "calibration"
 DESIGN_NC, POSTERIOR, FIT = OUT / "design.nc", OUT / "posterior.nc", OUT / "fit.json"
 PREDICTIVE, FOUNDING = OUT / "predictive.nc", OUT / "founding.nc"
+#: every founding-case twin of the founding stage (all posterior draws pooled): what
+#: ``founding_cases.py --infer-from`` conditions on when the default draw gives too few
+FOUNDING_TWINS = OUT / "founding_twins.nc"
 MAPS = OUT / "maps.nc"
 TARGETS = HERE / "targets" / "calibration.yaml"
 VALIDATION = HERE / "targets" / "validation.yaml"
@@ -287,13 +290,25 @@ def stage_founding(args, space: Space) -> None:
     p = np.zeros((len(cases), len(draws)))
     k = np.zeros_like(p, dtype=int)
     t0 = time.perf_counter()
+    pooled = []
     for c, case in enumerate(cases):
+        parts = []
         for i, theta in enumerate(draws):
             cfg = founding_config(space, theta, case, args.twins, extra=lanes_overrides(args.lanes))
-            acc = with_accepted(simulator.simulate(cfg)).accepted.values
+            twins = with_accepted(simulator.simulate(cfg))
+            acc = twins.accepted.values
             k[c, i], p[c, i] = int(acc.sum()), float(acc.mean())
+            parts.append(pooled_twins(twins, i))
             print(f"{case} draw {i + 1}/{len(draws)} ({time.perf_counter() - t0:.0f} s): "
                   f"P(CMR + near-complete) {p[c, i]:.4f}", flush=True)
+        pooled.append(xr.concat(parts, dim="patient").assign_coords(
+            patient=np.arange(sum(x.sizes["patient"] for x in parts))))
+    xr.concat(pooled, dim=xr.DataArray(list(cases), dims="case", name="case"),
+              join="outer").assign_attrs(
+        command=command_line(), n_twins_per_draw=args.twins, solver_lanes=args.lanes,
+        description="the founding stage's twins of every posterior draw, pooled (draw: the "
+                    "index of the draw in founding.nc); accepted = the reported outcome"
+    ).to_netcdf(FOUNDING_TWINS)
     xr.Dataset(
         {"p_cmr_and_near_complete": (("case", "draw"), p, {
             "units": "1", "long_name": "fraction of the case's prior twins reaching CMR + "
@@ -304,6 +319,16 @@ def stage_founding(args, space: Space) -> None:
         attrs={"command": command_line(), "n_twins_per_draw": args.twins,
                "solver_lanes": args.lanes,
                "wall_time_s": time.perf_counter() - t0}).to_netcdf(FOUNDING)
+
+
+def pooled_twins(twins: xr.Dataset, draw: int) -> xr.Dataset:
+    """What the pooled twins file keeps of one draw's twins: the varied parameters (float32:
+    medians are written to 4 significant digits), the accept flag, the best decrease and the
+    draw index per twin."""
+    return xr.Dataset(
+        {"parameter_value": twins.parameter_value.astype(np.float32),
+         "accepted": twins.accepted, "best_decrease": twins.best_decrease.astype(np.float32),
+         "draw": ("patient", np.full(twins.sizes["patient"], draw, dtype=np.int16))})
 
 
 def stage_maps(args, space: Space) -> None:

@@ -118,8 +118,9 @@ def _inferred_from(case: str) -> Path:
 def test_inferred_case_holds_the_posterior_medians_of_the_committed_twins(case):
     """founding_caseN/inferred.yaml (generated) = founding_caseN/assumed.yaml + the medians of
     the accepted twins of the committed run its header names (since the fifth calibration the
-    fourth's, experiments/results/founding_cases_fourth_calibration/twins.nc: the fifth's
-    default draw gives none), to the 4 significant digits written. The medians are order
+    founding stage's twins of ten posterior draws, experiments/results/calibration/
+    founding_twins.nc: the fifth's default draw gives none), to the 4 significant digits
+    written. The medians are order
     statistics of committed numbers (no exp/log on this side), so a relative 5e-4 is the
     rounding of the written digits."""
     import xarray as xr

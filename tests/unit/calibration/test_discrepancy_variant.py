@@ -40,3 +40,28 @@ def test_a_bad_discrepancy_request_is_refused(g, items, suffix, match):
     terms = load_terms(ROOT / "experiments" / "targets" / "calibration.yaml")
     with pytest.raises(SystemExit, match=match):
         g["with_discrepancies"](terms, items, suffix)
+
+
+def test_pooled_founding_twins_keep_what_the_conditioning_needs(g, tmp_path):
+    """The founding stage's pooled twins (``founding_twins.nc``): each draw's twins with their
+    parameters, accept flag and draw index; the posterior medians of founding_cases.py
+    --infer-from are those of the accepted twins over every draw."""
+    import numpy as np
+    import xarray as xr
+
+    from simulator.inference import posterior_medians
+
+    def twins(values, accepted):
+        return xr.Dataset(
+            {"parameter_value": (("patient", "parameter"), np.asarray(values, float)),
+             "accepted": ("patient", np.asarray(accepted, bool)),
+             "best_decrease": ("patient", np.linspace(0.1, 0.9, len(accepted))),
+             "tcp": ("patient", np.zeros(len(accepted)))},
+            coords={"parameter": ["radiobiology.tumour_alpha_per_gy"]})
+
+    parts = [g["pooled_twins"](twins([[0.01], [0.03], [0.05]], [False, True, True]), 0),
+             g["pooled_twins"](twins([[0.02], [0.07]], [False, True]), 1)]
+    pooled = xr.concat(parts, dim="patient")
+    assert list(pooled.draw.values) == [0, 0, 0, 1, 1]
+    assert pooled.parameter_value.dtype == np.float32 and "tcp" not in pooled
+    assert posterior_medians(pooled) == {"radiobiology.tumour_alpha_per_gy": 0.05}
