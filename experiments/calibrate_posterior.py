@@ -71,7 +71,7 @@ def emulated_statistics(terms) -> list[str]:
     for t in terms:
         if t.statistic not in stats:
             stats.append(t.statistic)
-    return stats + EXTRA_EMULATED
+    return stats + [s for s in EXTRA_EMULATED if s not in stats]
 
 
 def with_discrepancies(terms, items: list[str], suffix: str):
@@ -103,7 +103,12 @@ def with_discrepancies(terms, items: list[str], suffix: str):
 def stage_fit(args, space: Space) -> None:
     t0 = time.perf_counter()
     design = load_design(DESIGN_NC, space)
-    terms = load_terms(TARGETS)
+    if args.add_terms and not args.suffix:
+        raise SystemExit("--add-terms needs --suffix (the full posterior is not replaced)")
+    try:
+        terms = load_terms(TARGETS, add=tuple(args.add_terms))
+    except ValueError as err:
+        raise SystemExit(f"--add-terms: {err}") from None
     unknown = set(args.drop_terms) - {t.name for t in terms}
     if unknown:
         raise SystemExit(f"--drop-terms: no such likelihood term {sorted(unknown)}; terms: "
@@ -394,6 +399,9 @@ def main(argv=None) -> None:
     p.add_argument("--drop-terms", nargs="+", default=[], metavar="TARGET",
                    help="leave these likelihood terms out (a sensitivity check of the "
                         "posterior; needs --suffix)")
+    p.add_argument("--add-terms", nargs="+", default=[], metavar="TARGET",
+                   help="add a declared variant term (likelihood.VARIANT_TERMS: a sensitivity "
+                        "variant; needs --suffix)")
     p.add_argument("--discrepancy", nargs="+", default=[], metavar="TARGET=SD",
                    help="replace a term's declared model discrepancy (a sensitivity variant; "
                         "needs --suffix)")

@@ -121,9 +121,22 @@ def declared_target(path: Path, name: str) -> tuple[float, tuple[float, float | 
     return float(entries[name]["value"]), target_interval(entries[name])
 
 
-def load_terms(path: Path) -> list[Term]:
+#: targets of :data:`UNUSED` that a declared sensitivity variant may add back as a term
+#: (``load_terms(..., add=...)``; docs/targets.md (c)): name -> TERM_SPECS-style entry
+VARIANT_TERMS = {
+    "netter1_cr_treated": ("recist_cr_treated", None, 0.0,
+                           "recalled 1/101, never read: a sensitivity variant only (declared "
+                           "2026-12-02, docs/targets.md (c))"),
+}
+
+
+def load_terms(path: Path, add: tuple[str, ...] = ()) -> list[Term]:
     """The likelihood terms of the calibration target file (checked: every term's target
-    exists, and every target is either a term or in :data:`UNUSED`)."""
+    exists, and every target is either a term or in :data:`UNUSED`), and the
+    :data:`VARIANT_TERMS` named in ``add`` (ValueError for another name)."""
+    bad = [a for a in add if a not in VARIANT_TERMS]
+    if bad:
+        raise ValueError(f"no variant term {bad}: allowed {sorted(VARIANT_TERMS)}")
     targets = {t["name"]: t for t in yaml.safe_load(Path(path).read_text())["targets"]}
     unknown = set(targets) - set(TERM_SPECS) - set(UNUSED)
     missing = set(TERM_SPECS) - set(targets)
@@ -131,7 +144,8 @@ def load_terms(path: Path) -> list[Term]:
         raise ValueError(f"{path}: targets without a likelihood decision {sorted(unknown)}; "
                          f"terms without a target {sorted(missing)}")
     terms = []
-    for name, (stat, n_trial, disc, note) in TERM_SPECS.items():
+    specs = {**TERM_SPECS, **{a: VARIANT_TERMS[a] for a in add}}
+    for name, (stat, n_trial, disc, note) in specs.items():
         t = targets[name]
         kind, lo_hi = t["interval_kind"], t.get("interval")
         if kind == "wilson95_from_n_k":

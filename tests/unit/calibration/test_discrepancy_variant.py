@@ -65,3 +65,23 @@ def test_pooled_founding_twins_keep_what_the_conditioning_needs(g, tmp_path):
     assert list(pooled.draw.values) == [0, 0, 0, 1, 1]
     assert pooled.parameter_value.dtype == np.float32 and "tcp" not in pooled
     assert posterior_medians(pooled) == {"radiobiology.tumour_alpha_per_gy": 0.05}
+
+
+def test_a_declared_variant_term_is_added_only_under_a_suffix(g):
+    """--add-terms: a dropped target that a declared variant names (likelihood.VARIANT_TERMS)
+    becomes a binomial term on its statistic; any other name is refused, and without --suffix
+    nothing is fitted; the emulated statistics list it once."""
+    from simulator.calibration.likelihood import VARIANT_TERMS
+
+    targets = ROOT / "experiments" / "targets" / "calibration.yaml"
+    plain = load_terms(targets)
+    added = load_terms(targets, add=("netter1_cr_treated",))
+    new = [t for t in added if t.name not in {p.name for p in plain}]
+    assert [t.name for t in new] == ["netter1_cr_treated"] == list(VARIANT_TERMS)
+    assert new[0].statistic == "recist_cr_treated" and new[0].kind == "binomial"
+    assert (new[0].value, new[0].n_trial) == (pytest.approx(1 / 101), 101)
+    assert g["emulated_statistics"](added).count("recist_cr_treated") == 1
+    with pytest.raises(ValueError, match="no variant term .'kwekkeboom2008_pr'.: allowed"):
+        load_terms(targets, add=("kwekkeboom2008_pr",))
+    with pytest.raises(SystemExit, match="--add-terms needs --suffix"):
+        g["main"](["fit", "--add-terms", "netter1_cr_treated"])
