@@ -50,7 +50,7 @@ from simulator.calibration.design import lanes_overrides
 from simulator.calibration.likelihood import declared_target
 from simulator.calibration.predictive import median_editor
 from simulator.calibration.space import ALPHA, CLEARANCE, Space
-from simulator.calibration.summaries import swog_best_response
+from simulator.calibration.summaries import SWOG_CATEGORIES, swog_rates
 from simulator.trial import run_arm
 
 HERE = Path(__file__).resolve().parent
@@ -61,7 +61,7 @@ TARGETS = HERE / "targets" / "calibration.yaml"
 PANCREATIC_SEED = 20170113
 SHARES = (0.0, 0.1, 0.2, 0.3, 0.5)
 HAZARD_FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
-CATEGORIES = ("CR", "PR", "MR", "SD", "PD")
+CATEGORIES = SWOG_CATEGORIES
 #: Kwekkeboom 2008's categories that are declared calibration targets or checks
 #: (docs/targets.md (a)), with their Wilson intervals
 DECLARED = {c: f"kwekkeboom2008_{c.lower()}" for c in CATEGORIES}
@@ -120,12 +120,8 @@ def check_midgut(rates: dict[str, float], pred: xr.Dataset, i: int) -> None:
 
 def categories(arm: xr.Dataset, factors) -> dict[str, np.ndarray]:
     """Kwekkeboom's category rates (factor,) per category."""
-    rates = {c: np.zeros(len(factors)) for c in CATEGORIES}
-    for k, f in enumerate(factors):
-        best = swog_best_response(arm, new_lesion_hazard_factor=f)
-        for c in CATEGORIES:
-            rates[c][k] = float(np.mean(best == c))
-    return rates
+    per_factor = [swog_rates(arm, f) for f in factors]
+    return {c: np.array([r[c] for r in per_factor]) for c in CATEGORIES}
 
 
 def mixed(midgut: np.ndarray, pancreatic: np.ndarray, share: float) -> np.ndarray:

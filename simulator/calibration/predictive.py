@@ -17,7 +17,7 @@ from ..response.recist import CR, PD, PR, SD
 from ..tail import dose_ratio_last_first
 from ..trial import evaluable, interpolated_median_months, run_arm, trial_hazard_ratio
 from .space import GROWTH, Space
-from .summaries import kwekkeboom_categories, last_cycle_months, trial_summaries
+from .summaries import last_cycle_months, trial_summaries
 
 #: NETTER-2's pancreatic share (Singh 2024, doi:10.1016/S0140-6736(24)00701-3; conf/cohort/
 #: netter2.yaml, docs/targets.md): its site-mix emulation (docs/calibration.md §15)
@@ -67,7 +67,9 @@ def predictive_summaries(treated: xr.Dataset, control: xr.Dataset,
     SD and the pancreatic arm's response rate and median PFS (NETTER-R's pancreatic NETs)."""
     out = trial_summaries(treated, control, pancreatic, share, factor)
     if pancreatic is not None:
-        out |= {"kwekkeboom_sd": kwekkeboom_categories(treated, pancreatic, share, factor)["SD"],
+        # the five categories sum to 1: SD is what the four fitted ones leave
+        out |= {"kwekkeboom_sd": 1.0 - sum(out[f"kwekkeboom_{c}"] for c in ("cr", "pr", "mr",
+                                                                           "pd")),
                 "pancreatic_orr_treated": out["ezziddin_pr"],
                 "pancreatic_median_pfs_treated_months": interpolated_median_months(pancreatic)}
     ev = evaluable(treated)

@@ -239,13 +239,19 @@ def kwekkeboom_categories(midgut: xr.Dataset, pancreatic: xr.Dataset | None, sha
     if pancreatic is None and share != 0.0:
         raise ValueError(f"kwekkeboom_pancreatic_share = {share} needs a pancreatic arm "
                          "(allowed without one: 0)")
-    parts = [(1.0 - share, midgut)] + ([(share, pancreatic)] if pancreatic is not None else [])
-    out = dict.fromkeys(SWOG_CATEGORIES, 0.0)
-    for weight, arm in parts:
-        best = swog_best_response(arm, new_lesion_hazard_factor=factor)
-        for c in SWOG_CATEGORIES:
-            out[c] += weight * float(np.mean(best == c))
-    return out
+    mid = swog_rates(midgut, factor)
+    if pancreatic is None:
+        return mid
+    pan = swog_rates(pancreatic, factor)
+    return {c: (1.0 - share) * mid[c] + share * pan[c] for c in SWOG_CATEGORIES}
+
+
+def swog_rates(arm: xr.Dataset, factor: float = 1.0) -> dict[str, float]:
+    """Rate of each of Kwekkeboom's categories (:data:`SWOG_CATEGORIES`) among the evaluable
+    patients of ``arm``, on his schedule, with every new-lesion hazard ``factor`` times higher
+    (:func:`swog_best_response`)."""
+    best = swog_best_response(arm, new_lesion_hazard_factor=factor)
+    return {c: float(np.mean(best == c)) for c in SWOG_CATEGORIES}
 
 
 def trial_summaries(treated: xr.Dataset, control: xr.Dataset,
@@ -258,7 +264,7 @@ def trial_summaries(treated: xr.Dataset, control: xr.Dataset,
     arm's RECIST CR + PR rate."""
     t = arm_endpoints(treated, months=(18.4, 20.0))
     c = arm_endpoints(control, months=(8.4, 20.0))
-    swog = swog_best_response(treated)
+    swog = swog_rates(treated)
     dose = treated.lesion_dose_gy.values
     act = treated.injected_activity_gbq.values
     present = np.isfinite(dose[:, :, 0]) & (dose[:, :, 0] > 0)
@@ -270,7 +276,7 @@ def trial_summaries(treated: xr.Dataset, control: xr.Dataset,
         "pfs20_control": c.pfs[20.0], "pfs18p4_treated": t.pfs[18.4],
         "pfs8p4_control": c.pfs[8.4],
         "median_pfs_control_months": interpolated_median_months(control),
-        **{f"swog_{k.lower()}": float(np.mean(swog == k)) for k in ("CR", "PR", "MR", "PD")},
+        **{f"swog_{k.lower()}": swog[k] for k in ("CR", "PR", "MR", "PD")},
         "tumour_gy_per_gbq": float(np.mean(per_gbq)),
         "lesion_dose_fall_per_cycle": lesion_dose_fall_per_cycle(treated),
         "kidney_gy_per_gbq": float(np.median(kidney)),

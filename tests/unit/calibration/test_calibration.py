@@ -865,6 +865,6 @@ def test_trial_summaries_read_kwekkeboom_and_ezziddin_from_the_right_arms():
     assert out["ezziddin_pr"] == arm_endpoints(pancreatic).orr
     assert out["ezziddin_pr"] != arm_endpoints(treated).orr     # the arms differ here
     pred = predictive_summaries(treated, control, pancreatic, share=0.3, factor=3.0)
-    assert pred["kwekkeboom_sd"] == mixed["SD"]
+    assert pred["kwekkeboom_sd"] == pytest.approx(mixed["SD"], abs=1e-12)  # 1 - the other four
     assert pred["pancreatic_median_pfs_treated_months"] == \
         pytest.approx(interpolated_median_months(pancreatic), nan_ok=True)
