@@ -11,6 +11,11 @@
     python experiments/calibrate_posterior.py maps --draws 8        # their response maps
     python experiments/calibrate_posterior.py report                # results/calibration.md
 
+Declared sensitivity variants (docs/targets.md (c)) go under a suffix and never replace the
+files above: ``fit --add-terms T --suffix _v`` writes ``posterior_v.nc`` and ``fit_v.json``;
+``predictive --suffix _v [--skip-validation]`` simulates them into ``predictive_v.nc``, which
+``report`` sets beside the main predictive.
+
 Files in ``experiments/results/calibration/``: ``design.nc`` (simulated design points),
 ``posterior.nc`` (ArviZ layout: groups ``posterior`` (chain, draw) and ``sample_stats``),
 ``fit.json`` (emulator cross-validation, convergence, likelihood terms), ``predictive.nc``
@@ -227,7 +232,15 @@ def stage_predictive(args, space: Space) -> None:
     from simulator.response.recist import PD, PR, SD
     from simulator.trial import evaluable, run_arm, run_mixed_arm
 
-    draws = posterior_draws(load_posterior(POSTERIOR), space, args.draws, args.seed)
+    posterior_path = OUT / f"posterior{args.suffix}.nc"
+    if not posterior_path.exists():
+        raise SystemExit(f"--suffix {args.suffix!r}: {posterior_path} does not exist (run "
+                         f"fit --suffix {args.suffix} first)")
+    if args.skip_validation and not args.suffix:
+        raise SystemExit("--skip-validation needs --suffix (the main predictive.nc feeds the "
+                         "validation report)")
+    out_path = OUT / f"predictive{args.suffix}.nc"
+    draws = posterior_draws(load_posterior(posterior_path), space, args.draws, args.seed)
     rows, t0 = [], time.perf_counter()
     lanes = lanes_overrides(args.lanes)
     for i, theta in enumerate(draws):
@@ -238,6 +251,12 @@ def stage_predictive(args, space: Space) -> None:
         row = predictive_summaries(treated, control, pancreatic,
                                    share=space.value(theta, KWEKKEBOOM_SHARE, 0.0),
                                    factor=space.value(theta, KWEKKEBOOM_FACTOR, 1.0))
+        if args.skip_validation:
+            rows.append(row)
+            print(f"draw {i + 1}/{len(draws)} ({time.perf_counter() - t0:.0f} s): ORR "
+                  f"{row['orr_treated']:.3f}, CR {row['recist_cr_treated']:.4f}", flush=True)
+            write_predictive(space, draws, rows, args, t0, out_path)
+            continue
         # NETTER-2 (validation): the control growth refitted to a median PFS of 8.5 months
         g2 = fit_control_growth(space, theta, 8.5, args.patients, args.trial_seed,
                                 cohort="netter2", overrides=lanes)
@@ -271,18 +290,26 @@ def stage_predictive(args, space: Space) -> None:
               f"{row['orr_treated']:.3f}, PFS20 {row['pfs20_treated']:.3f}, HR "
               f"{row['hazard_ratio']:.3f}; NETTER-2 ORR {row['netter2_orr_treated']:.3f}",
               flush=True)
-        names = list(rows[0])
-        ds = xr.Dataset(
-            {"theta": (("draw", "hyperparameter"), draws[: len(rows)]),
-             "statistic_value": (("draw", "statistic"),
-                                 np.array([[r[k] for k in names] for r in rows]))},
-            coords={"hyperparameter": space.names, "statistic": names},
-            attrs={"command": command_line(), "n_patients_per_arm": args.patients,
-                   "solver_lanes": args.lanes,
-                   "trial_seed": args.trial_seed, "draw_seed": args.seed,
-                   "wall_time_s": time.perf_counter() - t0,
-                   "description": "posterior predictive: one virtual trial per posterior draw"})
-        ds.to_netcdf(PREDICTIVE)
+        write_predictive(space, draws, rows, args, t0, out_path)
+
+
+def write_predictive(space: Space, draws: np.ndarray, rows: list[dict], args, t0: float,
+                     path: Path) -> None:
+    """Write the predictive rows simulated so far (one virtual trial per posterior draw)."""
+    names = list(rows[0])
+    xr.Dataset(
+        {"theta": (("draw", "hyperparameter"), draws[: len(rows)]),
+         "statistic_value": (("draw", "statistic"),
+                             np.array([[r[k] for k in names] for r in rows]))},
+        coords={"hyperparameter": space.names, "statistic": names},
+        attrs={"command": command_line(), "n_patients_per_arm": args.patients,
+               "solver_lanes": args.lanes,
+               "trial_seed": args.trial_seed, "draw_seed": args.seed,
+               "posterior": f"posterior{args.suffix}.nc",
+               "validation_arms": "skipped" if args.skip_validation else "simulated",
+               "wall_time_s": time.perf_counter() - t0,
+               "description": "posterior predictive: one virtual trial per posterior draw"}
+    ).to_netcdf(path)
 
 
 def stage_founding(args, space: Space) -> None:
@@ -422,6 +449,12 @@ def main(argv=None) -> None:
     p.add_argument("--lanes", type=lanes_count, default=1, metavar="1..64",
                    help="solver.lanes of the simulations (results within the solver "
                         "tolerance of 1, docs/calibration.md §13)")
+    p.add_argument("--suffix", default="",
+                   help="read posterior<suffix>.nc (a fit --suffix variant) and write "
+                        "predictive<suffix>.nc")
+    p.add_argument("--skip-validation", action="store_true",
+                   help="simulate only the calibration arms (NETTER-1 midgut arms and the "
+                        "pancreatic arm), not NETTER-2 and Sundlöv; needs --suffix")
     p = sub.add_parser("founding", help="founding cases' P(CMR + near-complete) per draw")
     p.add_argument("--draws", type=int, default=20)
     p.add_argument("--twins", type=int, default=2000)

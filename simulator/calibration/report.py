@@ -266,6 +266,9 @@ def write_report(out: Path, targets_path: Path, validation_path: Path, space: Sp
             lines.append(f"| {r['name']} | {pub} | {_fmt(r['mean'])} +/- "
                          f"{_fmt(r['se_mc'], 2)} | {_fmt(b[0])}-{_fmt(b[2])} | "
                          f"{r['z']:+.1f} | {r['z_posterior']:+.1f} | {r['status']} |")
+    for path in sorted(out.glob("predictive_*.nc")):
+        if pred is not None:
+            lines += variant_section(pred, xr.load_dataset(path), out, targets_path)
     if founding is not None:
         lines += ["", "## Founding cases: P(CMR + near-complete response) before conditioning "
                   "on it", "", f"Each posterior draw's {', '.join(FOUNDING_OVERRIDES)} put into "
@@ -315,6 +318,60 @@ def write_report(out: Path, targets_path: Path, validation_path: Path, space: Sp
     path.write_text("\n".join(lines) + "\n")
     _figure(out.parent / "calibration_posterior.png", post, space, fit, pred)
     return path
+
+
+#: statistics that a variant's section reports beside its fitted terms' (the CR band, the
+#: Kwekkeboom categories and the NETTER-1 arm's best response)
+VARIANT_EXTRA_STATISTICS = ("recist_cr_treated", "recist_pd_treated", "kwekkeboom_pr",
+                            "kwekkeboom_mr", "kwekkeboom_sd", "hazard_ratio",
+                            "lesion_dose_ratio_last_first_median")
+
+
+def variant_section(pred: xr.Dataset, variant: xr.Dataset, out: Path,
+                    targets_path: Path) -> list[str]:
+    """Report lines comparing a declared variant's simulated posterior predictive
+    (``predictive<suffix>.nc``, from ``posterior<suffix>.nc``) with the main one, statistic
+    by statistic: median (5-95 % over draws) of each, and the published value with its
+    interval where the statistic has a target or a check."""
+    suffix = Path(variant.attrs["posterior"]).stem.removeprefix("posterior")
+    fit_path = out / f"fit{suffix}.json"
+    terms = json.loads(fit_path.read_text())["terms"] if fit_path.exists() else []
+    from ..summary import wilson_interval
+
+    published = {}
+    for t in terms:
+        if t["kind"] == "binomial":
+            iv = wilson_interval(round(t["value"] * t["n_trial"]), t["n_trial"])[1:]
+        elif t["kind"] == "lower_bound":
+            iv = (t["value"], None)
+        else:
+            iv = (t["value"] - 1.96 * t["se"], t["value"] + 1.96 * t["se"])
+        published[t["statistic"]] = (t["value"], iv)
+    targets = yaml.safe_load(Path(targets_path).read_text())["targets"]
+    published |= {s: (v, iv) for s, (v, iv, _) in check_rows(targets).items()}
+    lines = ["", f"## Declared variant `{suffix}`: simulated posterior predictive", "",
+             f"`{variant.attrs['command']}`: {variant.sizes['draw']} draws of "
+             f"`{variant.attrs['posterior']}` x {variant.attrs['n_patients_per_arm']} patients "
+             f"per arm, trial seed {variant.attrs['trial_seed']} (the main predictive's), "
+             f"validation arms {variant.attrs.get('validation_arms', 'simulated')}, "
+             f"{variant.attrs['wall_time_s']:.0f} s. A sensitivity variant declared in "
+             "docs/targets.md (c), not a candidate posterior. Median (5-95 % over draws).", "",
+             "| statistic | published (95 %, as the likelihood or check reads it) | main | "
+             "variant |", "|---|---|---|---|"]
+    stats = [t["statistic"] for t in terms] + list(VARIANT_EXTRA_STATISTICS)
+    for s in dict.fromkeys(stats):
+        if s not in pred.statistic.values or s not in variant.statistic.values:
+            continue
+        cells = []
+        for ds in (pred, variant):
+            b = _band(ds.statistic_value.sel(statistic=s).values)
+            cells.append(f"{_fmt(b[1])} ({_fmt(b[0])}-{_fmt(b[2])})")
+        v, iv = published.get(s, (None, None))
+        pub = _fmt(v) if v is not None else ""
+        if iv is not None:
+            pub += f" ({_fmt(iv[0])}-{_fmt(iv[1]) if iv[1] is not None else ''})"
+        lines.append(f"| `{s}` | {pub} | {cells[0]} | {cells[1]} |")
+    return lines
 
 
 def _figure(path: Path, post: xr.Dataset, space: Space, fit: dict, pred) -> None:

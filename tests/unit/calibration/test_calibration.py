@@ -868,3 +868,36 @@ def test_trial_summaries_read_kwekkeboom_and_ezziddin_from_the_right_arms():
     assert pred["kwekkeboom_sd"] == pytest.approx(mixed["SD"], abs=1e-12)  # 1 - the other four
     assert pred["pancreatic_median_pfs_treated_months"] == \
         pytest.approx(interpolated_median_months(pancreatic), nan_ok=True)
+
+
+def test_variant_section_compares_each_statistic_of_the_variant_with_the_main_predictive(
+        tmp_path):
+    """A declared variant's simulated predictive is reported beside the main one: its fitted
+    terms' statistics (from fit<suffix>.json) and the CR/PD/Kwekkeboom checks, medians over
+    draws, each with the published value and its interval (Wilson for a count)."""
+    import json
+
+    from simulator.calibration.report import variant_section
+
+    root = Path(__file__).resolve().parents[3]
+
+    def pred(values, **attrs):
+        stats = list(values)
+        return xr.Dataset(
+            {"statistic_value": (("draw", "statistic"), np.array([values[s] for s in stats]).T)},
+            coords={"statistic": stats}, attrs=attrs)
+
+    main = pred({"orr_treated": [0.1, 0.2, 0.3], "recist_cr_treated": [0.0, 0.001, 0.002]})
+    variant = pred({"orr_treated": [0.2, 0.3, 0.4], "recist_cr_treated": [0.002, 0.004, 0.006]},
+                   command="cmd", posterior="posterior_v.nc", n_patients_per_arm=10,
+                   trial_seed=1, validation_arms="skipped", wall_time_s=5.0)
+    (tmp_path / "fit_v.json").write_text(json.dumps({"terms": [
+        {"statistic": "orr_treated", "value": 18 / 101, "kind": "binomial", "n_trial": 101,
+         "se": float("nan")}]}))
+    lines = variant_section(main, variant, tmp_path,
+                            root / "experiments" / "targets" / "calibration.yaml")
+    rows = {ln.split("|")[1].strip(" `"): ln for ln in lines if ln.startswith("| `")}
+    assert set(rows) == {"orr_treated", "recist_cr_treated"}
+    assert "| 0.178 (0.116-0.264) | 0.2 (0.11-0.29) | 0.3 (0.21-0.39) |" in rows["orr_treated"]
+    assert "| 0.001 (0.0001-0.0019) | 0.004 (0.0022-0.0058) |" in rows["recist_cr_treated"]
+    assert "Declared variant `_v`" in lines[1]

@@ -85,3 +85,37 @@ def test_a_declared_variant_term_is_added_only_under_a_suffix(g):
         load_terms(targets, add=("kwekkeboom2008_pr",))
     with pytest.raises(SystemExit, match="--add-terms needs --suffix"):
         g["main"](["fit", "--add-terms", "netter1_cr_treated"])
+
+
+def test_a_variant_predictive_reads_its_own_posterior_and_refuses_before_compute(g):
+    """predictive --suffix reads posterior<suffix>.nc and names it when it is missing;
+    --skip-validation (no NETTER-2, no Sundlöv) is refused for the main predictive.nc, which
+    the validation report reads. Both refusals come before any simulation."""
+    with pytest.raises(SystemExit, match="posterior_nosuch.nc does not exist"):
+        g["main"](["predictive", "--suffix", "_nosuch"])
+    with pytest.raises(SystemExit, match="--skip-validation needs --suffix"):
+        g["main"](["predictive", "--skip-validation"])
+
+
+def test_write_predictive_records_its_posterior_and_what_was_skipped(g, tmp_path):
+    import argparse
+
+    import numpy as np
+    import xarray as xr
+
+    from simulator.calibration.space import Space
+
+    space = Space()
+    draws = np.tile([(p.low + p.high) / 2 for p in space.parameters], (3, 1))
+    rows = [{"orr_treated": 0.2, "recist_cr_treated": 0.003},
+            {"orr_treated": 0.25, "recist_cr_treated": 0.0}]
+    args = argparse.Namespace(patients=10, lanes=1, trial_seed=1, seed=3, suffix="_v",
+                              skip_validation=True)
+    path = tmp_path / "predictive_v.nc"
+    g["write_predictive"](space, draws, rows, args, 0.0, path)
+    ds = xr.load_dataset(path)
+    assert ds.sizes["draw"] == 2                                # the rows simulated so far
+    assert ds.attrs["posterior"] == "posterior_v.nc"
+    assert ds.attrs["validation_arms"] == "skipped"
+    np.testing.assert_array_equal(ds.statistic_value.sel(statistic="recist_cr_treated"),
+                                  [0.003, 0.0])
